@@ -1,0 +1,64 @@
+"""The verification report: what was checked, what failed, and who signed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from singlewindow.errors import Problem
+
+Role = Literal["exporter", "official"]
+Stage = Literal["request", "exporter_signed", "complete"]
+
+
+class Check(BaseModel):
+    """One named check and its outcome."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+class Signer(BaseModel):
+    """Who made one signature, read from the verified certificate and registry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Role
+    name: str
+    subject: str
+    serial_number: str
+    entity: str | None = None
+    country: str | None = None
+    anchor: str | None = None
+    signed_at: datetime | None = None
+    algorithm: str = ""
+    valid_at_signing_time: bool = False
+    registry_code: str | None = None
+    signature_valid: bool = False
+
+
+class VerificationReport(BaseModel):
+    """Everything a verifier found out about one document; ``valid`` only when no problem was found."""
+
+    model_config = ConfigDict(frozen=True)
+
+    valid: bool
+    sha256: str
+    size: int
+    certificate_id: str | None = None
+    cod_ver: str | None = None
+    stage: Stage | None = None
+    form: str | None = None
+    exporter_country: str | None = None
+    importer_country: str | None = None
+    eh_country: str | None = None
+    eh_id: str | None = None
+    certificate_date: datetime | None = None
+    checks: list[Check] = []
+    problems: list[Problem] = []
+    signers: list[Signer] = []
