@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STANDARDS ?= $(abspath ../shared/standards)
 
-.PHONY: run test lint typecheck unit setup clean
+.PHONY: run test lint typecheck setup system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,14 +15,20 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) system-deps
 
-# xmlsec1 is Debian's reference XML-DSig implementation, used by the interoperability tests.
+# Debian packages the tests use: xmlsec1 (reference XML-DSig implementation, interoperability
+# tests) and chromium (officials' page browser tests). Installed when missing and we are root.
 system-deps:
-	@command -v xmlsec1 >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v xmlsec1 >/dev/null 2>&1 || missing="$$missing xmlsec1"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null; \
-	  else echo "note: xmlsec1 not installed; interoperability tests will be skipped"; fi; }
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: missing$$missing; the tests that need them will be skipped"; fi; \
+	fi
 
-run: setup
+run: $(STAMP)
 	$(BIN)/singlewindow up --dir .federation
 
 lint: $(STAMP)
