@@ -1,1 +1,85 @@
-"""singlewindow.cod."""
+"""The ALADI certificate of origin (COD): typed model ⇄ XML, CertificateID, forms, XSD registry."""
+
+from singlewindow.cod.certificate_id import CertificateID
+from singlewindow.cod.layouts import LAYOUTS, FormLayout, FormName, layout_for
+from singlewindow.cod.model import Certificate
+from singlewindow.cod.parts import (
+    EH,
+    Agreement,
+    Certification,
+    Comments,
+    Consignee,
+    Declaration,
+    Exporter,
+    Goods,
+    Importer,
+    Invoice,
+    Op3c,
+    Producer,
+    Subscriber,
+    ThirdOperator,
+    Transport,
+)
+from singlewindow.cod.samples import sample_certificate
+from singlewindow.cod.schemas import (
+    ALIASES,
+    SchemaRegistry,
+    default_schema_dirs,
+    derive_stage,
+    xmldsig_schema_path,
+)
+from singlewindow.cod.types import STAGES, Country, Stage, SubmitterType
+from singlewindow.cod.xml import (
+    DSIG_NS,
+    SOAP_NS,
+    add_certification,
+    detect_stage,
+    from_element,
+    read_cod_ver,
+    serialize,
+    to_bytes,
+    to_element,
+)
+
+__all__ = [
+    "ALIASES",
+    "DSIG_NS",
+    "EH",
+    "LAYOUTS",
+    "SOAP_NS",
+    "STAGES",
+    "Agreement",
+    "Certificate",
+    "CertificateID",
+    "Certification",
+    "Comments",
+    "Consignee",
+    "Country",
+    "Declaration",
+    "Exporter",
+    "FormLayout",
+    "FormName",
+    "Goods",
+    "Importer",
+    "Invoice",
+    "Op3c",
+    "Producer",
+    "SchemaRegistry",
+    "Stage",
+    "SubmitterType",
+    "Subscriber",
+    "ThirdOperator",
+    "Transport",
+    "add_certification",
+    "default_schema_dirs",
+    "derive_stage",
+    "detect_stage",
+    "from_element",
+    "layout_for",
+    "read_cod_ver",
+    "sample_certificate",
+    "serialize",
+    "to_bytes",
+    "to_element",
+    "xmldsig_schema_path",
+]

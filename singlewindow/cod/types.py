@@ -1,0 +1,111 @@
+"""Constrained scalar types of the COD fields, mirroring the simple types of the official XSDs."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Literal, get_args
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+
+from singlewindow.cod.certificate_id import COUNTRIES
+
+Country = Literal["AR", "BO", "BR", "CL", "CO", "CU", "EC", "MX", "PA", "PE", "PY", "UY", "VE"]
+SubmitterType = Literal["EXP", "REP", "APO"]
+Stage = Literal["request", "exporter_signed", "complete"]
+STAGES: tuple[Stage, ...] = ("request", "exporter_signed", "complete")
+
+assert set(COUNTRIES) == set(get_args(Country))
+
+# Characters XML 1.0 can carry (tab, LF, CR and the usual planes); anything else cannot round-trip.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SPACES = re.compile(r"[ \t\n\r]+")
+
+
+def _xml_chars(value: str) -> str:
+    bad = _NOT_XML.search(value)
+    if bad:
+        raise ValueError(f"character U+{ord(bad.group()):04X} cannot be carried in XML")
+    return value
+
+
+def _collapse(value: object) -> object:
+    # xs:token semantics: the schema collapses whitespace, so the model stores the collapsed form.
+    if isinstance(value, str):
+        return _SPACES.sub(" ", value).strip(" ")
+    return value
+
+
+def _fixed_decimal(value: Decimal) -> Decimal:
+    # Exponent forms (1E+2) are not valid xs:decimal lexical forms: keep a plain positional form.
+    if not value.is_finite():
+        raise ValueError("must be a finite number")
+    return Decimal(format(value, "f"))
+
+
+def _xsd_datetime(value: datetime) -> datetime:
+    offset = value.utcoffset()
+    if offset is not None:
+        if offset % timedelta(minutes=1):
+            raise ValueError("time zone offset must be whole minutes")
+        if abs(offset) > timedelta(hours=14):
+            raise ValueError("time zone offset must be within ±14:00")
+    return value
+
+
+_COLLAPSE = BeforeValidator(_collapse)
+_XML = AfterValidator(_xml_chars)
+
+Token16 = Annotated[str, _COLLAPSE, StringConstraints(min_length=1, max_length=16), _XML]
+Token32 = Annotated[str, _COLLAPSE, StringConstraints(min_length=1, max_length=32), _XML]
+Token36 = Annotated[str, _COLLAPSE, StringConstraints(min_length=1, max_length=36), _XML]
+Token50 = Annotated[str, _COLLAPSE, StringConstraints(min_length=1, max_length=50), _XML]
+Token70 = Annotated[str, _COLLAPSE, StringConstraints(min_length=1, max_length=70), _XML]
+Token256 = Annotated[str, _COLLAPSE, StringConstraints(min_length=1, max_length=256), _XML]
+Token2048 = Annotated[str, _COLLAPSE, StringConstraints(min_length=1, max_length=2048), _XML]
+OpCountry = Annotated[str, _COLLAPSE, StringConstraints(min_length=1, max_length=2), _XML]
+#: xs:string 1..256 (addresses, free text): kept verbatim.
+Text256 = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_xml_chars)]
+#: xs:string 0..2048 (comments, affidavit): kept verbatim.
+CommentText = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_xml_chars)]
+AgreementName = Annotated[str, StringConstraints(min_length=3, max_length=256), AfterValidator(_xml_chars)]
+ControlCode = Annotated[str, StringConstraints(max_length=32), AfterValidator(_xml_chars)]
+
+Telephone = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^((\d|\+\d)(\d{0,2}))?[-. (]*(\d{1,3})[-. )]*(\d{3,4})[-. ]*(\d{4})([ xi](\d+))?$"
+    ),
+]
+Email = Annotated[
+    str,
+    StringConstraints(
+        max_length=50, pattern=r"^[a-zA-Z0-9._%+-]{1,16}[^\n\r]{1,}@[^\n\r]{1,}[a-zA-Z0-9._%+-]{1,}$"
+    ),
+    AfterValidator(_xml_chars),
+]
+HttpURL = Annotated[str, StringConstraints(pattern=r"^(http|https)?://[^\n\r]*$"), AfterValidator(_xml_chars)]
+ItemCode = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([0-9]{4}\.[0-9]{2}|[0-9]{4}\.[0-9]{2}\.[0-9]{2}|[0-9]{2}\.[0-9]{2}\.[0-9]{1}\.[0-9]{2}"
+        r"|[0-9]{4}\.[0-9]{2}\.[0-9]{2}\.[0-9]{2}[0-9]{2})$"
+    ),
+]
+EHId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3}$")]
+CODVersion = Annotated[str, StringConstraints(max_length=8, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")]
+
+OrderNo = Annotated[int, Field(ge=1, lt=100_000)]
+Weight = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=16, decimal_places=4, le=Decimal("9999999999999999.9999")),
+    AfterValidator(_fixed_decimal),
+]
+Amount = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=18, decimal_places=2, le=Decimal("999999999999999999.99")),
+    AfterValidator(_fixed_decimal),
+]
+DateTime = Annotated[datetime, AfterValidator(_xsd_datetime)]
+Acronym = Annotated[str, StringConstraints(pattern=r"^[ACRHGT][A0-9][0-9]$")]
