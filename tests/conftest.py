@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from singlewindow.pki import Federation, init_federation
+
 _DEFAULT_STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "standards"
 
 
@@ -27,3 +29,9 @@ def standards_dir() -> Path:
 def aladi_dir(standards_dir: Path) -> Path:
     """The official ALADI COD XSDs and sample."""
     return standards_dir / "aladi-cod"
+
+
+@pytest.fixture(scope="session")
+def federation(tmp_path_factory: pytest.TempPathFactory) -> Federation:
+    """A demo federation PKI (AR, BR, UY; RSA) generated once per test session."""
+    return init_federation(tmp_path_factory.mktemp("pki"), countries=["AR", "BR", "UY"])
