@@ -77,6 +77,8 @@ CODES: dict[str, str] = {
     "delivery.not_found": "no such delivery, or not visible to the caller",
     "delivery.not_from_hub": "a delivery did not come from the hub",
     "receipt.invalid": "the receipt is missing, malformed or wrongly signed",
+    # configuration
+    "config.invalid": "the service or command is misconfigured (PKI, trust directory, settings)",
     # lifecycle
     "lifecycle.invalid": "the cancellation or rectification message is invalid",
     "lifecycle.not_issuer": "only an official of the issuing entity may cancel or rectify",
@@ -106,10 +108,12 @@ class SinglewindowError(Exception):
 
     exit_code: int = 2
     status_code: int = 400
+    #: the code given to a problem built from a plain message
+    default_code: str = "input.invalid_fields"
 
     def __init__(self, problems: list[Problem] | Problem | str) -> None:
         if isinstance(problems, str):
-            problems = [Problem(code="input.invalid_fields", message=problems)]
+            problems = [Problem(code=self.default_code, message=problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
@@ -137,6 +141,7 @@ class ConfigurationError(SinglewindowError):
     """The service or command is misconfigured (missing PKI, trust directory, settings)."""
 
     status_code = 500
+    default_code = "config.invalid"
 
 
 class AuthenticationFailed(SinglewindowError):
