@@ -46,7 +46,7 @@ CODES: dict[str, str] = {
     "signature.wrapping": "signed content is moved, wrapped or duplicated (signature wrapping)",
     "signature.digest_mismatch": "the signed content was changed after signing",
     "signature.value_invalid": "the signature value does not verify with the signer's key",
-    "signature.algorithm_forbidden": "the signature or digest algorithm is not allowed by policy (e.g. SHA-1)",
+    "signature.algorithm_forbidden": "a signature or digest algorithm not allowed by policy (e.g. SHA-1)",
     "signature.key_info_invalid": "KeyInfo does not carry exactly one usable X.509 certificate",
     "signature.malformed": "the ds:Signature element is malformed",
     # certificate chain
