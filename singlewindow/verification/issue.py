@@ -1,0 +1,111 @@
+"""Issuing a complete COD: complete EH data from the federation, exporter signs #COD, the official #CODEH."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from lxml import etree
+from pydantic import ValidationError
+
+from singlewindow.cod import (
+    EH,
+    Certificate,
+    CertificateID,
+    Certification,
+    add_certification,
+    detect_stage,
+    from_element,
+    to_element,
+)
+from singlewindow.errors import InvalidDocument, UnusableInput, problem
+from singlewindow.pki import Federation
+from singlewindow.xmlsec import SigningAlgorithm, parse_xml, serialize, sign_exporter, sign_official
+from singlewindow.xmlsec.names import CERT_ORIGIN, DS_SIGNATURE
+
+
+def _read(data: bytes, *, max_bytes: int) -> tuple[etree._Element, Certificate, bool]:
+    """The tree, its model, and whether the exporter still has to sign."""
+    if data.lstrip().startswith(b"{"):
+        try:
+            cert = Certificate.model_validate_json(data)
+        except ValidationError as exc:
+            problems = [
+                problem("input.invalid_fields", e["msg"], ".".join(map(str, e["loc"]))) for e in exc.errors()
+            ]
+            raise UnusableInput(problems) from None
+        root = to_element(cert, stage="request")
+        etree.indent(root, space="  ")
+        return root, cert, True
+    root = parse_xml(data, max_bytes=max_bytes)
+    stage = detect_stage(root)
+    if any(child.tag == DS_SIGNATURE for child in root.iterfind(f"{CERT_ORIGIN}/*")):
+        raise UnusableInput(problem("input.invalid_fields", "the document is already signed by an official"))
+    try:
+        cert = from_element(root)
+    except InvalidDocument as exc:
+        raise UnusableInput(exc.problems) from None
+    return root, cert, stage == "request"
+
+
+def _entity(federation: Federation, country: str) -> EH:
+    pki = federation.country(country)
+    entry = federation.trustlist.countries[country]
+    entity = entry.entities.get(pki.eh_id)
+    return EH(
+        id=pki.eh_id,
+        country=country,
+        name=entity.name if entity is not None else f"Entidad habilitada {pki.eh_id} de {entry.name}",
+        address="Sede central",
+        city=entry.name,
+        url=f"https://cod.{country.lower()}.example.org",
+    )
+
+
+def _certification(cert: Certificate, *, country: str, eh_id: str, now: datetime) -> Certification:
+    # A stable number for the same request: the issuing system's own numbering is out of scope.
+    number = int(hashlib.sha256(cert.model_dump_json().encode()).hexdigest(), 16) % 100_000_000
+    certificate_id = CertificateID.compose(
+        country=country, eh_id=eh_id, acronym=cert.agreement.acronym, year=now.year, number=number
+    )
+    return Certification(date=now.replace(microsecond=0), certificate_id=certificate_id)
+
+
+def complete_and_sign(
+    data: bytes,
+    *,
+    federation: Federation,
+    country: str,
+    algorithm: SigningAlgorithm = "rsa-sha256",
+    now: datetime | None = None,
+    max_bytes: int = 5 * 1024 * 1024,
+) -> bytes:
+    """Turn JSON fields or a stage-1/2 COD into a complete signed COD of ``country``'s federation.
+
+    An exporter signature already present is kept byte for byte; EH and CertificationEH are added
+    from the federation when missing; the active official signs last.
+    """
+    pki = federation.country(country)
+    root, cert, exporter_must_sign = _read(data, max_bytes=max_bytes)
+    if cert.exporter.country != country:
+        message = f"the exporter's country is {cert.exporter.country}, not {country}"
+        raise UnusableInput(problem("input.invalid_fields", message, "exporter.country"))
+    if exporter_must_sign:
+        sign_exporter(
+            root, key=pki.exporter.private_key, certificate=pki.exporter.certificate, algorithm=algorithm
+        )
+    codeh = root.find(f"{CERT_ORIGIN}/CODEH")
+    assert codeh is not None
+    if codeh.find("EH") is None and codeh.find("CertificationEH") is None:
+        moment = now or datetime.now(UTC)
+        eh = cert.eh or _entity(federation, country)
+        certification = cert.certification or _certification(cert, country=country, eh_id=eh.id, now=moment)
+        add_certification(root, cert.model_copy(update={"eh": eh, "certification": certification}))
+        for child in list(codeh)[1:]:
+            # Cosmetic: lay out the new, not yet signed elements like their neighbours.
+            etree.indent(child, space="  ", level=3)
+            child.tail = codeh[0].tail
+    sign_official(
+        root, key=pki.official.private_key, certificate=pki.official.certificate, algorithm=algorithm
+    )
+    return serialize(root)

@@ -1,0 +1,225 @@
+"""Full verification of one COD: parse once, XSD, both pinned signatures, chains, registry, consistency."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from singlewindow.cod import CertificateID, detect_stage
+from singlewindow.errors import Problem, UnusableInput, problem
+from singlewindow.pki import ChainResult
+from singlewindow.verification.context import VerificationContext
+from singlewindow.verification.report import Check, Signer, Stage, VerificationReport
+from singlewindow.verification.values import CODEHValues, cod_values, codeh_values, parse_date
+from singlewindow.xmlsec import SignatureResult, SignatureRole, parse_xml, verify_signature
+from singlewindow.xmlsec.structure import pinned_element
+
+_DATE_PATH = {
+    "exporter": "/Envelope/CertOrigin/CODEH/CODExporter/COD/*/Declaration/DeclarationDate",
+    "official": "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateDate",
+}
+
+
+@dataclass
+class _Run:
+    """Mutable state of one verification; frozen into the report at the end."""
+
+    problems: list[Problem] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    def check(self, name: str, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems.extend(problems)
+        detail = "; ".join(f"{p.code}: {p.message}" for p in problems)
+        self.checks.append(Check(name=name, ok=not problems, detail=detail[:500]))
+
+
+def _cn(certificate: x509.Certificate) -> str:
+    values = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else certificate.subject.rfc4514_string()
+
+
+def _attr(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -> str | None:
+    values = certificate.subject.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else None
+
+
+def _consistency(values: CODEHValues) -> list[Problem]:
+    problems: list[Problem] = []
+    cid_country: str | None = None
+    if values.certificate_id:
+        try:
+            cid = CertificateID.parse(values.certificate_id)
+            cid_country = cid.country
+            if values.eh_id and cid.eh_id != values.eh_id:
+                message = f"CertificateID names entity {cid.eh_id}, EHId is {values.eh_id}"
+                problems.append(
+                    problem("cod.certificate_id_invalid", message, "CertificationEH/CertificateID")
+                )
+        except ValueError as exc:
+            problems.append(problem("cod.certificate_id_invalid", str(exc), "CertificationEH/CertificateID"))
+    named = {
+        "CertificateID": cid_country,
+        "EHCountry": values.eh_country,
+        "ExporterCountry": values.cod.exporter_country,
+    }
+    present = {name: country for name, country in named.items() if country}
+    if len(set(present.values())) > 1:
+        listed = ", ".join(f"{name}={country}" for name, country in present.items())
+        problems.append(
+            problem("cod.country_mismatch", f"the issuing country differs: {listed}", "/Envelope")
+        )
+    return problems
+
+
+def _signing_time(text: str | None, role: SignatureRole) -> tuple[datetime | None, list[Problem]]:
+    moment = parse_date(text)
+    if moment is None:
+        what = "missing" if not text else f"unparseable ({text!r})"
+        return None, [problem("cod.date_invalid", f"the {role}'s signing date is {what}", _DATE_PATH[role])]
+    return moment, []
+
+
+def _verify_role(
+    root: etree._Element,
+    *,
+    role: SignatureRole,
+    country: str | None,
+    at: datetime | None,
+    context: VerificationContext,
+) -> tuple[SignatureResult, ChainResult | None]:
+    chains: list[ChainResult] = []
+
+    def certificate_check(certificate: x509.Certificate) -> list[Problem]:
+        if country is None or at is None:
+            return []  # the missing country or date is reported on its own
+        chains.append(context.trust.validate(certificate, at=at, country=country))
+        return chains[-1].problems
+
+    result = verify_signature(
+        root,
+        role=role,
+        allow_sha1=context.allow_sha1,
+        at=at or datetime.now(UTC),
+        certificate_check=certificate_check,
+    )
+    return result, (chains[0] if chains else None)
+
+
+def _signer(
+    result: SignatureResult, chain: ChainResult | None, *, at: datetime | None, registry_code: str | None
+) -> Signer | None:
+    certificate = result.certificate
+    if certificate is None:
+        return None
+    return Signer(
+        role=result.role,
+        name=_cn(certificate),
+        subject=certificate.subject.rfc4514_string(),
+        serial_number=format(certificate.serial_number, "x"),
+        entity=_attr(certificate, NameOID.ORGANIZATION_NAME),
+        country=_attr(certificate, NameOID.COUNTRY_NAME),
+        anchor=chain.anchor.subject.rfc4514_string()
+        if chain is not None and chain.anchor is not None
+        else None,
+        signed_at=at,
+        algorithm=result.algorithm,
+        valid_at_signing_time=chain is not None and chain.ok,
+        registry_code=registry_code,
+        signature_valid=result.signature_valid,
+    )
+
+
+def _stage(root: etree._Element) -> tuple[Stage | None, list[Problem]]:
+    try:
+        return detect_stage(root), []
+    except UnusableInput as exc:
+        return None, exc.problems
+
+
+def _dedup(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def verify_document(data: bytes, *, context: VerificationContext) -> VerificationReport:
+    """Verify a complete COD; every problem is in the report. Raises UnusableInput only for unusable input."""
+    digest, size = hashlib.sha256(data).hexdigest(), len(data)
+    root = parse_xml(data, max_bytes=context.max_bytes)
+    run = _Run()
+    run.checks.append(Check(name="parse", ok=True, detail=f"{size} bytes, no DTD, no entities"))
+    stage, stage_problems = _stage(root)
+    run.check("stage", stage_problems)
+    run.check("schema", context.schemas.validate(root, stage="complete"))
+
+    # Tentative values from the pinned elements: they choose the chain country and signing time, and
+    # are compared below with what the verifier returns as signed.
+    codeh, _ = pinned_element(root, "official")
+    raw = codeh_values(codeh)
+    run.check("consistency", _consistency(raw))
+    exporter_at, exporter_date = _signing_time(raw.cod.declaration_date, "exporter")
+    official_at, official_date = _signing_time(raw.certificate_date, "official")
+    run.check("dates", exporter_date + official_date)
+    cid_country = raw.certificate_id[:2] if raw.certificate_id else None
+    exporter, exporter_chain = _verify_role(
+        root,
+        role="exporter",
+        country=raw.cod.exporter_country or cid_country,
+        at=exporter_at,
+        context=context,
+    )
+    official, official_chain = _verify_role(
+        root, role="official", country=raw.eh_country or cid_country, at=official_at, context=context
+    )
+    for result in (exporter, official):
+        chain_problems = result.certificate_problems
+        run.check(f"signature.{result.role}", [p for p in result.problems if p not in chain_problems])
+        run.check(f"chain.{result.role}", list(chain_problems))
+
+    registry_code: str | None = None
+    if context.registry is not None and official.certificate is not None and official_at is not None:
+        answer = context.registry.answer(
+            official.certificate, country=raw.eh_country or "", eh_id=raw.eh_id or "", at=official_at
+        )
+        registry_code = answer.code
+        found = answer.to_problem(path="/Envelope/CertOrigin/ds:Signature")
+        run.check("registry.official", [found] if found is not None else [])
+
+    signed = codeh_values(official.signed) if official.signed is not None else None
+    signed_cod = signed.cod if signed is not None else cod_values(exporter.signed)
+    mismatch = []
+    if (signed is not None and signed != raw) or (exporter.signed is not None and signed_cod != raw.cod):
+        mismatch = [
+            problem("signature.wrapping", "the signed values differ from the document's", "/Envelope")
+        ]
+    run.check("signed_values", mismatch)
+
+    problems = _dedup(run.problems)
+    certificate_date = parse_date(signed.certificate_date) if signed is not None else None
+    return VerificationReport(
+        valid=not problems,
+        sha256=digest,
+        size=size,
+        certificate_id=signed.certificate_id if signed is not None else None,
+        cod_ver=signed_cod.cod_ver,
+        stage=stage,
+        form=signed_cod.form,
+        exporter_country=signed_cod.exporter_country,
+        importer_country=signed_cod.importer_country,
+        eh_country=signed.eh_country if signed is not None else None,
+        eh_id=signed.eh_id if signed is not None else None,
+        certificate_date=certificate_date,
+        checks=run.checks,
+        problems=problems,
+        signers=[
+            signer
+            for signer in (
+                _signer(exporter, exporter_chain, at=exporter_at, registry_code=None),
+                _signer(official, official_chain, at=official_at, registry_code=registry_code),
+            )
+            if signer is not None
+        ],
+    )
