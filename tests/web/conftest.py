@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
-from datetime import UTC, datetime
-from typing import Protocol
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
+from fastapi import FastAPI
+from lxml import etree
 
-from singlewindow.cod import sample_certificate, to_bytes
+from singlewindow.cod import Certificate, CertificateID, sample_certificate, to_bytes, to_element
 from singlewindow.errors import problem
+from singlewindow.node.web import (
+    CertificateRecord,
+    CertificateStatus,
+    Official,
+    TrailEvent,
+    create_web_router,
+)
+from singlewindow.node.web.model import TrailStep
 from singlewindow.verification.report import Signer, VerificationReport
 
 WHEN = datetime(2025, 3, 14, 13, 30, tzinfo=UTC)
@@ -73,3 +88,133 @@ def _make_report(
 def make_report() -> ReportFactory:
     """A factory of reports with the verifier's shape: valid when no problem code is given."""
     return _make_report
+
+
+# ------------------------------------------------------------------ real signed documents
+
+
+@pytest.fixture(scope="session")
+def federation(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A generated AR+BR demo federation (root CAs, CRLs, exporters, registered officials)."""
+    from singlewindow.pki import init_federation
+
+    return init_federation(tmp_path_factory.mktemp("federation"), countries=["AR", "BR"])
+
+
+def _sign(federation: Any, cert: Certificate) -> bytes:
+    xmlsec = pytest.importorskip("singlewindow.xmlsec")
+    if not hasattr(xmlsec, "sign_official"):
+        pytest.skip("signing is not available yet")
+    pki = federation.country(cert.exporter.country)
+    root = to_element(cert, stage="complete")
+    etree.indent(root, space="  ")
+    xmlsec.sign_exporter(root, key=pki.exporter.private_key, certificate=pki.exporter.certificate)
+    xmlsec.sign_official(root, key=pki.official.private_key, certificate=pki.official.certificate)
+    signed: bytes = xmlsec.serialize(root)
+    return signed
+
+
+def _rectified(cert: Certificate) -> Certificate:
+    assert cert.certification is not None
+    newer = dataclasses.replace(CertificateID.parse(str(cert.certification.certificate_id)), rectification=1)
+    return cert.model_copy(
+        update={"certification": cert.certification.model_copy(update={"certificate_id": newer})}
+    )
+
+
+@pytest.fixture(scope="session")
+def signed_documents(federation: Any) -> dict[str, bytes]:
+    """Real signed CODs from AR: genuine, tampered (goods edited), cancelled, rectified and its newer one."""
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    genuine = _sign(federation, sample_certificate(goods=3, when=now, number=43))
+    value = re.search(rb"<GoodsItemValue>([^<]+)</GoodsItemValue>", genuine)
+    assert value is not None
+    tampered = genuine.replace(value.group(0), b"<GoodsItemValue>1.00</GoodsItemValue>", 1)
+    rectified_cert = sample_certificate(goods=2, when=now, number=45)
+    return {
+        "genuine": genuine,
+        "tampered": tampered,
+        "cancelled": _sign(federation, sample_certificate(goods=1, when=now, number=44)),
+        "rectified": _sign(federation, rectified_cert),
+        "newer": _sign(federation, _rectified(rectified_cert)),
+    }
+
+
+# ------------------------------------------------------------------ a node's page over real verification
+
+
+@pytest.fixture(scope="session")
+def verify(federation: Any, aladi_dir: Path) -> Callable[[bytes], VerificationReport]:
+    """The real verification pipeline against the federation's anchors, CRLs, registry and the ALADI XSDs."""
+    from singlewindow.cod import default_schema_dirs
+    from singlewindow.verification import VerificationContext, verify_document
+
+    context = VerificationContext.from_paths(
+        trust_dir=federation.trust_dir,
+        registry_file=federation.trustlist_path,
+        schema_dirs=[*default_schema_dirs(), aladi_dir],
+    )
+    return functools.partial(verify_document, context=context)
+
+
+def _trail(*steps: TrailStep, start: datetime) -> tuple[TrailEvent, ...]:
+    details = {"accepted": "HUB-2025-000123", "receipt": "sha256 ok"}
+    return tuple(
+        TrailEvent(step=step, at=start + timedelta(seconds=7 * i), detail=details.get(step, ""))
+        for i, step in enumerate(steps)
+    )
+
+
+@pytest.fixture(scope="session")
+def stored(
+    signed_documents: dict[str, bytes], verify: Callable[[bytes], VerificationReport]
+) -> dict[str, CertificateRecord]:
+    """What a receiving node holds: each delivered document with the report it verified on receipt."""
+    start = datetime.now(UTC) - timedelta(minutes=3)
+    delivered = _trail("issued", "accepted", "delivered", "receipt", start=start)
+    records: dict[str, CertificateRecord] = {}
+    for name in ("genuine", "cancelled", "rectified", "newer"):
+        report = verify(signed_documents[name])
+        assert report.valid, (name, report.problems)
+        status = CertificateStatus()
+        trail = delivered
+        if name == "cancelled":
+            status = CertificateStatus(lifecycle="cancelled", changed_at=start + timedelta(minutes=2))
+            trail = (*delivered, *_trail("cancelled", start=start + timedelta(minutes=2)))
+        if name == "rectified":
+            newer = verify(signed_documents["newer"]).certificate_id
+            status = CertificateStatus(
+                lifecycle="rectified", changed_at=start + timedelta(minutes=2), replaced_by=newer
+            )
+            trail = (*delivered, *_trail("rectified", start=start + timedelta(minutes=2)))
+        assert report.certificate_id is not None
+        records[report.certificate_id] = CertificateRecord(
+            data=signed_documents[name], report=report, status=status, trail=trail
+        )
+    return records
+
+
+OFFICIAL_TOKEN = "br-official-token-0123456789"
+CUSTOMS_TOKEN = "br-customs-token-0123456789"
+
+
+@pytest.fixture(scope="session")
+def official_token() -> str:
+    """The bearer token of the page's signed-in official in ``page_app``."""
+    return OFFICIAL_TOKEN
+
+
+@pytest.fixture(scope="session")
+def page_app(stored: dict[str, CertificateRecord], verify: Callable[[bytes], VerificationReport]) -> FastAPI:
+    """A FastAPI app holding only the page, wired to stored certificates, real verification and two tokens."""
+    tokens = {
+        OFFICIAL_TOKEN: Official(name="Ana Souza", role="official", country="BR"),
+        CUSTOMS_TOKEN: Official(name="Aduana BR", role="customs", country="BR"),
+    }
+    app = FastAPI()
+    app.include_router(
+        create_web_router(
+            lookup=stored.get, verify=verify, authenticate=tokens.get, node_country="BR", secret_key=b"w" * 32
+        )
+    )
+    return app
