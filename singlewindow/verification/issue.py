@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Protocol
 
+from cryptography import x509
 from lxml import etree
 from pydantic import ValidationError
 
@@ -20,8 +22,25 @@ from singlewindow.cod import (
 )
 from singlewindow.errors import InvalidDocument, UnusableInput, problem
 from singlewindow.pki import Federation
-from singlewindow.xmlsec import SigningAlgorithm, parse_xml, serialize, sign_exporter, sign_official
+from singlewindow.xmlsec import (
+    SigningAlgorithm,
+    SigningKey,
+    parse_xml,
+    serialize,
+    sign_exporter,
+    sign_official,
+)
 from singlewindow.xmlsec.names import CERT_ORIGIN, DS_SIGNATURE
+
+
+class Signatory(Protocol):
+    """Whoever signs: a private key and its certificate (``pki.Identity`` is one)."""
+
+    @property
+    def private_key(self) -> SigningKey: ...
+
+    @property
+    def certificate(self) -> x509.Certificate: ...
 
 
 def _read(data: bytes, *, max_bytes: int) -> tuple[etree._Element, Certificate, bool]:
@@ -79,11 +98,14 @@ def complete_and_sign(
     algorithm: SigningAlgorithm = "rsa-sha256",
     now: datetime | None = None,
     max_bytes: int = 5 * 1024 * 1024,
+    exporter: Signatory | None = None,
+    official: Signatory | None = None,
 ) -> bytes:
     """Turn JSON fields or a stage-1/2 COD into a complete signed COD of ``country``'s federation.
 
     An exporter signature already present is kept byte for byte; EH and CertificationEH are added
-    from the federation when missing; the active official signs last.
+    from the federation when missing; the active official signs last. ``exporter`` and ``official``
+    replace the federation's signers (fault injection, tests).
     """
     pki = federation.country(country)
     root, cert, exporter_must_sign = _read(data, max_bytes=max_bytes)
@@ -91,9 +113,8 @@ def complete_and_sign(
         message = f"the exporter's country is {cert.exporter.country}, not {country}"
         raise UnusableInput(problem("input.invalid_fields", message, "exporter.country"))
     if exporter_must_sign:
-        sign_exporter(
-            root, key=pki.exporter.private_key, certificate=pki.exporter.certificate, algorithm=algorithm
-        )
+        first = exporter or pki.exporter
+        sign_exporter(root, key=first.private_key, certificate=first.certificate, algorithm=algorithm)
     codeh = root.find(f"{CERT_ORIGIN}/CODEH")
     assert codeh is not None
     if codeh.find("EH") is None and codeh.find("CertificationEH") is None:
@@ -105,7 +126,6 @@ def complete_and_sign(
             # Cosmetic: lay out the new, not yet signed elements like their neighbours.
             etree.indent(child, space="  ", level=3)
             child.tail = codeh[0].tail
-    sign_official(
-        root, key=pki.official.private_key, certificate=pki.official.certificate, algorithm=algorithm
-    )
+    last = official or pki.official
+    sign_official(root, key=last.private_key, certificate=last.certificate, algorithm=algorithm)
     return serialize(root)

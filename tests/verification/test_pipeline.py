@@ -1,0 +1,108 @@
+"""The verification pipeline on documents we issue: valid round trips, report contents, official XSDs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from lxml import etree
+
+from singlewindow.cod import SchemaRegistry
+from singlewindow.pki import Federation
+from singlewindow.verification import VerificationContext, verify_document
+from singlewindow.xmlsec import parse_xml
+
+Issue = Callable[..., bytes]
+
+
+@pytest.mark.parametrize("algorithm", ["rsa-sha256", "ecdsa-sha256"])
+def test_round_trip_is_valid_and_names_both_signers(
+    algorithm: str,
+    issue: Issue,
+    ec_federation: Federation,
+    context: VerificationContext,
+    ec_context: VerificationContext,
+) -> None:
+    """A COD we sign (RSA or ECDSA) verifies valid and the report names exporter and official."""
+    ec = algorithm == "ecdsa-sha256"
+    data = issue(fed=ec_federation) if ec else issue()
+    report = verify_document(data, context=ec_context if ec else context)
+    assert report.valid, report.problems
+    assert [(s.role, s.algorithm, s.signature_valid, s.valid_at_signing_time) for s in report.signers] == [
+        ("exporter", algorithm, True, True),
+        ("official", algorithm, True, True),
+    ]
+    assert report.signers[0].name.startswith("Exportadora")
+    assert report.signers[1].name == "Funcionario Activo AR"
+    assert report.signers[1].registry_code == "00"
+    assert report.signers[1].anchor is not None and "C=AR" in report.signers[1].anchor
+    assert all(check.ok for check in report.checks)
+
+
+def test_report_fields_come_from_the_signed_codeh(issue: Issue, context: VerificationContext) -> None:
+    """The report's certificate id, countries and entity equal the values inside the signed CODEH."""
+    data = issue()
+    report = verify_document(data, context=context)
+    codeh = parse_xml(data).find(".//CODEH")
+    assert codeh is not None
+    assert report.certificate_id == codeh.findtext("CertificationEH/CertificateID")
+    assert (report.exporter_country, report.importer_country, report.eh_country, report.eh_id) == (
+        "AR",
+        "BR",
+        "AR",
+        "001",
+    )
+    assert report.stage == "complete" and report.cod_ver == "2.0.0" and report.form == "FormA18"
+    assert {check.name for check in report.checks} >= {
+        "parse",
+        "schema",
+        "signature.exporter",
+        "signature.official",
+        "chain.exporter",
+        "chain.official",
+        "registry.official",
+    }
+
+
+@pytest.mark.parametrize("cod_ver", ["2.0.0", "4.1.0"])
+def test_signed_documents_validate_against_the_official_xsd(
+    cod_ver: str, issue: Issue, aladi_dir: object, context: VerificationContext
+) -> None:
+    """Documents we sign validate against the official ALADI XSD of their CODVer (complete stage)."""
+    root = parse_xml(issue(cod_ver=cod_ver))
+    schemas: SchemaRegistry = context.schemas
+    assert schemas.origin(cod_ver, "complete") == f"cod_ver_{cod_ver}.xsd"
+    assert schemas.validate(root, stage="complete") == []
+    assert verify_document(etree.tostring(root), context=context).valid
+
+
+def test_without_registry_the_official_has_no_registry_code(
+    issue: Issue, context: VerificationContext
+) -> None:
+    """Without a registry, no registry check runs and the official's registry code stays empty."""
+    bare = VerificationContext(trust=context.trust, schemas=context.schemas)
+    report = verify_document(issue(), context=bare)
+    assert report.valid
+    assert report.signers[1].registry_code is None
+    assert "registry.official" not in {check.name for check in report.checks}
+
+
+def test_every_problem_is_collected(issue: Issue, context: VerificationContext) -> None:
+    """A document broken in several ways reports each problem, not only the first."""
+    data = issue(when=datetime.now(UTC) - timedelta(days=3))
+    data = data.replace(b"<ImporterCountry>BR", b"<ImporterCountry>UY", 1)
+    data = data.replace(b"<EHCountry>AR", b"<EHCountry>BR", 1)
+    codes = {p.code for p in verify_document(data, context=context).problems}
+    assert {"signature.digest_mismatch", "cod.country_mismatch", "chain.wrong_country"} <= codes
+
+
+def test_verification_is_fast(issue: Issue, context: VerificationContext) -> None:
+    """One document verifies in well under 50 ms (parse, XSD, both signatures, chains, registry)."""
+    data = issue()
+    verify_document(data, context=context)
+    start = time.perf_counter()
+    for _ in range(20):
+        verify_document(data, context=context)
+    assert (time.perf_counter() - start) / 20 < 0.05
