@@ -101,7 +101,10 @@ def test_form_signatures_trail_and_qr_are_laid_out(sample_xml: bytes, make_repor
     """The goods table, both signers with registry code, the four trail steps and a QR SVG all render."""
     page = _render(sample_xml, make_report(sample_xml), language="pt")
     goods_rows = page.xpath("//table[@class='goods']/tbody/tr")
-    assert len(goods_rows) == 3 and goods_rows[0].xpath("td[@class='mono']")[0].text_content().count(".") == 2
+    assert (
+        len(goods_rows) == 3
+        and goods_rows[0].xpath("td[@class='mono tariff']")[0].text_content().count(".") == 2
+    )
     signatures = page.find_class("signature")
     assert [s.find("h3").text_content() for s in signatures] == [
         "Exportador",

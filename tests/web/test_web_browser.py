@@ -1,0 +1,188 @@
+"""Browser tests of the page: Debian's Chromium, headless and with JavaScript off, against a live server."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed (make system-deps installs it)", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api")
+Browser = playwright_api.Browser
+Page = playwright_api.Page
+expect = playwright_api.expect
+
+
+@pytest.fixture(scope="module")
+def live_url(page_app: FastAPI) -> Iterator[str]:
+    """The page served by uvicorn on a free loopback port, in a thread, for the module's tests."""
+    server = uvicorn.Server(
+        uvicorn.Config(page_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name="live-node", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_url: str, official_token: str) -> Iterator[Page]:
+    """A fresh English browser tab with JavaScript disabled, signed in through the form with the keyboard."""
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_url)
+    tab = context.new_page()
+    tab.goto("/verify")
+    expect(tab).to_have_url(re.compile(r"/verify/sign-in\?next=%2Fverify$"))
+    expect(tab.get_by_label("Access token")).to_be_focused()
+    tab.keyboard.type(official_token)
+    tab.keyboard.press("Enter")
+    expect(tab).to_have_url(f"{live_url}/verify")
+    yield tab
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _look_up(page: Page, certificate_id: str) -> None:
+    page.get_by_label("Certificate ID", exact=True).fill(certificate_id)
+    page.get_by_role("button", name="Look up").click()
+
+
+def _id_of(stored_ids: list[str], number: str) -> str:
+    return next(cid for cid in stored_ids if cid[10:18] == number)
+
+
+@pytest.fixture
+def ids(stored: dict[str, object]) -> list[str]:
+    """The CertificateIDs the live node holds."""
+    return sorted(stored)
+
+
+def test_look_up_genuine_certificate(page: Page, ids: list[str], live_url: str) -> None:
+    """Looking a genuine certificate up shows GENUINE, the goods table, both signers, the trail and a QR."""
+    genuine = _id_of(ids, "00000043")
+    _look_up(page, genuine)
+    banner = page.locator(".verdict")
+    expect(banner).to_have_attribute("data-verdict", "genuine")
+    expect(banner).to_contain_text("GENUINE")
+    expect(page.locator("table.goods tbody tr")).to_have_count(3)
+    expect(page.locator(".signature h3")).to_have_text(["Exporter", "Official of the issuing entity"])
+    expect(page.locator(".trail li")).to_have_count(4)
+    expect(page.locator(".qr .url")).to_have_text(f"{live_url}/verify?certificate_id={genuine}")
+    expect(page.locator(".qr-image svg")).to_be_visible()
+    _shot(page, "lookup-genuine")
+
+
+@pytest.mark.parametrize(
+    ("name", "verdict", "word"),
+    [
+        ("genuine", "genuine", "GENUINE"),
+        ("tampered", "not_genuine", "NOT GENUINE"),
+        ("cancelled", "cancelled", "CANCELLED"),
+    ],
+)
+def test_upload_shows_the_verdict(
+    page: Page, signed_documents: dict[str, bytes], tmp_path: Path, name: str, verdict: str, word: str
+) -> None:
+    """Uploading a genuine, a tampered and a cancelled file shows each verdict's word and colour class."""
+    path = tmp_path / f"{name}.xml"
+    path.write_bytes(signed_documents[name])
+    page.get_by_label("Certificate file (XML)", exact=True).set_input_files(str(path))
+    page.get_by_role("button", name="Verify the file").click()
+    banner = page.locator(".verdict")
+    expect(banner).to_have_attribute("data-verdict", verdict)
+    expect(banner.locator(".verdict-word")).to_contain_text(word)
+    if name == "tampered":
+        expect(banner.locator(".reasons li").first).to_have_text(
+            "The content was changed after it was signed."
+        )
+    _shot(page, f"upload-{name}")
+
+
+def test_rectified_certificate_links_to_the_newer_one(page: Page, ids: list[str]) -> None:
+    """A rectified certificate says RECTIFIED and its link opens the newer certificate, which is genuine."""
+    _look_up(page, _id_of(ids, "00000045"))
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "rectified")
+    _shot(page, "lookup-rectified")
+    page.locator(".verdict a.newer").click()
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "genuine")
+    expect(page.locator(".verdict-id")).to_have_text(re.compile(r"01$"))
+
+
+def test_language_switch(page: Page, ids: list[str]) -> None:
+    """The language links relabel the result in Spanish then Portuguese, and the choice is remembered."""
+    genuine = _id_of(ids, "00000043")
+    _look_up(page, genuine)
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="Español").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator(".verdict-word")).to_contain_text("AUTÉNTICO")
+    expect(page.get_by_role("table", name="Mercaderías")).to_be_visible()
+    _shot(page, "lookup-genuine-es")
+    page.get_by_role("navigation", name="Idioma").get_by_role("link", name="Português").click()
+    expect(page.locator(".verdict-word")).to_contain_text("AUTÊNTICO")
+    page.goto(f"/verify?certificate_id={genuine}")
+    expect(page.locator("html")).to_have_attribute("lang", "pt")
+    _shot(page, "lookup-genuine-pt")
+
+
+def test_print_layout_and_qr_address(page: Page, ids: list[str], live_url: str) -> None:
+    """Printing hides navigation and forms but keeps verdict and QR; the QR's address opens the same page."""
+    _look_up(page, _id_of(ids, "00000044"))
+    page.emulate_media(media="print")
+    expect(page.locator("header.site")).to_be_hidden()
+    expect(page.get_by_role("button", name="Look up")).to_be_hidden()
+    expect(page.locator(".verdict")).to_be_visible()
+    expect(page.locator(".qr-image svg")).to_be_visible()
+    _shot(page, "print-cancelled")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(SCREENSHOTS / "print-cancelled.pdf"), format="A4")
+    address = page.locator(".qr .url").inner_text()
+    page.emulate_media(media="screen")
+    page.goto(address)
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "cancelled")
+    assert address.startswith(live_url)
+
+
+def test_keyboard_reaches_skip_link_and_forms(page: Page) -> None:
+    """Tab first reaches the skip link, and every visible input has a label the browser associates with it."""
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the result")).to_be_focused()
+    for name in ("Certificate ID", "Certificate file (XML)"):
+        expect(page.get_by_label(name, exact=True)).to_have_count(1)
