@@ -19,7 +19,7 @@ from singlewindow.cod import Certificate, CertificateID, sample_certificate, to_
 from singlewindow.errors import problem
 from singlewindow.node.web import (
     CertificateRecord,
-    CertificateStatus,
+    LifecycleState,
     Official,
     TrailEvent,
     create_web_router,
@@ -176,14 +176,14 @@ def stored(
     for name in ("genuine", "cancelled", "rectified", "newer"):
         report = verify(signed_documents[name])
         assert report.valid, (name, report.problems)
-        status = CertificateStatus()
+        status = LifecycleState()
         trail = delivered
         if name == "cancelled":
-            status = CertificateStatus(lifecycle="cancelled", changed_at=start + timedelta(minutes=2))
+            status = LifecycleState(lifecycle="cancelled", changed_at=start + timedelta(minutes=2))
             trail = (*delivered, *_trail("cancelled", start=start + timedelta(minutes=2)))
         if name == "rectified":
             newer = verify(signed_documents["newer"]).certificate_id
-            status = CertificateStatus(
+            status = LifecycleState(
                 lifecycle="rectified", changed_at=start + timedelta(minutes=2), replaced_by=newer
             )
             trail = (*delivered, *_trail("rectified", start=start + timedelta(minutes=2)))

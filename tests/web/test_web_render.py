@@ -10,8 +10,8 @@ from lxml import html
 
 from singlewindow.node.web.form import form_from_xml
 from singlewindow.node.web.i18n import Language
-from singlewindow.node.web.model import CertificateStatus, TrailEvent
-from singlewindow.node.web.render import format_date, render_result
+from singlewindow.node.web.model import LifecycleState, TrailEvent
+from singlewindow.node.web.render import format_date, render_result, step_label
 from singlewindow.verification.report import VerificationReport
 
 if TYPE_CHECKING:
@@ -30,13 +30,13 @@ def _render(
     data: bytes,
     report: VerificationReport,
     *,
-    status: CertificateStatus | None = None,
+    status: LifecycleState | None = None,
     language: Language = "en",
 ) -> html.HtmlElement:
     markup = render_result(
         report=report,
         form=form_from_xml(data),
-        status=status or CertificateStatus(),
+        status=status or LifecycleState(),
         trail=TRAIL,
         language=language,
         verify_url=URL,
@@ -47,12 +47,12 @@ def _render(
 @pytest.mark.parametrize(
     ("problems", "status", "kind", "word", "icon"),
     [
-        ((), CertificateStatus(), "genuine", "AUTÉNTICO", "✔"),
-        (("signature.digest_mismatch",), CertificateStatus(), "not_genuine", "NO AUTÉNTICO", "✖"),
-        ((), CertificateStatus(lifecycle="cancelled"), "cancelled", "ANULADO", "⊘"),
+        ((), LifecycleState(), "genuine", "AUTÉNTICO", "✔"),
+        (("signature.digest_mismatch",), LifecycleState(), "not_genuine", "NO AUTÉNTICO", "✖"),
+        ((), LifecycleState(lifecycle="cancelled"), "cancelled", "ANULADO", "⊘"),
         (
             (),
-            CertificateStatus(lifecycle="rectified", replaced_by="AR001A18250000004301"),
+            LifecycleState(lifecycle="rectified", replaced_by="AR001A18250000004301"),
             "rectified",
             "RECTIFICADO",
             "↻",
@@ -63,7 +63,7 @@ def test_banner_has_word_colour_class_and_icon(
     sample_xml: bytes,
     make_report: ReportFactory,
     problems: tuple[str, ...],
-    status: CertificateStatus,
+    status: LifecycleState,
     kind: str,
     word: str,
     icon: str,
@@ -91,7 +91,7 @@ def test_not_genuine_lists_reasons_and_warns_content_is_unproven(
 
 def test_rectified_links_to_the_newer_certificate(sample_xml: bytes, make_report: ReportFactory) -> None:
     """A rectified certificate links to the verification page of the one that replaced it."""
-    status = CertificateStatus(lifecycle="rectified", replaced_by="AR001A18250000004301")
+    status = LifecycleState(lifecycle="rectified", replaced_by="AR001A18250000004301")
     page = _render(sample_xml, make_report(sample_xml), status=status)
     (link,) = page.find_class("newer")
     assert link.get("href") == "/verify?certificate_id=AR001A18250000004301"
@@ -143,3 +143,10 @@ def test_document_text_is_escaped(sample_xml: bytes, make_report: ReportFactory)
 def test_dates_are_shown_for_people(value: str | datetime | None, expected: str) -> None:
     """XML and Python dates render as day, minutes and zone; unknown text passes through unchanged."""
     assert format_date(value) == expected
+
+
+def test_node_statuses_and_unknown_steps_have_labels() -> None:
+    """The node's own statuses have labels in every language, and an unknown step shows as written."""
+    assert step_label("received", language="es") == "Recibido y verificado por este nodo"
+    assert step_label("submitted", language="pt") == "Apresentado pela aduana"
+    assert step_label("PendingDelivery", language="en") == "PendingDelivery"

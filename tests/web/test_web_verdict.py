@@ -7,25 +7,25 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from singlewindow.node.web.model import CertificateStatus
+from singlewindow.node.web.model import LifecycleState
 from singlewindow.node.web.verdict import decide
 
 if TYPE_CHECKING:
     from conftest import ReportFactory
 
-CANCELLED = CertificateStatus(lifecycle="cancelled", changed_at=datetime(2025, 4, 1, tzinfo=UTC))
-RECTIFIED = CertificateStatus(lifecycle="rectified", replaced_by="AR001A18250000004301")
+CANCELLED = LifecycleState(lifecycle="cancelled", changed_at=datetime(2025, 4, 1, tzinfo=UTC))
+RECTIFIED = LifecycleState(lifecycle="rectified", replaced_by="AR001A18250000004301")
 
 
 def test_valid_active_certificate_is_genuine(sample_xml: bytes, make_report: ReportFactory) -> None:
     """A valid, complete certificate in force is judged genuine with no reasons."""
-    verdict = decide(report=make_report(sample_xml), status=CertificateStatus(), language="en")
+    verdict = decide(report=make_report(sample_xml), status=LifecycleState(), language="en")
     assert verdict.kind == "genuine" and verdict.reasons == () and verdict.icon == "✔"
 
 
-@pytest.mark.parametrize("status", [CertificateStatus(), CANCELLED, RECTIFIED])
+@pytest.mark.parametrize("status", [LifecycleState(), CANCELLED, RECTIFIED])
 def test_any_problem_makes_it_not_genuine_whatever_the_status(
-    sample_xml: bytes, make_report: ReportFactory, status: CertificateStatus
+    sample_xml: bytes, make_report: ReportFactory, status: LifecycleState
 ) -> None:
     """A tampered certificate is NOT genuine even when it is also cancelled or rectified."""
     report = make_report(sample_xml, problems=("signature.digest_mismatch",))
@@ -37,7 +37,7 @@ def test_any_problem_makes_it_not_genuine_whatever_the_status(
 def test_reasons_are_plain_words_without_repeats(sample_xml: bytes, make_report: ReportFactory) -> None:
     """Several problems with the same meaning give one reason each, in the official's language."""
     report = make_report(sample_xml, problems=("chain.revoked", "registry.03", "chain.revoked"))
-    verdict = decide(report=report, status=CertificateStatus(), language="pt")
+    verdict = decide(report=report, status=LifecycleState(), language="pt")
     assert verdict.reasons == (
         "O certificado de um signatário estava revogado ao assinar.",
         "A consulta ao registro de funcionários falhou: certificado revogado.",
@@ -49,7 +49,7 @@ def test_an_exporter_signed_request_is_not_a_certificate(
 ) -> None:
     """A valid request that no issuing entity signed yet is never shown as a genuine certificate."""
     verdict = decide(
-        report=make_report(sample_xml, stage="exporter_signed"), status=CertificateStatus(), language="en"
+        report=make_report(sample_xml, stage="exporter_signed"), status=LifecycleState(), language="en"
     )
     assert verdict.kind == "not_genuine"
     assert "not an issued certificate" in verdict.reasons[0]

@@ -7,7 +7,7 @@ from singlewindow.node.web.i18n import LANGUAGES, Language, negotiate
 from singlewindow.node.web.model import (
     Authenticate,
     CertificateRecord,
-    CertificateStatus,
+    LifecycleState,
     Lookup,
     Official,
     TrailEvent,
@@ -23,8 +23,8 @@ __all__ = [
     "Authenticate",
     "CertificateForm",
     "CertificateRecord",
-    "CertificateStatus",
     "Language",
+    "LifecycleState",
     "Lookup",
     "Official",
     "TrailEvent",

@@ -12,8 +12,19 @@ from singlewindow.verification.report import VerificationReport
 #: Where a certificate stands in its lifecycle, as the node knows it.
 Lifecycle = Literal["active", "cancelled", "rectified"]
 
-#: Steps of the delivery trail, in the order they normally happen.
-TrailStep = Literal["issued", "accepted", "delivered", "receipt", "failed", "cancelled", "rectified"]
+#: Steps of the delivery trail; the node's own statuses (protocol.states.CertificateStatus) map by value.
+TrailStep = Literal[
+    "issued",
+    "submitted",
+    "accepted",
+    "rejected",
+    "delivered",
+    "received",
+    "receipt",
+    "failed",
+    "cancelled",
+    "rectified",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,7 +37,7 @@ class TrailEvent:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CertificateStatus:
+class LifecycleState:
     """The lifecycle status of a CertificateID; ``replaced_by`` names a rectification's newer certificate."""
 
     lifecycle: Lifecycle = "active"
@@ -41,7 +52,7 @@ class CertificateRecord:
 
     data: bytes
     report: VerificationReport
-    status: CertificateStatus = field(default_factory=CertificateStatus)
+    status: LifecycleState = field(default_factory=LifecycleState)
     trail: tuple[TrailEvent, ...] = ()
 
 

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from singlewindow.node.web.form import CertificateForm
 from singlewindow.node.web.i18n import LANGUAGE_NAMES, LANGUAGES, Language, registry_text, translate
-from singlewindow.node.web.model import CertificateStatus, Official, TrailEvent
+from singlewindow.node.web.model import LifecycleState, Official, TrailEvent
 from singlewindow.node.web.qr import qr_svg
 from singlewindow.node.web.verdict import decide
 from singlewindow.verification.report import VerificationReport
@@ -79,6 +79,14 @@ def format_date(value: datetime | str | None) -> str:
     return f"{day} {time} {'UTC' if zone == 'Z' else zone or ''}".rstrip()
 
 
+def step_label(step: str, *, language: Language) -> str:
+    """The trail step's label; a status this page does not know yet is shown as the node wrote it."""
+    try:
+        return translate(f"step_{step}", language=language)
+    except KeyError:
+        return step
+
+
 @cache
 def _environment() -> Environment:
     environment = Environment(
@@ -96,7 +104,7 @@ def render_result(
     *,
     report: VerificationReport,
     form: CertificateForm,
-    status: CertificateStatus,
+    status: LifecycleState,
     trail: tuple[TrailEvent, ...],
     language: Language,
     verify_url: str | None,
@@ -107,6 +115,7 @@ def render_result(
     html = template.render(
         t=partial(translate, language=language),
         registry=partial(registry_text, language=language),
+        step_label=partial(step_label, language=language),
         verdict=decide(report=report, status=status, language=language),
         report=report,
         form=form,

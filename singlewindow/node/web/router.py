@@ -14,7 +14,7 @@ from singlewindow.errors import InputTooLarge, UnusableInput
 from singlewindow.node.web.calls import call
 from singlewindow.node.web.form import form_from_xml
 from singlewindow.node.web.i18n import Language
-from singlewindow.node.web.model import Authenticate, CertificateRecord, CertificateStatus, Lookup, Verify
+from singlewindow.node.web.model import Authenticate, CertificateRecord, LifecycleState, Lookup, Verify
 from singlewindow.node.web.pages import PageKit, safe_next, stylesheet
 from singlewindow.node.web.render import Notice, render_page, render_result, render_sign_in
 from singlewindow.node.web.session import SessionSigner
@@ -128,7 +128,7 @@ def create_web_router(
             report=report,
             form=form_from_xml(data),
             # The lifecycle belongs to the CertificateID; the trail only to the exact bytes received.
-            status=stored.status if stored is not None else CertificateStatus(),
+            status=stored.status if stored is not None else LifecycleState(),
             trail=stored.trail if stored is not None and same else (),
             language=current.language,
             verify_url=kit.absolute_url(request, report.certificate_id or "") if stored is not None else None,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from singlewindow.node.web.i18n import Language, problem_text, translate
-from singlewindow.node.web.model import CertificateStatus
+from singlewindow.node.web.model import LifecycleState
 from singlewindow.verification.report import VerificationReport
 
 VerdictKind = Literal["genuine", "not_genuine", "cancelled", "rectified"]
@@ -31,7 +31,7 @@ class Verdict:
         return ICONS[self.kind]
 
 
-def decide(*, report: VerificationReport, status: CertificateStatus, language: Language) -> Verdict:
+def decide(*, report: VerificationReport, status: LifecycleState, language: Language) -> Verdict:
     """Judge one document: any problem or an unissued request is NOT genuine; else its lifecycle decides."""
     reasons: list[str] = []
     for found in report.problems:
