@@ -1,0 +1,116 @@
+"""The signing profile and single-signature verification at pinned places."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from lxml import etree
+
+from singlewindow.cod import add_certification, sample_certificate, to_element
+from singlewindow.pki import Federation
+from singlewindow.xmlsec import parse_xml, serialize, sign_exporter, sign_official, verify_signature
+
+DS = "{http://www.w3.org/2000/09/xmldsig#}"
+
+
+def _signed(federation: Federation) -> etree._Element:
+    ar = federation.country("AR")
+    cert = sample_certificate()
+    root = to_element(cert, stage="request")
+    etree.indent(root, space="  ")
+    sign_exporter(root, key=ar.exporter.private_key, certificate=ar.exporter.certificate)
+    add_certification(root, cert)
+    return sign_official(root, key=ar.official.private_key, certificate=ar.official.certificate)
+
+
+@pytest.mark.parametrize(
+    ("role", "uri", "after"), [("exporter", "#COD", "COD"), ("official", "#CODEH", "CODEH")]
+)
+def test_signature_follows_the_production_profile(
+    role: str, uri: str, after: str, federation: Federation
+) -> None:
+    """Each signature follows what it signs: one Reference, enveloped + exc-C14N, SHA-256, X.509 only."""
+    root = _signed(federation)
+    signed = root.find(f".//{after}")
+    assert signed is not None
+    signature = signed.getnext()
+    assert signature is not None and signature.tag == f"{DS}Signature"
+    references = signature.findall(f"{DS}SignedInfo/{DS}Reference")
+    assert [ref.get("URI") for ref in references] == [uri]
+    transforms = [t.get("Algorithm") for t in references[0].iter(f"{DS}Transform")]
+    assert transforms == [
+        "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+        "http://www.w3.org/2001/10/xml-exc-c14n#",
+    ]
+    assert references[0].find(f"{DS}DigestMethod").get("Algorithm").endswith("#sha256")  # type: ignore[union-attr]
+    key_info = signature.find(f"{DS}KeyInfo")
+    assert key_info is not None
+    assert [child.tag for child in key_info] == [f"{DS}X509Data"]
+    assert signature.find(f".//{DS}KeyValue") is None
+
+
+def test_signing_alters_nothing_outside_the_signature(federation: Federation) -> None:
+    """Removing the inserted signature gives back the exact bytes from before signing."""
+    ar = federation.country("AR")
+    root = to_element(sample_certificate(), stage="request")
+    etree.indent(root, space="  ")
+    before = serialize(root)
+    sign_exporter(root, key=ar.exporter.private_key, certificate=ar.exporter.certificate)
+    signature = root.find(f".//CODExporter/{DS}Signature")
+    assert signature is not None
+    signature.getparent().remove(signature)  # type: ignore[union-attr]
+    assert serialize(root) == before
+
+
+def test_official_signing_keeps_the_exporter_signature(federation: Federation) -> None:
+    """The official's signing leaves the exporter's ds:Signature byte for byte as it was."""
+    ar = federation.country("AR")
+    cert = sample_certificate()
+    root = to_element(cert, stage="request")
+    sign_exporter(root, key=ar.exporter.private_key, certificate=ar.exporter.certificate)
+    add_certification(root, cert)
+    exporter = etree.tostring(root.find(f".//CODExporter/{DS}Signature"))
+    sign_official(root, key=ar.official.private_key, certificate=ar.official.certificate)
+    assert etree.tostring(root.find(f".//CODExporter/{DS}Signature")) == exporter
+
+
+def test_signing_twice_is_refused(federation: Federation) -> None:
+    """Signing a COD that already carries the exporter's signature raises instead of adding a second one."""
+    ar = federation.country("AR")
+    root = _signed(federation)
+    with pytest.raises(ValueError, match="already holds a signature"):
+        sign_exporter(root, key=ar.exporter.private_key, certificate=ar.exporter.certificate)
+
+
+@pytest.mark.parametrize("role", ["exporter", "official"])
+def test_verify_signature_returns_the_signed_element(role: str, federation: Federation) -> None:
+    """verify_signature passes for each role and returns what signxml says was signed."""
+    root = parse_xml(serialize(_signed(federation)))
+    seen = []
+    result = verify_signature(
+        root,
+        role=role,
+        allow_sha1=False,
+        at=datetime.now(UTC),
+        certificate_check=lambda c: seen.append(c) or [],
+    )
+    assert result.ok, result.problems
+    assert result.signed is not None and result.signed.tag == ("COD" if role == "exporter" else "CODEH")
+    assert seen == [result.certificate] and result.algorithm == "rsa-sha256"
+
+
+def test_certificate_check_problems_make_the_signature_fail(federation: Federation) -> None:
+    """A problem from the certificate check fails the result even when the cryptography holds."""
+    from singlewindow.errors import problem
+
+    root = parse_xml(serialize(_signed(federation)))
+    result = verify_signature(
+        root,
+        role="official",
+        allow_sha1=False,
+        at=datetime.now(UTC),
+        certificate_check=lambda c: [problem("chain.untrusted")],
+    )
+    assert not result.ok and result.signature_valid
+    assert [p.code for p in result.problems] == ["chain.untrusted"]
