@@ -1,0 +1,94 @@
+"""CLI command: simulate (a federation of simulated countries under traffic and faults)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from singlewindow.harness import SYNTAX, SpecError, parse_faults, render, simulate
+from singlewindow.harness.simulate import Progress as RunProgress
+
+
+def simulate_command(
+    countries: Annotated[int, typer.Option("--countries", help="How many countries (2-13).")] = 3,
+    certificates: Annotated[int, typer.Option("--certificates", help="How many certificates to send.")] = 100,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Submissions in flight at once.")] = 16,
+    faults: Annotated[
+        str, typer.Option("--faults", help="Fault SPEC, e.g. kill:hub@50%,duplicate=10%.")
+    ] = "",
+    processes: Annotated[
+        bool, typer.Option("--processes", help="Run hub and nodes as real processes (kill -9, SIGSTOP).")
+    ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="PostgreSQL URL (one schema per service); SQLite if unset."),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report as JSON here.")
+    ] = None,
+    workdir: Annotated[
+        Path | None, typer.Option("--workdir", help="Keep PKI, databases and logs here (default: temporary).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the traffic and fault dice.")] = 0,
+    drain: Annotated[
+        float, typer.Option("--drain", help="Seconds to wait for deliveries to settle.")
+    ] = 120.0,
+) -> None:
+    """Start N simulated countries, drive M certificates under faults, and print the verdict.
+
+    Exit 0 when nothing was lost or duplicated, 1 otherwise, 2 for bad arguments.
+    """
+    err = Console(stderr=True)
+    try:
+        fault_list = parse_faults(faults)
+    except SpecError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(code=2) from None
+    console = Console()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        sent = bar.add_task("submitted", total=certificates)
+        done = bar.add_task("settled", total=certificates)
+
+        def show(progress: RunProgress) -> None:
+            bar.update(sent, completed=progress.submitted)
+            bar.update(done, completed=progress.settled)
+
+        try:
+            report = simulate(
+                countries=countries,
+                certificates=certificates,
+                concurrency=concurrency,
+                faults=fault_list,
+                processes=processes,
+                database_url=database,
+                workdir=workdir,
+                seed=seed,
+                drain_s=drain,
+                on_progress=show,
+            )
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
+    render(report=report, console=console)
+    if json_file is not None:
+        report.write_json(path=json_file)
+    raise typer.Exit(code=0 if report.ok else 1)
+
+
+simulate_command.__doc__ = (simulate_command.__doc__ or "") + "\n\nFault SPEC:\n\n" + SYNTAX
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``simulate`` to the main app."""
+    app.command("simulate")(simulate_command)

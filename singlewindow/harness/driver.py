@@ -1,0 +1,193 @@
+"""The customs side of a run: submit every shipment concurrently, resubmit some, follow each status."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from singlewindow.harness.traffic import Shipment
+
+SETTLED = frozenset({"delivered", "rejected"})
+_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass
+class Outcome:
+    """What customs learnt about one shipment."""
+
+    shipment: Shipment
+    certificate_id: str | None = None
+    status: str = "unsent"
+    codes: list[str] = field(default_factory=list)
+    sent_at: float = 0.0  # time.time() of the first POST
+    settled_at: float | None = None
+    latency_ms: float | None = None
+    attempts: int = 0
+    duplicates_sent: int = 0
+    accepted_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def problem_codes(*, body: Any) -> list[str]:
+    """Every ``code`` found in a problems answer, however the list is nested."""
+    codes: list[str] = []
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key == "code" and isinstance(value, str):
+                codes.append(value)
+            else:
+                codes.extend(problem_codes(body=value))
+    elif isinstance(body, list):
+        for item in body:
+            codes.extend(problem_codes(body=item))
+    return codes
+
+
+def _json(answer: httpx.Response) -> Any:
+    try:
+        return answer.json()
+    except ValueError:
+        return {}
+
+
+def _delivered_at(body: Any) -> float | None:
+    """The time of the ``delivered`` entry of a status trail, when the trail carries one."""
+    for entry in body.get("trail", []) if isinstance(body, dict) else []:
+        if isinstance(entry, dict) and entry.get("status") == "delivered":
+            stamp = entry.get("at") or entry.get("time") or entry.get("timestamp")
+            try:
+                return datetime.fromisoformat(str(stamp)).timestamp()
+            except ValueError:
+                return None
+    return None
+
+
+class Driver:
+    """Drive shipments into the exporting nodes like a customs system that retries until answered."""
+
+    def __init__(
+        self,
+        *,
+        node_urls: dict[str, str],
+        token: str,
+        concurrency: int,
+        duplicate_share: float = 0.0,
+        seed: int = 0,
+        patience_s: float = 120.0,
+        on_progress: Callable[[], None] | None = None,
+    ) -> None:
+        self.node_urls = node_urls
+        self.headers = {"authorization": f"Bearer {token}"}
+        self.concurrency = concurrency
+        self.duplicate_share = duplicate_share
+        self.patience_s = patience_s
+        self.on_progress = on_progress or (lambda: None)
+        self._rng = random.Random(f"driver/{seed}")  # noqa: S311  # traffic dice
+        self.outcomes: dict[int, Outcome] = {}
+        self.submitted = 0
+        self.settled = 0
+
+    async def _post(self, client: httpx.AsyncClient, outcome: Outcome) -> httpx.Response | None:
+        shipment = outcome.shipment
+        url = f"{self.node_urls[shipment.exporter]}/api/v1/certificates"
+        deadline = time.monotonic() + self.patience_s
+        delay = 0.1
+        while time.monotonic() < deadline:
+            outcome.attempts += 1
+            try:
+                answer = await client.post(
+                    url,
+                    content=shipment.body,
+                    headers={**self.headers, "content-type": shipment.content_type},
+                )
+                if answer.status_code not in _RETRY_STATUS:
+                    return answer
+            except httpx.HTTPError:
+                pass  # killed, paused, dropped: a real customs system tries again with the same body
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        return None
+
+    async def submit(self, client: httpx.AsyncClient, outcome: Outcome) -> None:
+        """POST one shipment (after its original, for a rectification) and maybe a duplicate."""
+        shipment = outcome.shipment
+        outcome.sent_at = time.time()
+        answer = await self._post(client, outcome)
+        if answer is None:
+            outcome.status = "unanswered"
+        elif answer.is_success:
+            body = _json(answer)
+            outcome.certificate_id = str(body.get("certificate_id") or shipment.certificate_id)
+            outcome.status = str(body.get("status") or "submitted")
+            self.submitted += 1
+            if self._rng.random() < self.duplicate_share:
+                outcome.duplicates_sent += 1
+                await self._post(client, outcome)
+        else:
+            outcome.status = "rejected"
+            outcome.codes = problem_codes(body=_json(answer)) or [f"http.{answer.status_code}"]
+            self.submitted += 1
+            self._settle(outcome)
+        if outcome.status == "unanswered":
+            outcome.accepted_event.set()
+        self.on_progress()
+
+    def _settle(self, outcome: Outcome) -> None:
+        outcome.settled_at = time.time()
+        outcome.accepted_event.set()
+        self.settled += 1
+        self.on_progress()
+
+    async def follow(self, client: httpx.AsyncClient, outcome: Outcome, *, deadline: float) -> None:
+        """Poll the exporting node until the certificate is delivered or rejected, or ``deadline``."""
+        if outcome.certificate_id is None or outcome.status in SETTLED:
+            return
+        url = f"{self.node_urls[outcome.shipment.exporter]}/api/v1/certificates/{outcome.certificate_id}"
+        interval = 0.2
+        while time.monotonic() < deadline:
+            try:
+                answer = await client.get(url, headers=self.headers)
+                body = _json(answer)
+                if answer.status_code == 200 and isinstance(body, dict):
+                    outcome.status = str(body.get("status", outcome.status))
+                    if outcome.status in ("accepted", "delivered", "failed"):
+                        outcome.accepted_event.set()  # a rectification of it may follow now
+                    if outcome.status == "rejected":
+                        outcome.codes = problem_codes(body=body.get("problems", body)) or ["rejected"]
+                    if outcome.status in SETTLED:
+                        self._settle(outcome)
+                        if outcome.status == "delivered":
+                            done = _delivered_at(body) or outcome.settled_at or time.time()
+                            outcome.latency_ms = max(0.0, (done - outcome.sent_at) * 1000)
+                        return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, 3.0)
+        outcome.accepted_event.set()
+
+    async def run(self, *, shipments: list[Shipment], drain_s: float) -> list[Outcome]:
+        """Submit everything with at most ``concurrency`` in flight, then follow until settled."""
+        self.outcomes = {s.index: Outcome(shipment=s) for s in shipments}
+        limits = httpx.Limits(
+            max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency
+        )
+        gate = asyncio.Semaphore(self.concurrency)
+        async with httpx.AsyncClient(timeout=httpx.Timeout(20.0), limits=limits) as client:
+
+            async def one(outcome: Outcome) -> None:
+                if outcome.shipment.rectifies is not None:
+                    # a rectification follows its original once the hub accepted that one
+                    await self.outcomes[outcome.shipment.rectifies].accepted_event.wait()
+                async with gate:
+                    await self.submit(client, outcome)
+                await self.follow(client, outcome, deadline=time.monotonic() + drain_s + self.patience_s)
+
+            await asyncio.gather(*(one(outcome) for outcome in self.outcomes.values()))
+        return list(self.outcomes.values())

@@ -1,0 +1,158 @@
+"""A loopback TCP proxy in front of a service that really delays, fails, drops and holds its traffic."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import threading
+from dataclasses import dataclass, field
+
+_FAILURE_BODY = b'{"detail":"injected failure"}'
+_FAILURE = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+    + f"content-length: {len(_FAILURE_BODY)}\r\nconnection: close\r\n\r\n".encode()
+    + _FAILURE_BODY
+)
+_CHUNK = 65536
+
+
+@dataclass
+class ProxyFaults:
+    """The faults a proxy applies now; the harness changes them while traffic flows."""
+
+    delay_s: float = 0.0  # added before forwarding each chunk of a request
+    fail_rate: float = 0.0  # share of connections answered with 503 without reaching the service
+    drop_rate: float = 0.0  # share of connections whose response is swallowed, then closed
+    held: threading.Event = field(default_factory=threading.Event)  # set: traffic waits
+
+    def hold(self) -> None:
+        """Stop forwarding anything until ``release``."""
+        self.held.set()
+
+    def release(self) -> None:
+        """Resume forwarding."""
+        self.held.clear()
+
+
+@dataclass
+class ProxyStats:
+    """What the proxy did, for the report."""
+
+    connections: int = 0
+    failed: int = 0
+    dropped: int = 0
+    refused: int = 0
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (the small race until it is bound again is accepted)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class FaultProxy:
+    """Forward ``127.0.0.1:port`` to ``127.0.0.1:upstream_port`` in a thread of its own."""
+
+    def __init__(self, *, upstream_port: int, port: int | None = None, seed: int = 0) -> None:
+        self.upstream_port = upstream_port
+        self.port = port or free_port()
+        self.faults = ProxyFaults()
+        self.stats = ProxyStats()
+        self._rng = random.Random(f"proxy/{seed}/{upstream_port}")  # noqa: S311  # fault dice
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.Server | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, name=f"proxy-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The base URL clients use instead of the service's own."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Bind and start forwarding."""
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._bind(), self._loop)
+        future.result(timeout=10)
+
+    async def _bind(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, backlog=512)
+
+    def stop(self) -> None:
+        """Stop listening, close every connection and end the thread."""
+        if not self._thread.is_alive():
+            return
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in asyncio.all_tasks(self._loop):
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    async def _wait_released(self) -> None:
+        while self.faults.held.is_set():
+            await asyncio.sleep(0.05)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.stats.connections += 1
+        roll = self._rng.random()
+        fail = roll < self.faults.fail_rate
+        drop = not fail and roll < self.faults.fail_rate + self.faults.drop_rate
+        try:
+            await self._wait_released()
+            if fail:
+                with contextlib.suppress(Exception):
+                    await reader.read(_CHUNK)  # let the request arrive, like a failing server would
+                self.stats.failed += 1
+                writer.write(_FAILURE)
+                await writer.drain()
+                return
+            try:
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+            except OSError:
+                self.stats.refused += 1  # the service is down: the client sees the connection close
+                return
+            try:
+                await asyncio.gather(
+                    self._pipe(reader, up_writer, delay=True),
+                    self._pipe(up_reader, writer, delay=False, drop=drop),
+                )
+            finally:
+                up_writer.close()
+        except (OSError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _pipe(
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        *,
+        delay: bool,
+        drop: bool = False,
+    ) -> None:
+        try:
+            while data := await source.read(_CHUNK):
+                await self._wait_released()
+                if delay and self.faults.delay_s > 0:
+                    await asyncio.sleep(self.faults.delay_s)
+                if drop:
+                    # The service did the work; its answer never reaches the caller.
+                    self.stats.dropped += 1
+                    sink.transport.abort()
+                    return
+                sink.write(data)
+                await sink.drain()
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError, RuntimeError):
+                if sink.can_write_eof():
+                    sink.write_eof()

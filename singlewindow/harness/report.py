@@ -1,0 +1,134 @@
+"""The verdict of a simulated run: counts, latency percentiles, throughput, as a table and as JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
+from rich.table import Table
+
+
+class Latency(BaseModel):
+    """Delivery latency percentiles in milliseconds (submission answered → receipt seen)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    max: float = 0.0
+
+
+class FaultEvent(BaseModel):
+    """A fault that the run actually applied, and when (seconds after the start)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at_s: float
+    fault: str
+    detail: str = ""
+
+
+class Report(BaseModel):
+    """What happened in one run; ``ok`` is false when anything was lost or duplicated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: str
+    countries: list[str]
+    certificates: int
+    submitted: int
+    accepted: int
+    rejected: int
+    rejected_by_code: dict[str, int] = Field(default_factory=dict)
+    delivered: int
+    failed: int = 0
+    lost: int
+    duplicates: int
+    duplicate_submissions: int = 0
+    latency_ms: Latency = Field(default_factory=Latency)
+    throughput_per_s: float = 0.0
+    duration_s: float = 0.0
+    faults: list[FaultEvent] = Field(default_factory=list)
+    lost_ids: list[str] = Field(default_factory=list)
+    duplicate_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing accepted was lost and nothing was stored twice."""
+        return self.lost == 0 and self.duplicates == 0
+
+    def write_json(self, *, path: Path) -> None:
+        """Write the report as JSON (UTF-8, indented) to ``path``."""
+        data = self.model_dump(mode="json")
+        data["ok"] = self.ok
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def percentile(*, values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0..100) of ``values`` by nearest rank; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def latency_of(*, samples_ms: Sequence[float]) -> Latency:
+    """Summarise latency samples (milliseconds) as p50/p95/p99/max, rounded to 0.1 ms."""
+    return Latency(
+        p50=round(percentile(values=samples_ms, q=50), 1),
+        p95=round(percentile(values=samples_ms, q=95), 1),
+        p99=round(percentile(values=samples_ms, q=99), 1),
+        max=round(max(samples_ms, default=0.0), 1),
+    )
+
+
+def render(*, report: Report, console: Console) -> None:
+    """Print the report as human-readable tables, ending with the verdict line."""
+    table = Table(title=f"simulated federation ({report.mode}): {', '.join(report.countries)}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in (
+        ("submitted", report.submitted),
+        ("accepted", report.accepted),
+        ("rejected", report.rejected),
+        ("delivered", report.delivered),
+        ("failed (kept for replay)", report.failed),
+        ("lost", report.lost),
+        ("duplicates delivered", report.duplicates),
+        ("duplicate submissions sent", report.duplicate_submissions),
+        (
+            "latency p50 / p95 / p99 (ms)",
+            f"{report.latency_ms.p50} / {report.latency_ms.p95} / {report.latency_ms.p99}",
+        ),
+        ("throughput (certificates/s)", f"{report.throughput_per_s:.1f}"),
+        ("duration (s)", f"{report.duration_s:.1f}"),
+    ):
+        table.add_row(name, str(value))
+    console.print(table)
+    if report.rejected_by_code:
+        codes = Table(title="rejected by code")
+        codes.add_column("code")
+        codes.add_column("count", justify="right")
+        for code, count in sorted(report.rejected_by_code.items()):
+            codes.add_row(code, str(count))
+        console.print(codes)
+    if report.faults:
+        events = Table(title="faults applied")
+        for column in ("at (s)", "fault", "detail"):
+            events.add_column(column)
+        for event in report.faults:
+            events.add_row(f"{event.at_s:.1f}", event.fault, event.detail)
+        console.print(events)
+    for label, ids in (("lost", report.lost_ids), ("duplicated", report.duplicate_ids)):
+        if ids:
+            console.print(f"[red]{label}:[/red] {', '.join(ids[:20])}{' …' if len(ids) > 20 else ''}")
+    verdict = "[green]OK[/green]: nothing lost, nothing duplicated"
+    if not report.ok:
+        verdict = f"[red]FAIL[/red]: {report.lost} lost, {report.duplicates} duplicated"
+    console.print(verdict)

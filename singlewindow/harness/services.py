@@ -1,0 +1,158 @@
+"""One hub or node of a simulated federation, run as a real process or as a server thread."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import httpx
+
+ServiceKind = Literal["hub", "node"]
+
+
+class ServiceFailed(RuntimeError):
+    """A service did not come up (its log tail is in the message)."""
+
+
+def wait_healthy(*, port: int, timeout: float, log: Path | None = None) -> None:
+    """Poll ``/healthz`` until it answers 200; raise ServiceFailed after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2.0)
+            if answer.status_code == 200:
+                return
+            last = f"HTTP {answer.status_code}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
+    raise ServiceFailed(f"service on port {port} not healthy after {timeout:.0f}s ({last})\n{tail}")
+
+
+class Service(Protocol):
+    """What the harness can do to a hub or node, whichever way it runs."""
+
+    name: str
+    port: int
+
+    def start(self) -> None: ...
+    def kill(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class ProcessService:
+    """A service as its own OS process: ``kill`` is a real SIGKILL, ``pause`` a real SIGSTOP."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        kind: ServiceKind,
+        port: int,
+        env: dict[str, str],
+        log: Path,
+        argv: list[str] | None = None,
+    ) -> None:
+        self.name, self.kind, self.port, self.env, self.log = name, kind, port, env, log
+        self.argv = argv or [sys.executable, "-m", "singlewindow.harness.serve", kind]
+        self.process: subprocess.Popen[bytes] | None = None
+        self.pid_history: list[int] = []
+
+    def start(self) -> None:
+        """Start the process and wait until it is healthy."""
+        env = {**os.environ, **self.env}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.pid_history.append(self.process.pid)
+        wait_healthy(port=self.port, timeout=90, log=self.log)
+
+    def _signal(self, signum: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL the process (no shutdown code runs) and reap it."""
+        self._signal(signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait(timeout=30)
+
+    def pause(self) -> None:
+        """SIGSTOP: the process stays, its sockets stay open, nothing answers."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after ``pause``."""
+        self._signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 15 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self._signal(signal.SIGCONT)
+        self._signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class AppFactory(Protocol):
+    """Builds a fresh ASGI app (new engine, new workers) each time the service (re)starts."""
+
+    def __call__(self) -> Any: ...
+
+
+class ThreadService:
+    """A service as a uvicorn server in a thread of this process (fast; kill = abrupt server stop)."""
+
+    def __init__(self, *, name: str, port: int, factory: AppFactory) -> None:
+        self.name, self.port, self.factory = name, port, factory
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Build a new app, serve it on the port and wait until healthy."""
+        import uvicorn
+
+        config = uvicorn.Config(
+            self.factory(),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name=f"svc-{self.name}", daemon=True)
+        self._thread.start()
+        wait_healthy(port=self.port, timeout=60)
+
+    def kill(self) -> None:
+        """Stop serving at once: open connections are cut; the lifespan shutdown still runs."""
+        if self._server is not None:
+            self._server.force_exit = True
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def pause(self) -> None:
+        """A thread cannot be frozen: the federation holds this service's proxy instead."""
+
+    def resume(self) -> None:
+        """See ``pause``."""
+
+    def stop(self) -> None:
+        """Stop the server (same as ``kill`` in a thread)."""
+        self.kill()

@@ -1,0 +1,160 @@
+"""Realistic, varied certificate traffic: who ships to whom, which form, how many goods, which body."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from singlewindow.cod import Certificate, CertificateID, sample_certificate, to_bytes
+from singlewindow.cod.layouts import FormName
+
+BodyKind = Literal["json", "xml"]
+
+#: (form, CODVer) pairs the sample generator supports, with their weight in the traffic mix
+_VARIANTS: tuple[tuple[FormName, str, int], ...] = (
+    ("FormA18", "2.0.0", 4),
+    ("FormR252", "2.0.0", 3),
+    ("FormA18", "4.1.0", 2),
+    ("FormR252", "4.1.0", 1),
+)
+MAX_GOODS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """One certificate to submit: its exporting and importing node, its body and how it was made."""
+
+    index: int
+    exporter: str
+    importer: str
+    form: FormName
+    cod_ver: str
+    goods: int
+    body_kind: BodyKind
+    body: bytes
+    #: the CertificateID we composed (JSON bodies); None when the node numbers it (XML requests)
+    certificate_id: str | None
+    #: the index of the shipment this one rectifies, or None
+    rectifies: int | None = None
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type to post the body with."""
+        return "application/json" if self.body_kind == "json" else "application/xml"
+
+
+def goods_count(*, rng: random.Random) -> int:
+    """How many goods lines: mostly a handful, sometimes dozens, rarely up to MAX_GOODS."""
+    roll = rng.random()
+    if roll < 0.70:
+        return rng.randint(1, 5)
+    if roll < 0.95:
+        return rng.randint(6, 40)
+    return rng.randint(41, MAX_GOODS)
+
+
+def _variant(rng: random.Random) -> tuple[FormName, str]:
+    forms = [(form, ver) for form, ver, _ in _VARIANTS]
+    form, ver = rng.choices(forms, weights=[w for _, _, w in _VARIANTS])[0]
+    return form, ver
+
+
+def plan_traffic(
+    *,
+    countries: list[str],
+    certificates: int,
+    seed: int,
+    skew_s: dict[str, float] | None = None,
+    rectify_share: float = 0.03,
+    xml_share: float = 0.4,
+    base_number: int | None = None,
+) -> list[Shipment]:
+    """Plan ``certificates`` shipments between distinct ``countries`` (at least two), deterministically.
+
+    Numbers start at ``base_number`` (default: drawn from the seed) so that runs against a reused
+    database do not collide. A rectification re-issues an earlier JSON shipment with the
+    rectification digits ``01``; the driver sends it after the original was accepted.
+    """
+    if len(countries) < 2:
+        raise ValueError("traffic needs at least two countries")
+    rng = random.Random(f"traffic/{seed}")  # noqa: S311  # simulated traffic, not security
+    base = base_number if base_number is not None else rng.randint(0, 80_000_000)
+    skew_s = skew_s or {}
+    now = datetime.now(UTC)
+    shipments: list[Shipment] = []
+    for index in range(certificates):
+        original = shipments[rng.randrange(len(shipments))] if shipments else None
+        if (
+            original is not None
+            and original.body_kind == "json"
+            and original.rectifies is None
+            and rng.random() < rectify_share
+            and not any(s.rectifies == original.index for s in shipments)
+        ):
+            shipments.append(_rectification(original=original, index=index))
+            continue
+        exporter = rng.choice(countries)
+        importer = rng.choice([code for code in countries if code != exporter])
+        form, cod_ver = _variant(rng)
+        goods = goods_count(rng=rng)
+        when = now + timedelta(seconds=skew_s.get(exporter, 0.0)) - timedelta(seconds=rng.randint(0, 600))
+        cert = sample_certificate(
+            exporter_country=exporter,
+            importer_country=importer,
+            form=form,
+            cod_ver=cod_ver,
+            number=(base + index) % 100_000_000,
+            goods=goods,
+            seed=seed,
+            when=when,
+        )
+        if rng.random() < xml_share:
+            body, kind, cid = to_bytes(cert, stage="request"), "xml", None
+        else:
+            assert cert.certification is not None
+            body, kind = cert.model_dump_json().encode(), "json"
+            cid = str(cert.certification.certificate_id)
+        shipments.append(
+            Shipment(
+                index=index,
+                exporter=exporter,
+                importer=importer,
+                form=form,
+                cod_ver=cod_ver,
+                goods=goods,
+                body_kind=kind,  # type: ignore[arg-type]  # "xml" or "json" literal above
+                body=body,
+                certificate_id=cid,
+            )
+        )
+    return shipments
+
+
+def _rectification(*, original: Shipment, index: int) -> Shipment:
+    cert = Certificate.model_validate_json(original.body)
+    assert cert.certification is not None
+    old = cert.certification.certificate_id
+    new_id = CertificateID.compose(
+        country=old.country,
+        eh_id=old.eh_id,
+        acronym=old.acronym,
+        year=old.year,
+        number=old.number,
+        rectification=old.rectification + 1,
+    )
+    certification = cert.certification.model_copy(update={"certificate_id": new_id})
+    fixed = cert.model_copy(update={"certification": certification})
+    return Shipment(
+        index=index,
+        exporter=original.exporter,
+        importer=original.importer,
+        form=original.form,
+        cod_ver=original.cod_ver,
+        goods=original.goods,
+        body_kind="json",
+        body=fixed.model_dump_json().encode(),
+        certificate_id=str(new_id),
+        rectifies=original.index,
+    )

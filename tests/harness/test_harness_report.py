@@ -1,0 +1,64 @@
+"""The run report: percentiles, the verdict and the JSON keys integrators read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from singlewindow.harness import Report, render
+from singlewindow.harness.report import latency_of, percentile
+
+
+def _report(*, lost: int = 0, duplicates: int = 0) -> Report:
+    return Report(
+        mode="in-process",
+        countries=["AR", "BR"],
+        certificates=10,
+        submitted=10,
+        accepted=9,
+        rejected=1,
+        rejected_by_code={"schema.invalid": 1},
+        delivered=9 - lost,
+        lost=lost,
+        duplicates=duplicates,
+        latency_ms=latency_of(samples_ms=[float(n) for n in range(1, 101)]),
+    )
+
+
+def test_percentile_is_nearest_rank() -> None:
+    """p50/p95/p99 of 1..100 are 50/95/99, and no samples give 0."""
+    values = [float(n) for n in range(100, 0, -1)]
+    assert [percentile(values=values, q=q) for q in (50, 95, 99, 100)] == [50.0, 95.0, 99.0, 100.0]
+    assert percentile(values=[], q=50) == 0.0
+
+
+def test_verdict_fails_on_loss_or_duplicates() -> None:
+    """A report is ok only with zero lost and zero duplicated."""
+    assert _report().ok
+    assert not _report(lost=1).ok
+    assert not _report(duplicates=1).ok
+
+
+def test_json_has_the_documented_keys(tmp_path: Path) -> None:
+    """The JSON file carries submitted … duplicates and latency_ms.p50/p95/p99, plus ok."""
+    path = tmp_path / "report.json"
+    _report(lost=2).write_json(path=path)
+    data = json.loads(path.read_text())
+    for key in ("submitted", "accepted", "rejected", "delivered", "lost", "duplicates"):
+        assert isinstance(data[key], int), key
+    assert data["latency_ms"]["p50"] == 50.0
+    assert data["latency_ms"]["p99"] == 99.0
+    assert data["rejected_by_code"] == {"schema.invalid": 1}
+    assert data["ok"] is False
+
+
+def test_render_prints_counts_codes_and_verdict() -> None:
+    """The human report shows every measure, the rejection codes and a FAIL verdict when lost."""
+    console = Console(record=True, width=120)
+    render(report=_report(lost=1), console=console)
+    text = console.export_text()
+    assert "schema.invalid" in text
+    assert "lost" in text
+    assert "FAIL: 1 lost, 0 duplicated" in text
