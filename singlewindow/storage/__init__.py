@@ -1,1 +1,25 @@
-"""singlewindow.storage."""
+"""Storage: SQLAlchemy 2 tables and repositories for hub and node, on SQLite (WAL) or PostgreSQL."""
+
+from singlewindow.storage.engine import check_database, make_engine, migrate
+from singlewindow.storage.hub_store import Accepted, Event, HubStore, Message, new_delivery_number
+from singlewindow.storage.node_store import Inbound, NodeEvent, NodeStore, Outbound
+from singlewindow.storage.tables import metadata
+from singlewindow.storage.types import UTCDateTime, utcnow
+
+__all__ = [
+    "Accepted",
+    "Event",
+    "HubStore",
+    "Inbound",
+    "Message",
+    "NodeEvent",
+    "NodeStore",
+    "Outbound",
+    "UTCDateTime",
+    "check_database",
+    "make_engine",
+    "metadata",
+    "migrate",
+    "new_delivery_number",
+    "utcnow",
+]

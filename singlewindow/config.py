@@ -1,0 +1,164 @@
+"""Service settings: ``HubSettings`` (SINGLEWINDOW_HUB_*) and ``NodeSettings`` (SINGLEWINDOW_NODE_*)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from singlewindow.errors import ConfigurationError
+
+Role = Literal["customs", "official"]
+_S = TypeVar("_S", bound=BaseSettings)
+
+#: values that mean "nobody set this secret"; refusing them keeps demo defaults out of production
+_PLACEHOLDERS = frozenset({"", "changeme", "change-me", "changethis", "secret", "token", "password", "xxx"})
+_MIN_TOKEN_LENGTH = 16
+
+
+class TokenConfig(BaseModel):
+    """One API credential: a name, a role and either the token or its SHA-256 (hex)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    role: Role
+    token: str | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> TokenConfig:
+        if (self.token is None) == (self.sha256 is None):
+            raise ValueError(f"token {self.name!r}: give exactly one of 'token' or 'sha256'")
+        if self.token is not None and (
+            self.token.strip().lower() in _PLACEHOLDERS or len(self.token) < _MIN_TOKEN_LENGTH
+        ):
+            raise ValueError(
+                f"token {self.name!r} is a placeholder or shorter than {_MIN_TOKEN_LENGTH} characters"
+            )
+        return self
+
+
+class _Common(BaseSettings):
+    """Settings shared by hub and node."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    #: the federation directory written by ``singlewindow pki init``
+    pki: Path
+    #: SQLAlchemy URL; SQLite by default, ``postgresql+psycopg://…`` in production
+    database_url: str | None = None
+    #: PostgreSQL schema holding this service's tables (several services may share one database)
+    database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    #: extra directories with ``cod_ver_*.xsd``; defaults to SINGLEWINDOW_SCHEMA_DIRS
+    schema_dirs: str = Field(default_factory=lambda: os.environ.get("SINGLEWINDOW_SCHEMA_DIRS", ""))
+    allow_sha1: bool = False
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    #: how old an RFC 9421 signature may be (clock skew plus transit)
+    signature_max_age: int = Field(default=300, gt=0)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("pki")
+    @classmethod
+    def _pki_exists(cls, value: Path) -> Path:
+        if not (value / "trustlist.json").is_file():
+            raise ValueError(f"{value} holds no trustlist.json (run `singlewindow pki init`)")
+        return value
+
+    @property
+    def schema_paths(self) -> list[Path]:
+        """The schema directories as paths."""
+        return [Path(part) for part in self.schema_dirs.split(os.pathsep) if part]
+
+    @property
+    def trustlist_path(self) -> Path:
+        """Where the federation trust list is."""
+        return self.pki / "trustlist.json"
+
+    @property
+    def trust_dir(self) -> Path:
+        """Anchors and CRLs read by the verifier."""
+        return self.pki / "trust"
+
+
+class HubSettings(_Common):
+    """The routing hub's settings."""
+
+    model_config = SettingsConfigDict(env_prefix="SINGLEWINDOW_HUB_", extra="forbid")
+
+    #: delivery URLs by country; they override the trust list's ``node_url``
+    node_urls: dict[str, str] = {}
+    worker_enabled: bool = True
+    worker_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base: float = Field(default=1.0, gt=0)
+    backoff_max: float = Field(default=300.0, gt=0)
+    #: a claim lasts this long; must exceed ``delivery_timeout`` so a live worker never loses its lease
+    lease_seconds: float = Field(default=60.0, gt=0)
+    delivery_timeout: float = Field(default=15.0, gt=0)
+    poll_interval: float = Field(default=0.5, gt=0)
+    batch_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _lease_outlives_call(self) -> HubSettings:
+        if self.lease_seconds <= self.delivery_timeout:
+            raise ValueError("lease_seconds must be longer than delivery_timeout")
+        key = self.pki / "hub" / "hub.key"
+        if not key.is_file():
+            raise ValueError(f"the hub's private key {key} is missing")
+        return self
+
+    @property
+    def url(self) -> str:
+        """The database URL, defaulting to one SQLite file in the working directory."""
+        return self.database_url or "sqlite:///singlewindow-hub.db"
+
+
+class NodeSettings(_Common):
+    """A country node's settings."""
+
+    model_config = SettingsConfigDict(env_prefix="SINGLEWINDOW_NODE_", extra="forbid")
+
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    #: the hub's base URL; defaults to the trust list's hub URL
+    hub_url: str | None = None
+    #: base URL under which this node is reached, for ``status_url`` (default: from the request)
+    public_url: str | None = None
+    tokens: list[TokenConfig] = Field(default_factory=list)
+    submit_timeout: float = Field(default=15.0, gt=0)
+    #: how often pending submissions are retried and accepted ones refreshed from the hub
+    sync_interval: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> NodeSettings:
+        if not self.tokens:
+            raise ValueError("no API tokens configured (SINGLEWINDOW_NODE_TOKENS)")
+        names = [token.name for token in self.tokens]
+        if len(set(names)) != len(names):
+            raise ValueError("token names must be unique")
+        key = self.pki / self.country / "node.key"
+        if not key.is_file():
+            raise ValueError(f"the node's private key {key} is missing")
+        return self
+
+    @property
+    def url(self) -> str:
+        """The database URL, defaulting to one SQLite file per country in the working directory."""
+        return self.database_url or f"sqlite:///singlewindow-node-{self.country.lower()}.db"
+
+
+def load_settings(cls: type[_S], **values: Any) -> _S:
+    """Build settings from the environment plus explicit values; any problem is a ConfigurationError."""
+    try:
+        return cls(**{key: value for key, value in values.items() if value is not None})
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '(settings)'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid {cls.__name__}: {details}") from exc

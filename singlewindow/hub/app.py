@@ -1,0 +1,106 @@
+"""The hub application factory: lifespan-owned engine, trust list, verifier, HTTP client and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+from fastapi import FastAPI
+
+from singlewindow.config import HubSettings
+from singlewindow.hub.directory import Directory
+from singlewindow.hub.worker import DeliveryWorker
+from singlewindow.logging import get_logger
+from singlewindow.metrics import HubMetrics
+from singlewindow.pki.files import read_private_key
+from singlewindow.pki.trustlist import Trustlist
+from singlewindow.protocol.edge import Verify, install_error_handlers, load_verifier
+from singlewindow.storage import HubStore, make_engine, migrate, utcnow
+
+_log = get_logger("singlewindow.hub")
+
+
+@dataclass
+class HubState:
+    """What the routes use; built in the lifespan, reachable as ``app.state.hub``."""
+
+    settings: HubSettings
+    store: HubStore
+    directory: Directory
+    trustlist_bytes: bytes
+    verify: Verify
+    metrics: HubMetrics
+    worker: DeliveryWorker
+    clock: Callable[[], datetime]
+
+
+def create_app(
+    settings: HubSettings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    verify: Verify | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """Build the hub; ``transport`` carries deliveries (tests wire nodes in with ASGITransport)."""
+    from singlewindow.hub.routes import router
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(url=settings.url, schema=settings.database_schema)
+        migrate(engine=engine)
+        store = HubStore(engine=engine)
+        trustlist = Trustlist.load(settings.trustlist_path)
+        directory = Directory(trustlist=trustlist, node_urls=settings.node_urls)
+        metrics = HubMetrics()
+        metrics.watch(states=lambda: {state.value: n for state, n in store.counts().items()})
+        client = httpx.AsyncClient(transport=transport, timeout=settings.delivery_timeout)
+        worker = DeliveryWorker(
+            store=store,
+            directory=directory,
+            client=client,
+            key=read_private_key(settings.pki / "hub" / "hub.key"),
+            settings=settings,
+            metrics=metrics,
+            clock=clock,
+        )
+        app.state.hub = HubState(
+            settings=settings,
+            store=store,
+            directory=directory,
+            trustlist_bytes=settings.trustlist_path.read_bytes(),
+            verify=verify
+            or load_verifier(
+                trust_dir=settings.trust_dir,
+                trustlist=settings.trustlist_path,
+                schema_dirs=settings.schema_paths,
+                allow_sha1=settings.allow_sha1,
+                max_bytes=settings.max_body_bytes,
+            ),
+            metrics=metrics,
+            worker=worker,
+            clock=clock,
+        )
+        task = asyncio.create_task(worker.run(), name="delivery-worker") if settings.worker_enabled else None
+        _log.info("hub_started", worker=settings.worker_id, database=engine.dialect.name)
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await client.aclose()
+            engine.dispose()
+
+    app = FastAPI(
+        title="singlewindow hub",
+        summary="Routes signed ALADI certificates of origin between country nodes.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(router)
+    return app

@@ -1,0 +1,143 @@
+"""Hub routes: submit a document, follow its delivery, fetch the trust list, health and metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from singlewindow.errors import Forbidden, InvalidDocument, NotFound, SinglewindowError, problem
+from singlewindow.hub.app import HubState
+from singlewindow.logging import get_logger
+from singlewindow.metrics import CONTENT_TYPE
+from singlewindow.protocol import AcceptedBody, ProblemsBody, TrailBody, TrailEvent, verify_request
+from singlewindow.protocol.edge import read_body
+from singlewindow.storage import check_database
+
+router = APIRouter()
+_log = get_logger("singlewindow.hub")
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ProblemsBody} for code in (400, 401, 403, 404, 409, 413, 422)
+}
+
+
+def _hub(request: Request) -> HubState:
+    state: HubState = request.app.state.hub
+    return state
+
+
+def _authenticate(request: Request, body: bytes, hub: HubState) -> str:
+    """The calling member country, proven by its node's RFC 9421 signature."""
+    return verify_request(
+        method=request.method,
+        url=str(request.url),
+        body=body,
+        headers=dict(request.headers),
+        resolve=hub.directory.node_certificate,
+        max_age=hub.settings.signature_max_age,
+    )
+
+
+@router.post("/api/v1/messages", status_code=202, response_model=AcceptedBody, responses=_REFUSALS)
+async def submit(request: Request) -> JSONResponse:
+    """Verify, route and durably store a complete signed COD; answer with its delivery number."""
+    hub = _hub(request)
+    try:
+        body = await read_body(request, limit=hub.settings.max_body_bytes)
+        sender = _authenticate(request, body, hub)
+        report = await run_in_threadpool(hub.verify, body)
+        problems = [*report.problems, *hub.directory.routing_problems(report=report, sender=sender)]
+        if problems:
+            error: SinglewindowError = (
+                Forbidden(problems)
+                if any(p.code == "routing.sender_mismatch" for p in problems)
+                else InvalidDocument(problems)
+            )
+            raise error
+        assert report.certificate_id is not None and report.importer_country is not None
+        with structlog.contextvars.bound_contextvars(certificate_id=report.certificate_id, sender=sender):
+            sha256 = hashlib.sha256(body).hexdigest()
+            accepted = await run_in_threadpool(
+                lambda: hub.store.accept(
+                    certificate_id=report.certificate_id or "",
+                    sha256=sha256,
+                    document=body,
+                    sender=sender,
+                    destination=report.importer_country or "",
+                    now=hub.clock(),
+                )
+            )
+            message = accepted.message
+            structlog.contextvars.bind_contextvars(delivery=message.delivery)
+            if accepted.created:
+                hub.metrics.accepted.inc()
+                hub.worker.wake()
+            _log.info("accepted", duplicate=not accepted.created, destination=message.destination)
+            structlog.contextvars.unbind_contextvars("delivery")
+    except SinglewindowError as exc:
+        for item in exc.problems:
+            hub.metrics.rejected.labels(code=item.code).inc()
+        _log.info("refused", status=exc.status_code, codes=[p.code for p in exc.problems])
+        raise
+    answer = AcceptedBody(
+        delivery=message.delivery,
+        certificate_id=message.certificate_id,
+        sha256=message.sha256,
+        state=message.state,
+        status_url=str(request.url_for("trail", delivery=message.delivery)),
+        duplicate=not accepted.created,
+    )
+    return JSONResponse(status_code=202, content=answer.model_dump(mode="json"))
+
+
+@router.get("/api/v1/messages/{delivery}", response_model=TrailBody, responses=_REFUSALS, name="trail")
+async def trail(delivery: str, request: Request) -> TrailBody:
+    """The delivery trail, for the sending and the receiving node only."""
+    hub = _hub(request)
+    caller = _authenticate(request, await read_body(request, limit=1024), hub)
+    message = await run_in_threadpool(hub.store.by_delivery, delivery[:64])
+    if message is None or caller not in (message.sender, message.destination):
+        # the same answer whether it does not exist or is someone else's: nothing leaks
+        raise NotFound(problem("delivery.not_found", f"no delivery {delivery[:64]!r} visible to {caller}"))
+    events = await run_in_threadpool(lambda: hub.store.trail(message_id=message.id))
+    return TrailBody(
+        delivery=message.delivery,
+        certificate_id=message.certificate_id,
+        sha256=message.sha256,
+        sender=message.sender,
+        destination=message.destination,
+        state=message.state,
+        attempts=message.attempts,
+        accepted_at=message.accepted_at,
+        delivered_at=message.delivered_at,
+        receipt=json.loads(message.receipt) if message.receipt else None,
+        events=[TrailEvent(at=e.at, state=e.state.value, event=e.event, detail=e.detail) for e in events],
+    )
+
+
+@router.get("/api/v1/federation")
+async def federation(request: Request) -> Response:
+    """The trust list (anchors, CRLs, node keys, registry of officials) for offline verification."""
+    return Response(content=_hub(request).trustlist_bytes, media_type="application/json")
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    """200 when the database answers, 503 otherwise."""
+    try:
+        await run_in_threadpool(check_database, engine=_hub(request).store.engine)
+    except Exception as exc:
+        return JSONResponse(status_code=503, content={"status": "unavailable", "database": str(exc)[:200]})
+    return JSONResponse(content={"status": "ok", "database": "ok"})
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics."""
+    body = await run_in_threadpool(_hub(request).metrics.render)
+    return Response(content=body, media_type=CONTENT_TYPE)

@@ -1,0 +1,185 @@
+"""The delivery worker: claims due messages, pushes them to the destination node, checks the receipt."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import anyio
+import httpx
+import structlog
+
+from singlewindow.config import HubSettings
+from singlewindow.errors import SinglewindowError
+from singlewindow.hub.directory import Directory
+from singlewindow.logging import get_logger
+from singlewindow.metrics import HubMetrics
+from singlewindow.protocol import (
+    CERTIFICATE_HEADER,
+    DELIVERY_COVERS,
+    DELIVERY_HEADER,
+    HUB_KEYID,
+    XML,
+    DeliveryState,
+    PrivateKey,
+    SignatureAuth,
+    verify_receipt,
+)
+from singlewindow.storage import HubStore, Message, utcnow
+
+INBOUND_PATH = "/api/v1/inbound"
+_log = get_logger("singlewindow.hub.worker")
+
+
+def backoff(*, attempts: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Seconds before the next try: exponential in ``attempts``, capped, with equal jitter."""
+    delay = min(cap, base * (2 ** max(0, attempts - 1)))
+    # half fixed, half random: retries spread out but never come back sooner than delay/2
+    return float(delay / 2 + (rng or random).uniform(0, delay / 2))  # jitter, not security
+
+
+class DeliveryWorker:
+    """One worker per hub process; several processes share the queue through leases."""
+
+    def __init__(
+        self,
+        *,
+        store: HubStore,
+        directory: Directory,
+        client: httpx.AsyncClient,
+        key: PrivateKey,
+        settings: HubSettings,
+        metrics: HubMetrics,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store, self.directory, self.client, self.settings = store, directory, client, settings
+        self.metrics, self.clock = metrics, clock
+        self.auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=DELIVERY_COVERS)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look at the queue now (a new message was accepted)."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claim one batch of due messages and deliver them concurrently; the number claimed."""
+        now = self.clock()
+        claimed = await anyio.to_thread.run_sync(
+            lambda: self.store.claim(
+                worker=self.settings.worker_id,
+                now=now,
+                lease=timedelta(seconds=self.settings.lease_seconds),
+                limit=self.settings.batch_size,
+            )
+        )
+        await asyncio.gather(*(self._deliver(message) for message in claimed))
+        return len(claimed)
+
+    async def run(self) -> None:
+        """Deliver until cancelled; a database hiccup is logged and retried, never fatal."""
+        while True:
+            # cleared before looking, so a wake-up during a batch is not lost
+            self._wake.clear()
+            try:
+                if await self.run_once():
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("delivery_loop_error")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
+
+    async def _deliver(self, message: Message) -> None:
+        with structlog.contextvars.bound_contextvars(
+            delivery=message.delivery, certificate_id=message.certificate_id, destination=message.destination
+        ):
+            try:
+                outcome = await self._attempt(message)
+            except Exception as exc:  # whatever breaks, the lease must end in a recorded outcome
+                _log.exception("delivery_attempt_crashed")
+                outcome = ("retry", "error", f"{type(exc).__name__}: {exc}", None)
+            await self._record(message, *outcome)
+
+    async def _attempt(self, message: Message) -> tuple[str, str, str, bytes | None]:
+        """``(kind, event, detail, receipt)`` with kind delivered, refused or retry."""
+        base = self.directory.node_url(message.destination)
+        certificate = self.directory.node_certificate(message.destination)
+        if base is None or certificate is None:
+            return "retry", "no_endpoint", f"no endpoint known for {message.destination}", None
+        try:
+            answer = await self.client.post(
+                base + INBOUND_PATH,
+                content=message.document,
+                headers={
+                    "content-type": XML,
+                    DELIVERY_HEADER: message.delivery,
+                    CERTIFICATE_HEADER: message.certificate_id,
+                },
+                auth=self.auth,
+                timeout=self.settings.delivery_timeout,
+            )
+        except httpx.HTTPError as exc:
+            return "retry", "unreachable", f"{type(exc).__name__}: {exc}", None
+        if answer.status_code == 422:
+            # the node verified the document itself and refuses it: retrying cannot change that
+            return "refused", "refused_by_destination", answer.text[:2000], None
+        if answer.status_code != 200:
+            return "retry", f"http_{answer.status_code}", answer.text[:500], None
+        try:
+            verify_receipt(
+                answer.content,
+                certificate=certificate,
+                delivery=message.delivery,
+                sha256=hashlib.sha256(message.document).hexdigest(),
+                node=message.destination,
+            )
+        except SinglewindowError as exc:
+            return "retry", "receipt_invalid", str(exc), None
+        return "delivered", "delivered", "", answer.content
+
+    async def _record(
+        self, message: Message, kind: str, event: str, detail: str, receipt: bytes | None
+    ) -> None:
+        now = self.clock()
+        retry_at: datetime | None = None
+        if kind == "delivered":
+            state = DeliveryState.DELIVERED
+        elif kind == "refused" or message.attempts >= self.settings.max_attempts:
+            state = DeliveryState.FAILED
+        else:
+            state = DeliveryState.PENDING
+            delay = backoff(
+                attempts=message.attempts, base=self.settings.backoff_base, cap=self.settings.backoff_max
+            )
+            retry_at = now + timedelta(seconds=delay)
+        kept = await anyio.to_thread.run_sync(
+            lambda: self.store.finish(
+                message_id=message.id,
+                worker=self.settings.worker_id,
+                now=now,
+                state=state,
+                event=event,
+                detail=detail,
+                receipt=receipt,
+                retry_at=retry_at,
+            )
+        )
+        if not kept:
+            _log.warning("lease_lost", attempt=message.attempts)
+            return
+        self.metrics.deliveries.labels(state=state.value).inc()
+        if state is DeliveryState.DELIVERED:
+            self.metrics.latency.observe(max(0.0, (now - message.accepted_at).total_seconds()))
+        log = _log.warning if state is not DeliveryState.DELIVERED else _log.info
+        log(
+            "delivery_attempt",
+            state=state.value,
+            outcome=event,
+            attempt=message.attempts,
+            detail=detail[:300],
+        )

@@ -1,0 +1,51 @@
+"""Structured JSON logs (structlog), with request and delivery context bound to every line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+
+def configure_logging(*, level: str = "INFO", json: bool = True, service: str = "") -> None:
+    """Route structlog and stdlib logging to stderr as one JSON object per line (or console text)."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    shared: list[Any] = [
+        # contextvars carry delivery / certificate_id from handlers and the worker into every line
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if service:
+        shared.append(_service(service))
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=shared))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    # uvicorn's access log duplicates ours and is not JSON
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def _service(name: str) -> Any:
+    def add(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+        event.setdefault("service", name)
+        return event
+
+    return add
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger for ``name``."""
+    return structlog.get_logger(name)

@@ -1,0 +1,175 @@
+"""The exporting side of a node: submit to the hub, follow the delivery, trust only a signed receipt."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import httpx
+import structlog
+
+from singlewindow.errors import SinglewindowError
+from singlewindow.logging import get_logger
+from singlewindow.metrics import NodeMetrics
+from singlewindow.pki.trustlist import Trustlist
+from singlewindow.protocol import (
+    STATUS_OF_STATE,
+    XML,
+    CertificateStatus,
+    DeliveryState,
+    PrivateKey,
+    SignatureAuth,
+    TrailBody,
+    verify_receipt,
+)
+from singlewindow.storage import NodeStore, Outbound
+
+_log = get_logger("singlewindow.node.outbound")
+_REFUSED = frozenset({400, 403, 409, 413, 422})
+_RETRY_AFTER = timedelta(seconds=2)
+
+
+class Outbox:
+    """Submits stored certificates to the hub and keeps their status in step with the hub's trail."""
+
+    def __init__(
+        self,
+        *,
+        store: NodeStore,
+        client: httpx.AsyncClient,
+        hub_url: str,
+        key: PrivateKey,
+        country: str,
+        trustlist: Trustlist,
+        metrics: NodeMetrics,
+        clock: Callable[[], datetime],
+        interval: float,
+    ) -> None:
+        self.store, self.client, self.hub_url = store, client, hub_url.rstrip("/")
+        self.auth = SignatureAuth(key=key, keyid=country)
+        self.trustlist, self.metrics, self.clock, self.interval = trustlist, metrics, clock, interval
+
+    async def submit(self, outbound: Outbound) -> Outbound:
+        """Send one certificate to the hub and record the answer; the stored row afterwards."""
+        with structlog.contextvars.bound_contextvars(certificate_id=outbound.certificate_id):
+            now = self.clock()
+            try:
+                answer = await self.client.post(
+                    f"{self.hub_url}/api/v1/messages",
+                    content=outbound.document,
+                    headers={"content-type": XML},
+                    auth=self.auth,
+                )
+            except httpx.HTTPError as exc:
+                _log.warning("hub_unreachable", error=f"{type(exc).__name__}: {exc}")
+                answer = None
+            if answer is not None and answer.status_code == 202:
+                delivery = str(answer.json()["delivery"])
+                structlog.contextvars.bind_contextvars(delivery=delivery)
+                await self._update(
+                    outbound, CertificateStatus.ACCEPTED, now=now, delivery=delivery, detail=delivery
+                )
+                self.metrics.submitted.labels(status="accepted").inc()
+                _log.info("accepted_by_hub")
+            elif answer is not None and answer.status_code in _REFUSED:
+                problems = json.dumps(answer.json().get("problems", []))
+                await self._update(outbound, CertificateStatus.REJECTED, now=now, problems=problems)
+                self.metrics.submitted.labels(status="rejected").inc()
+                _log.info("rejected_by_hub", status=answer.status_code)
+            else:
+                # 401, 5xx or no answer: keep it submitted and try again later
+                detail = f"hub answered {answer.status_code}" if answer is not None else "hub unreachable"
+                await self._update(
+                    outbound, CertificateStatus.SUBMITTED, now=now, detail=detail, retry_at=now + _RETRY_AFTER
+                )
+            stored = await anyio.to_thread.run_sync(self.store.outbound, outbound.certificate_id)
+            assert stored is not None
+            return stored
+
+    async def refresh(self, outbound: Outbound) -> Outbound:
+        """Fetch an accepted certificate's trail; believe 'delivered' only with a valid receipt."""
+        if outbound.status is not CertificateStatus.ACCEPTED or outbound.delivery is None:
+            return outbound
+        with structlog.contextvars.bound_contextvars(
+            certificate_id=outbound.certificate_id, delivery=outbound.delivery
+        ):
+            try:
+                answer = await self.client.get(
+                    f"{self.hub_url}/api/v1/messages/{outbound.delivery}", auth=self.auth, timeout=5.0
+                )
+                if answer.status_code != 200:
+                    return outbound
+                trail = TrailBody.model_validate_json(answer.content)
+            except (httpx.HTTPError, ValueError):
+                return outbound
+            status = STATUS_OF_STATE[trail.state]
+            if status is CertificateStatus.ACCEPTED:
+                return outbound
+            last = trail.events[-1] if trail.events else None
+            receipt: bytes | None = None
+            if trail.state is DeliveryState.DELIVERED:
+                receipt = self._checked_receipt(outbound, trail)
+                if receipt is None:
+                    return outbound
+            await self._update(
+                outbound,
+                status,
+                now=self.clock(),
+                at=last.at if last else None,
+                receipt=receipt,
+                detail=last.detail[:500] if last else "",
+            )
+            _log.info("delivery_settled", status=status.value)
+        stored = await anyio.to_thread.run_sync(self.store.outbound, outbound.certificate_id)
+        assert stored is not None
+        return stored
+
+    def _checked_receipt(self, outbound: Outbound, trail: TrailBody) -> bytes | None:
+        entry = self.trustlist.countries.get(trail.destination)
+        if trail.receipt is None or entry is None:
+            return None
+        from cryptography import x509
+
+        data = json.dumps(trail.receipt).encode("utf-8")
+        try:
+            verify_receipt(
+                data,
+                certificate=x509.load_pem_x509_certificate(entry.node_certificate.encode("ascii")),
+                delivery=trail.delivery,
+                sha256=outbound.sha256,
+                node=trail.destination,
+            )
+        except SinglewindowError:
+            _log.warning("receipt_invalid_from_hub")
+            return None
+        return data
+
+    async def _update(self, outbound: Outbound, status: CertificateStatus, **values: Any) -> None:
+        await anyio.to_thread.run_sync(
+            lambda: self.store.update_outbound(
+                certificate_id=outbound.certificate_id, status=status, **values
+            )
+        )
+
+    async def sync_once(self) -> int:
+        """Retry due submissions and refresh accepted ones; how many rows were looked at."""
+        due = await anyio.to_thread.run_sync(lambda: self.store.outbound_due(now=self.clock()))
+        for outbound in due:
+            if outbound.status is CertificateStatus.SUBMITTED:
+                await self.submit(outbound)
+            else:
+                await self.refresh(outbound)
+        return len(due)
+
+    async def run(self) -> None:
+        """Sync until cancelled; errors are logged, never fatal."""
+        while True:
+            try:
+                await self.sync_once()
+            except Exception:
+                _log.exception("sync_error")
+            await asyncio.sleep(self.interval)

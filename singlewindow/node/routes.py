@@ -1,0 +1,49 @@
+"""Node routes: customs, inbound, officials' verification, health and metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from singlewindow.metrics import CONTENT_TYPE
+from singlewindow.node import customs, inbound
+from singlewindow.node.auth import Caller, require
+from singlewindow.protocol.edge import read_body
+from singlewindow.storage import check_database
+from singlewindow.verification import VerificationReport
+
+router = APIRouter()
+router.include_router(customs.router)
+router.include_router(inbound.router)
+Official = Annotated[Caller, Depends(require("official"))]
+
+
+@router.post("/api/v1/verify", response_model=VerificationReport, tags=["officials"])
+async def verify(request: Request, _caller: Official) -> VerificationReport:
+    """Verify an uploaded COD with this node's own trust list; 200 with the report, valid or not."""
+    node = request.app.state.node
+    body = await read_body(request, limit=node.settings.max_body_bytes)
+    report: VerificationReport = await run_in_threadpool(node.verify, body)
+    node.metrics.verified.labels(valid=str(report.valid).lower()).inc()
+    return report
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    """200 when the database answers, 503 otherwise."""
+    try:
+        await run_in_threadpool(check_database, engine=request.app.state.node.store.engine)
+    except Exception as exc:
+        return JSONResponse(status_code=503, content={"status": "unavailable", "database": str(exc)[:200]})
+    return JSONResponse(
+        content={"status": "ok", "database": "ok", "country": request.app.state.node.settings.country}
+    )
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics."""
+    return Response(content=request.app.state.node.metrics.render(), media_type=CONTENT_TYPE)

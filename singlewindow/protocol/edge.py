@@ -1,0 +1,71 @@
+"""The HTTP edge shared by hub and node: bounded bodies, problem answers, the verifier they inject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from singlewindow.errors import InputTooLarge, Problem, SinglewindowError, problem
+from singlewindow.verification import VerificationContext, VerificationReport, verify_document
+
+Verify = Callable[[bytes], VerificationReport]
+
+
+def problems_response(*, status_code: int, problems: list[Problem], **extra: object) -> JSONResponse:
+    """A JSON answer carrying every problem."""
+    return JSONResponse(
+        status_code=status_code, content={**extra, "problems": [p.model_dump() for p in problems]}
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every SinglewindowError with its status and its problems."""
+
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, SinglewindowError)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        response = problems_response(status_code=exc.status_code, problems=exc.problems)
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    app.add_exception_handler(SinglewindowError, handle)
+
+
+async def read_body(request: Request, *, limit: int) -> bytes:
+    """The whole body, refusing (413) as soon as it grows past ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise InputTooLarge(problem("input.too_large", f"the body exceeds {limit} bytes"))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InputTooLarge(problem("input.too_large", f"the body exceeds {limit} bytes"))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def load_verifier(
+    *, trust_dir: Path, trustlist: Path, schema_dirs: list[Path], allow_sha1: bool, max_bytes: int
+) -> Verify:
+    """The full verification pipeline over the federation's anchors, CRLs and registry."""
+    from singlewindow.cod import default_schema_dirs
+
+    dirs = list(dict.fromkeys([*default_schema_dirs(), *schema_dirs]))
+    context = VerificationContext.from_paths(
+        trust_dir=trust_dir,
+        registry_file=trustlist,
+        schema_dirs=dirs,
+        allow_sha1=allow_sha1,
+        max_bytes=max_bytes,
+    )
+
+    def verify(data: bytes) -> VerificationReport:
+        return verify_document(data, context=context)
+
+    return verify

@@ -1,0 +1,65 @@
+"""JSON bodies exchanged between customs, nodes and hub, and the headers of a delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from singlewindow.errors import Problem
+from singlewindow.protocol.states import DeliveryState
+
+DELIVERY_HEADER = "Singlewindow-Delivery"
+CERTIFICATE_HEADER = "Singlewindow-Certificate-Id"
+#: the keyid the hub signs deliveries with
+HUB_KEYID = "hub"
+#: what a hub→node delivery signature must cover besides method, URI and digest
+DELIVERY_COVERS = (DELIVERY_HEADER.lower(), CERTIFICATE_HEADER.lower(), "content-type")
+XML = "application/xml"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ProblemsBody(_Body):
+    """A refusal: every problem found."""
+
+    problems: list[Problem]
+
+
+class AcceptedBody(_Body):
+    """The hub's 202: the delivery number to follow the document by."""
+
+    delivery: str
+    certificate_id: str
+    sha256: str
+    state: DeliveryState
+    status_url: str
+    duplicate: bool = False
+
+
+class TrailEvent(_Body):
+    """One line of a delivery trail."""
+
+    at: datetime
+    state: str
+    event: str
+    detail: str = ""
+
+
+class TrailBody(_Body):
+    """The hub's view of one delivery, for its sender and its receiver."""
+
+    delivery: str
+    certificate_id: str
+    sha256: str
+    sender: str
+    destination: str
+    state: DeliveryState
+    attempts: int
+    accepted_at: datetime
+    delivered_at: datetime | None = None
+    receipt: dict[str, Any] | None = None
+    events: list[TrailEvent] = []

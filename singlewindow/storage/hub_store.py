@@ -1,0 +1,289 @@
+"""The hub's repository: durable acceptance, idempotency, delivery claims with leases, the trail."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from singlewindow.errors import Conflict, problem
+from singlewindow.protocol.states import DeliveryState
+from singlewindow.storage.tables import hub_events, hub_messages
+
+_P = DeliveryState.PENDING
+
+
+@dataclass(frozen=True)
+class Message:
+    """One accepted document and where it stands."""
+
+    id: int
+    delivery: str
+    certificate_id: str
+    sha256: str
+    document: bytes
+    sender: str
+    destination: str
+    state: DeliveryState
+    attempts: int
+    accepted_at: datetime
+    delivered_at: datetime | None
+    receipt: bytes | None
+    last_error: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Message:
+        """Build from a ``hub_messages`` row."""
+        return cls(
+            id=row.id,
+            delivery=row.delivery,
+            certificate_id=row.certificate_id,
+            sha256=row.sha256,
+            document=bytes(row.document),
+            sender=row.sender,
+            destination=row.destination,
+            state=DeliveryState(row.state),
+            attempts=row.attempts,
+            accepted_at=row.accepted_at,
+            delivered_at=row.delivered_at,
+            receipt=bytes(row.receipt) if row.receipt is not None else None,
+            last_error=row.last_error,
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a message's trail."""
+
+    at: datetime
+    state: DeliveryState
+    event: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The outcome of ``accept``: the stored message and whether this call created it."""
+
+    message: Message
+    created: bool
+
+
+def new_delivery_number() -> str:
+    """A hub delivery number: a random UUID, as the ePhyto hub's hubDeliveryNumber."""
+    return str(uuid.uuid4())
+
+
+class HubStore:
+    """All hub reads and writes; every method is one short transaction."""
+
+    def __init__(self, *, engine: Engine) -> None:
+        self.engine = engine
+
+    def accept(
+        self,
+        *,
+        certificate_id: str,
+        sha256: str,
+        document: bytes,
+        sender: str,
+        destination: str,
+        now: datetime,
+    ) -> Accepted:
+        """Store a new message (committed before returning) or return the identical one; other bytes: 409."""
+        existing = self.by_certificate(certificate_id)
+        if existing is None:
+            try:
+                with self.engine.begin() as conn:
+                    inserted = conn.execute(
+                        insert(hub_messages).values(
+                            delivery=new_delivery_number(),
+                            certificate_id=certificate_id,
+                            sha256=sha256,
+                            size=len(document),
+                            document=document,
+                            sender=sender,
+                            destination=destination,
+                            state=_P.value,
+                            attempts=0,
+                            next_attempt_at=now,
+                            version=1,
+                            accepted_at=now,
+                        )
+                    ).inserted_primary_key
+                    assert inserted is not None
+                    message_id = int(inserted[0])
+                    self._event(conn, message_id=message_id, at=now, state=_P, event="accepted")
+                message = self.by_certificate(certificate_id)
+                assert message is not None
+                return Accepted(message=message, created=True)
+            except IntegrityError:
+                # a concurrent identical submission won the race; fall through to compare with it
+                existing = self.by_certificate(certificate_id)
+                assert existing is not None
+        if existing.sha256 != sha256:
+            raise Conflict(
+                problem(
+                    "duplicate.conflict",
+                    f"CertificateID {certificate_id} was accepted with other content "
+                    f"(delivery {existing.delivery})",
+                    "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateID",
+                )
+            )
+        return Accepted(message=existing, created=False)
+
+    def by_certificate(self, certificate_id: str) -> Message | None:
+        """The message with this CertificateID."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(hub_messages).where(hub_messages.c.certificate_id == certificate_id)
+            ).first()
+        return Message.from_row(row) if row else None
+
+    def by_delivery(self, delivery: str) -> Message | None:
+        """The message with this delivery number."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(hub_messages).where(hub_messages.c.delivery == delivery)).first()
+        return Message.from_row(row) if row else None
+
+    def trail(self, *, message_id: int) -> list[Event]:
+        """Every event of one message, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(hub_events).where(hub_events.c.message_id == message_id).order_by(hub_events.c.id)
+            ).all()
+        return [Event(at=r.at, state=DeliveryState(r.state), event=r.event, detail=r.detail) for r in rows]
+
+    def claim(self, *, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Message]:
+        """Lease up to ``limit`` due messages to ``worker``; rows locked by another process are skipped."""
+        due = (
+            select(hub_messages.c.id)
+            .where(
+                hub_messages.c.state == _P.value,
+                hub_messages.c.next_attempt_at <= now,
+                or_(hub_messages.c.lease_until.is_(None), hub_messages.c.lease_until < now),
+            )
+            .order_by(hub_messages.c.next_attempt_at, hub_messages.c.id)
+            .limit(limit)
+            # PostgreSQL: concurrent claimers pass over each other's rows instead of waiting;
+            # SQLite ignores this and serialises writers with BEGIN IMMEDIATE instead
+            .with_for_update(skip_locked=True)
+        )
+        claimed: list[int] = []
+        with self.engine.begin() as conn:
+            for message_id in conn.execute(due).scalars().all():
+                # the WHERE repeats the due condition so a stale read can never steal a live lease
+                result = conn.execute(
+                    update(hub_messages)
+                    .where(
+                        hub_messages.c.id == message_id,
+                        hub_messages.c.state == _P.value,
+                        or_(hub_messages.c.lease_until.is_(None), hub_messages.c.lease_until < now),
+                    )
+                    .values(
+                        lease_owner=worker,
+                        lease_until=now + lease,
+                        attempts=hub_messages.c.attempts + 1,
+                        version=hub_messages.c.version + 1,
+                    )
+                )
+                if result.rowcount == 1:
+                    claimed.append(message_id)
+        if not claimed:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(hub_messages).where(hub_messages.c.id.in_(claimed)).order_by(hub_messages.c.id)
+            ).all()
+        return [Message.from_row(row) for row in rows]
+
+    def finish(
+        self,
+        *,
+        message_id: int,
+        worker: str,
+        now: datetime,
+        state: DeliveryState,
+        event: str,
+        detail: str = "",
+        receipt: bytes | None = None,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        """End ``worker``'s lease: Delivered, FailedDelivery, or back to pending at ``retry_at``.
+
+        Returns False when the lease was lost (another worker owns the row now): nothing is written.
+        """
+        values: dict[str, Any] = {
+            "state": state.value,
+            "lease_owner": None,
+            "lease_until": None,
+            "version": hub_messages.c.version + 1,
+        }
+        if state is DeliveryState.DELIVERED:
+            values.update(delivered_at=now, receipt=receipt, last_error=None)
+        else:
+            values["last_error"] = detail
+        if retry_at is not None:
+            values["next_attempt_at"] = retry_at
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(hub_messages)
+                .where(
+                    hub_messages.c.id == message_id,
+                    hub_messages.c.lease_owner == worker,
+                    hub_messages.c.state == _P.value,
+                )
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                return False
+            self._event(conn, message_id=message_id, at=now, state=state, event=event, detail=detail)
+        return True
+
+    def replay(self, *, delivery: str, now: datetime) -> Message | None:
+        """Re-queue a FailedDelivery with a fresh retry budget; None when it is not failed."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(hub_messages.c.id).where(
+                    hub_messages.c.delivery == delivery, hub_messages.c.state == DeliveryState.FAILED.value
+                )
+            ).first()
+            if row is None:
+                return None
+            conn.execute(
+                update(hub_messages)
+                .where(hub_messages.c.id == row.id)
+                .values(
+                    state=_P.value,
+                    attempts=0,
+                    next_attempt_at=now,
+                    lease_owner=None,
+                    lease_until=None,
+                    version=hub_messages.c.version + 1,
+                )
+            )
+            self._event(conn, message_id=row.id, at=now, state=_P, event="replayed")
+        return self.by_delivery(delivery)
+
+    def counts(self) -> dict[DeliveryState, int]:
+        """How many messages are in each state."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(hub_messages.c.state, func.count()).group_by(hub_messages.c.state)
+            ).all()
+        found = {DeliveryState(state): count for state, count in rows}
+        return {state: found.get(state, 0) for state in DeliveryState}
+
+    @staticmethod
+    def _event(
+        conn: Any, *, message_id: int, at: datetime, state: DeliveryState, event: str, detail: str = ""
+    ) -> None:
+        conn.execute(
+            insert(hub_events).values(
+                message_id=message_id, at=at, state=state.value, event=event, detail=detail
+            )
+        )

@@ -1,0 +1,280 @@
+"""A node's repository: outbound submissions, inbound deliveries with receipts, the trail, API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from singlewindow.errors import Conflict, problem
+from singlewindow.protocol.states import CertificateStatus
+from singlewindow.storage.tables import api_tokens, node_events, node_inbound, node_outbound
+
+Direction = Literal["outbound", "inbound"]
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A certificate this node submitted to the hub."""
+
+    certificate_id: str
+    input_sha256: str
+    sha256: str
+    document: bytes
+    status: CertificateStatus
+    delivery: str | None
+    problems: str | None
+    receipt: bytes | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Outbound:
+        """Build from a ``node_outbound`` row."""
+        return cls(
+            certificate_id=row.certificate_id,
+            input_sha256=row.input_sha256,
+            sha256=row.sha256,
+            document=bytes(row.document),
+            status=CertificateStatus(row.status),
+            delivery=row.delivery,
+            problems=row.problems,
+            receipt=bytes(row.receipt) if row.receipt is not None else None,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A certificate the hub delivered to this node."""
+
+    delivery: str
+    certificate_id: str
+    sha256: str
+    document: bytes
+    report: str
+    receipt: bytes
+    received_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Inbound:
+        """Build from a ``node_inbound`` row."""
+        return cls(
+            delivery=row.delivery,
+            certificate_id=row.certificate_id,
+            sha256=row.sha256,
+            document=bytes(row.document),
+            report=row.report,
+            receipt=bytes(row.receipt),
+            received_at=row.received_at,
+        )
+
+
+@dataclass(frozen=True)
+class NodeEvent:
+    """One line of a certificate's trail on this node."""
+
+    at: datetime
+    direction: Direction
+    status: str
+    detail: str
+
+
+class NodeStore:
+    """All node reads and writes; every method is one short transaction."""
+
+    def __init__(self, *, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- credentials -------------------------------------------------------------------------
+    def replace_tokens(self, *, tokens: Sequence[tuple[str, str, str]], now: datetime) -> None:
+        """Make the stored credentials exactly ``(name, role, sha256)`` of the configuration."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(api_tokens))
+            for name, role, digest in tokens:
+                conn.execute(
+                    insert(api_tokens).values(name=name, role=role, token_sha256=digest, created_at=now)
+                )
+
+    def token(self, *, sha256: str) -> tuple[str, str] | None:
+        """``(name, role)`` of the credential whose token hashes to ``sha256``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_tokens).where(api_tokens.c.token_sha256 == sha256)).first()
+        return (row.name, row.role) if row else None
+
+    # -- outbound ----------------------------------------------------------------------------
+    def create_outbound(
+        self, *, certificate_id: str, input_sha256: str, sha256: str, document: bytes, now: datetime
+    ) -> tuple[Outbound, bool]:
+        """Store a new submission (status submitted) or return the one made from the same input."""
+        existing = self.outbound(certificate_id)
+        if existing is None:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        insert(node_outbound).values(
+                            certificate_id=certificate_id,
+                            input_sha256=input_sha256,
+                            sha256=sha256,
+                            document=document,
+                            status=CertificateStatus.SUBMITTED.value,
+                            attempts=0,
+                            next_attempt_at=now,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                    self._event(conn, certificate_id, "outbound", now, CertificateStatus.SUBMITTED.value)
+                created = self.outbound(certificate_id)
+                assert created is not None
+                return created, True
+            except IntegrityError:
+                existing = self.outbound(certificate_id)
+                assert existing is not None
+        if existing.input_sha256 != input_sha256 and existing.sha256 != sha256:
+            raise Conflict(
+                problem(
+                    "duplicate.conflict", f"CertificateID {certificate_id} was submitted with other content"
+                )
+            )
+        return existing, False
+
+    def outbound(self, certificate_id: str) -> Outbound | None:
+        """The submission with this CertificateID."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(node_outbound).where(node_outbound.c.certificate_id == certificate_id)
+            ).first()
+        return Outbound.from_row(row) if row else None
+
+    def update_outbound(
+        self,
+        *,
+        certificate_id: str,
+        status: CertificateStatus,
+        now: datetime,
+        detail: str = "",
+        delivery: str | None = None,
+        problems: str | None = None,
+        receipt: bytes | None = None,
+        retry_at: datetime | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Move a submission to ``status``; a trail line is written only when the status changes."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(node_outbound.c.status).where(node_outbound.c.certificate_id == certificate_id)
+            ).first()
+            if row is None:
+                return
+            values: dict[str, Any] = {"status": status.value, "updated_at": now, "next_attempt_at": retry_at}
+            if status is CertificateStatus.SUBMITTED:
+                values["attempts"] = node_outbound.c.attempts + 1
+            for key, value in (("delivery", delivery), ("problems", problems), ("receipt", receipt)):
+                if value is not None:
+                    values[key] = value
+            conn.execute(
+                update(node_outbound).where(node_outbound.c.certificate_id == certificate_id).values(**values)
+            )
+            if row.status != status.value:
+                self._event(conn, certificate_id, "outbound", at or now, status.value, detail)
+
+    def outbound_due(self, *, now: datetime, limit: int = 50) -> list[Outbound]:
+        """Submissions not yet answered by the hub and due for a retry, and accepted ones to refresh."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(node_outbound)
+                .where(
+                    (
+                        (node_outbound.c.status == CertificateStatus.SUBMITTED.value)
+                        & (node_outbound.c.next_attempt_at <= now)
+                    )
+                    | (node_outbound.c.status == CertificateStatus.ACCEPTED.value)
+                )
+                .order_by(node_outbound.c.updated_at)
+                .limit(limit)
+            ).all()
+        return [Outbound.from_row(row) for row in rows]
+
+    # -- inbound -----------------------------------------------------------------------------
+    def inbound(self, *, delivery: str) -> Inbound | None:
+        """The delivery with this number."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(node_inbound).where(node_inbound.c.delivery == delivery)).first()
+        return Inbound.from_row(row) if row else None
+
+    def inbound_for(self, certificate_id: str) -> Inbound | None:
+        """The latest delivery of this CertificateID."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(node_inbound)
+                .where(node_inbound.c.certificate_id == certificate_id)
+                .order_by(node_inbound.c.id.desc())
+            ).first()
+        return Inbound.from_row(row) if row else None
+
+    def store_inbound(
+        self,
+        *,
+        delivery: str,
+        certificate_id: str,
+        sha256: str,
+        document: bytes,
+        report: str,
+        receipt: bytes,
+        now: datetime,
+    ) -> tuple[Inbound, bool]:
+        """Keep a delivery and its receipt (committed on return); a repeated delivery returns the first."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(node_inbound).values(
+                        delivery=delivery,
+                        certificate_id=certificate_id,
+                        sha256=sha256,
+                        document=document,
+                        report=report,
+                        receipt=receipt,
+                        received_at=now,
+                    )
+                )
+                self._event(conn, certificate_id, "inbound", now, CertificateStatus.RECEIVED.value, delivery)
+            created = True
+        except IntegrityError:
+            created = False  # the same delivery arrived twice at once; the first one's receipt stands
+        stored = self.inbound(delivery=delivery)
+        assert stored is not None
+        return stored, created
+
+    def count_inbound(self) -> int:
+        """How many deliveries this node holds."""
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(node_inbound.c.id)).all())
+
+    # -- trail -------------------------------------------------------------------------------
+    def trail(self, certificate_id: str, *, direction: Direction) -> list[NodeEvent]:
+        """The trail of one certificate in one direction, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(node_events)
+                .where(node_events.c.certificate_id == certificate_id, node_events.c.direction == direction)
+                .order_by(node_events.c.id)
+            ).all()
+        return [NodeEvent(at=r.at, direction=r.direction, status=r.status, detail=r.detail) for r in rows]
+
+    @staticmethod
+    def _event(
+        conn: Any, certificate_id: str, direction: Direction, at: datetime, status: str, detail: str = ""
+    ) -> None:
+        conn.execute(
+            insert(node_events).values(
+                certificate_id=certificate_id, direction=direction, at=at, status=status, detail=detail
+            )
+        )

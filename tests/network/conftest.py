@@ -1,0 +1,25 @@
+"""Fixtures of the network tests: per-test databases and an in-process federation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from network.kit import Database, LocalFederation, database
+
+from singlewindow.pki import Federation
+
+__all__ = ["database"]
+
+
+@pytest.fixture
+async def local(
+    federation: Federation, database: Database, aladi_dir: Path
+) -> AsyncIterator[LocalFederation]:
+    """Hub + AR, BR, UY in-process on the test's database."""
+    kit = LocalFederation(
+        pki=federation, db=database, countries=["AR", "BR", "UY"], schema_dirs=str(aladi_dir)
+    )
+    async with kit.running() as fed:
+        yield fed
