@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from pathlib import Path
@@ -20,6 +21,17 @@ from singlewindow.pki.countries import ALADI_COUNTRIES
 #: CertificateID's official pattern admits only these countries: a federation has at most this many
 MAX_COUNTRIES = len(ALADI_COUNTRIES)
 HUB = "hub"
+
+
+def harness_schema_dirs() -> str:
+    """Official COD XSD dirs: SINGLEWINDOW_SCHEMA_DIRS, else SINGLEWINDOW_STANDARDS_DIR/aladi-cod."""
+    configured = os.environ.get("SINGLEWINDOW_SCHEMA_DIRS", "")
+    if configured:
+        return configured
+    standards = os.environ.get("SINGLEWINDOW_STANDARDS_DIR")
+    if standards and (Path(standards) / "aladi-cod").is_dir():
+        return str(Path(standards) / "aladi-cod")
+    return ""
 
 
 def pick_countries(*, count: int) -> list[str]:
@@ -44,8 +56,10 @@ class SimulatedFederation:
         processes: bool = False,
         database_url: str | None = None,
         seed: int = 0,
+        schema_dirs: str | None = None,
     ) -> None:
         self.countries = list(countries)
+        self.schema_dirs = harness_schema_dirs() if schema_dirs is None else schema_dirs
         self.workdir = Path(workdir)
         self.processes = processes
         self.database_url = database_url
@@ -81,6 +95,7 @@ class SimulatedFederation:
             "database_url": url,
             "database_schema": schema,
             "log_json": True,
+            "schema_dirs": self.schema_dirs,
             "log_level": "WARNING",
         }
         if name == HUB:

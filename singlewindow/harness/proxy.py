@@ -64,6 +64,7 @@ class FaultProxy:
         self._rng = random.Random(f"proxy/{seed}/{upstream_port}")  # noqa: S311  # fault dice
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"proxy-{self.port}", daemon=True)
 
     @property
@@ -87,13 +88,18 @@ class FaultProxy:
         asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
 
     async def _close(self) -> None:
         if self._server is not None:
             self._server.close()
-        for task in asyncio.all_tasks(self._loop):
-            if task is not asyncio.current_task():
-                task.cancel()
+        tasks = [task for task in asyncio.all_tasks(self._loop) if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for writer in list(self._writers):
+            writer.transport.abort()
+        await asyncio.sleep(0)
 
     async def _wait_released(self) -> None:
         while self.faults.held.is_set():
@@ -101,6 +107,7 @@ class FaultProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stats.connections += 1
+        self._writers.add(writer)
         roll = self._rng.random()
         fail = roll < self.faults.fail_rate
         drop = not fail and roll < self.faults.fail_rate + self.faults.drop_rate
@@ -118,6 +125,7 @@ class FaultProxy:
             except OSError:
                 self.stats.refused += 1  # the service is down: the client sees the connection close
                 return
+            self._writers.add(up_writer)
             try:
                 await asyncio.gather(
                     self._pipe(reader, up_writer, delay=True),
@@ -125,10 +133,12 @@ class FaultProxy:
                 )
             finally:
                 up_writer.close()
+                self._writers.discard(up_writer)
         except (OSError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
+            self._writers.discard(writer)
 
     async def _pipe(
         self,

@@ -11,7 +11,7 @@ from singlewindow.config import HubSettings, NodeSettings, load_settings
 
 def build_app(*, kind: str, settings: HubSettings | NodeSettings) -> Any:
     """The service's ASGI app from its package's ``create_app(settings)``."""
-    module = importlib.import_module(f"singlewindow.{kind}")
+    module = importlib.import_module(f"singlewindow.{kind}.app")
     return module.create_app(settings)
 
 

@@ -1,0 +1,68 @@
+"""Process control: real SIGKILL, SIGSTOP/SIGCONT and restarts of a live service process."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from singlewindow.harness.proxy import free_port
+from singlewindow.harness.services import ProcessService, ServiceFailed, wait_healthy
+
+
+def _service(echo_argv: list[str], tmp_path: Path) -> ProcessService:
+    port = free_port()
+    return ProcessService(
+        name="echo", kind="node", port=port, env={}, log=tmp_path / "echo.log", argv=[*echo_argv, str(port)]
+    )
+
+
+def test_kill_is_sigkill_and_restart_is_a_new_process(echo_argv: list[str], tmp_path: Path) -> None:
+    """kill() ends the process with SIGKILL; start() brings a new pid up on the same port."""
+    service = _service(echo_argv, tmp_path)
+    service.start()
+    try:
+        assert service.process is not None
+        service.kill()
+        assert service.process.returncode == -9
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{service.port}/healthz", timeout=1.0)
+        service.start()
+        assert len(set(service.pid_history)) == 2
+        assert httpx.get(f"http://127.0.0.1:{service.port}/healthz", timeout=2.0).status_code == 200
+    finally:
+        service.stop()
+
+
+def test_pause_freezes_the_process_until_resumed(echo_argv: list[str], tmp_path: Path) -> None:
+    """A paused process is stopped (state T) and answers nothing; resume makes it answer again."""
+    service = _service(echo_argv, tmp_path)
+    service.start()
+    try:
+        assert service.process is not None
+        service.pause()
+        deadline = time.monotonic() + 5
+        state = ""
+        while state != "T" and time.monotonic() < deadline:
+            with open(f"/proc/{service.process.pid}/stat") as stat:
+                state = stat.read().split()[2]
+        assert state == "T"
+        with pytest.raises(httpx.TimeoutException):
+            httpx.get(f"http://127.0.0.1:{service.port}/healthz", timeout=0.5)
+        service.resume()
+        assert httpx.get(f"http://127.0.0.1:{service.port}/healthz", timeout=2.0).status_code == 200
+    finally:
+        service.stop()
+    assert service.process is not None and service.process.poll() is not None
+    assert not os.path.exists(f"/proc/{service.process.pid}/stat") or service.process.returncode is not None
+
+
+def test_unhealthy_service_fails_with_its_log(tmp_path: Path) -> None:
+    """Waiting on a port where nothing comes up fails after the timeout and shows the log tail."""
+    log = tmp_path / "svc.log"
+    log.write_text("Traceback: boom")
+    with pytest.raises(ServiceFailed, match="boom"):
+        wait_healthy(port=free_port(), timeout=0.5, log=log)
