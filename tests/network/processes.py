@@ -1,0 +1,125 @@
+"""Real ``singlewindow hub serve`` / ``node serve`` processes on loopback ports, for the slow tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SCRIPT = Path(sys.executable).with_name("singlewindow")
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Proc:
+    """One service process: its argv, environment and log file; restartable."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    pids: list[int] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout: float = 60) -> None:
+        """Start and wait for /healthz."""
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(SCRIPT), *self.argv],
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.pids.append(self.process.pid)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not healthy:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self, *, sig: int = signal.SIGTERM) -> None:
+        """Send ``sig`` and reap the process."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+
+def hub_proc(
+    *, pki: Path, database: tuple[str, str | None], schema_dirs: str, nodes: dict[str, int], log: Path
+) -> Proc:
+    """The hub, with fast retries so a returning node is served quickly."""
+    port = free_port()
+    url, schema = database
+    env = {
+        "SINGLEWINDOW_HUB_NODE_URLS": json.dumps(
+            {code: f"http://127.0.0.1:{p}" for code, p in nodes.items()}
+        ),
+        "SINGLEWINDOW_HUB_SCHEMA_DIRS": schema_dirs,
+        "SINGLEWINDOW_HUB_BACKOFF_BASE": "0.2",
+        "SINGLEWINDOW_HUB_BACKOFF_MAX": "1.0",
+        "SINGLEWINDOW_HUB_MAX_ATTEMPTS": "1000",
+        "SINGLEWINDOW_HUB_POLL_INTERVAL": "0.1",
+        "SINGLEWINDOW_HUB_DELIVERY_TIMEOUT": "5",
+        "SINGLEWINDOW_HUB_LEASE_SECONDS": "10",
+        "SINGLEWINDOW_HUB_LOG_LEVEL": "INFO",
+    }
+    if schema:
+        env["SINGLEWINDOW_HUB_DATABASE_SCHEMA"] = schema
+    argv = ["hub", "serve", "--host", "127.0.0.1", "--port", str(port), "--database", url, "--pki", str(pki)]
+    return Proc(name="hub", argv=argv, env=env, port=port, log=log)
+
+
+def node_proc(
+    *,
+    country: str,
+    port: int,
+    pki: Path,
+    database: tuple[str, str | None],
+    schema_dirs: str,
+    hub_port: int,
+    tokens: dict[str, str],
+    log: Path,
+) -> Proc:
+    """A country node."""
+    url, schema = database
+    env = {
+        "SINGLEWINDOW_NODE_TOKENS": json.dumps(
+            [{"name": r, "role": r, "token": t} for r, t in tokens.items()]
+        ),
+        "SINGLEWINDOW_NODE_SCHEMA_DIRS": schema_dirs,
+        "SINGLEWINDOW_NODE_SYNC_INTERVAL": "0.3",
+    }
+    if schema:
+        env["SINGLEWINDOW_NODE_DATABASE_SCHEMA"] = schema
+    argv = ["node", "serve", "--country", country, "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--database", url, "--pki", str(pki), "--hub-url", f"http://127.0.0.1:{hub_port}"]
+    return Proc(name=f"node-{country}", argv=argv, env=env, port=port, log=log)
