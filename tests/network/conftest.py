@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from network.kit import Database, LocalFederation, database
+from network.kit import Database, LocalFederation, database, shared_verify
 
 from singlewindow.pki import Federation
 
-__all__ = ["database"]
+__all__ = ["database", "shared_verify"]
 
 
 @pytest.fixture

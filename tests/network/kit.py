@@ -8,6 +8,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from singlewindow.config import HubSettings, NodeSettings, TokenConfig
 from singlewindow.hub import create_app as create_hub
 from singlewindow.node import create_app as create_node
 from singlewindow.pki import Federation
+from singlewindow.protocol.edge import Verify, load_verifier
 from singlewindow.verification import complete_and_sign
 
 PG_ENV = "SINGLEWINDOW_TEST_DATABASE_URL"
@@ -74,12 +76,23 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield db
 
 
+# fixed for the session (same CertificateID on every call), inside the demo certificates' validity
+WHEN = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+
+
 def signed_cod(
-    federation: Federation, *, exporter: str = "AR", importer: str = "BR", number: int = 1
+    federation: Federation,
+    *,
+    exporter: str = "AR",
+    importer: str = "BR",
+    number: int = 1,
+    certified: datetime | None = None,
 ) -> bytes:
-    """A complete COD signed by the exporter's and the official's keys of ``exporter``."""
-    cert = sample_certificate(exporter_country=exporter, importer_country=importer, number=number)
-    return complete_and_sign(to_bytes(cert, stage="request"), federation=federation, country=exporter)
+    """A complete COD signed by ``exporter``'s exporter and official; ``certified`` changes only the bytes."""
+    cert = sample_certificate(exporter_country=exporter, importer_country=importer, number=number, when=WHEN)
+    return complete_and_sign(
+        to_bytes(cert, stage="request"), federation=federation, country=exporter, now=certified or WHEN
+    )
 
 
 def fields_json(*, exporter: str = "AR", importer: str = "BR", number: int = 1) -> bytes:
@@ -115,6 +128,7 @@ class LocalFederation:
     db: Database
     countries: list[str]
     schema_dirs: str = ""
+    verify: Verify | None = None
     hub_options: dict[str, Any] = field(default_factory=dict)
     switch: Switch = field(default_factory=Switch)
     tokens: dict[str, str] = field(
@@ -157,10 +171,12 @@ class LocalFederation:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[LocalFederation]:
         """Start every app's lifespan; stop them on exit."""
-        self.apps["hub"] = create_hub(self.hub_settings(), transport=self.switch)
+        self.apps["hub"] = create_hub(self.hub_settings(), transport=self.switch, verify=self.verify)
         self.switch.add("hub", self.apps["hub"])
         for code in self.countries:
-            app = create_node(self.node_settings(code), transport=self.switch, background=False)
+            app = create_node(
+                self.node_settings(code), transport=self.switch, background=False, verify=self.verify
+            )
             self.apps[code] = app
             self.switch.add(f"{code.lower()}.node", app)
         async with contextlib.AsyncExitStack() as stack:
@@ -189,3 +205,15 @@ class LocalFederation:
             await self.hub.worker.run_once()
             for code in self.countries:
                 await self.node(code).outbox.sync_once()
+
+
+@pytest.fixture(scope="session")
+def shared_verify(federation: Federation, aladi_dir: Path) -> Verify:
+    """One verifier for every in-process app of the session (loading XSDs is the slow part of a start)."""
+    return load_verifier(
+        trust_dir=federation.trust_dir,
+        trustlist=federation.trustlist_path,
+        schema_dirs=[aladi_dir],
+        allow_sha1=False,
+        max_bytes=5 * 1024 * 1024,
+    )
