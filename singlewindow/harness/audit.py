@@ -50,6 +50,18 @@ def hub_accepted(*, federation: SimulatedFederation) -> set[str]:
         engine.dispose()
 
 
+def classify(*, outcome: Outcome, present: bool, stored: int, hub_accepted: set[str]) -> str | None:
+    """None when delivered (stored at the destination, receipt back at the origin), else why it is lost."""
+    cid, importer = outcome.certificate_id, outcome.shipment.importer
+    if present and stored >= 1 and outcome.status == "delivered":
+        return None
+    if present:
+        return f"stored at {importer}, receipt not back to {outcome.shipment.exporter} ({outcome.status})"
+    if cid in hub_accepted:
+        return f"accepted by the hub, never stored at {importer} ({outcome.status})"
+    return f"answered {outcome.status!r} by {outcome.shipment.exporter}, unknown to the hub"
+
+
 async def _present(
     *, client: httpx.AsyncClient, federation: SimulatedFederation, country: str, certificate_id: str
 ) -> bool:
@@ -89,20 +101,13 @@ async def audit(*, federation: SimulatedFederation, outcomes: list[Outcome]) -> 
                     country=outcome.shipment.importer,
                     certificate_id=cid,
                 )
-            if present and counts[cid] >= 1 and outcome.status == "delivered":
+            why = classify(
+                outcome=outcome, present=present, stored=counts[cid], hub_accepted=result.hub_accepted
+            )
+            if why is None:
                 result.delivered.add(cid)
-            elif present:
-                result.lost[cid] = (
-                    f"stored at {outcome.shipment.importer}, receipt not back (status {outcome.status})"
-                )
-            elif cid in result.hub_accepted:
-                result.lost[cid] = (
-                    f"accepted by the hub, not at {outcome.shipment.importer} ({outcome.status})"
-                )
             else:
-                result.lost[cid] = (
-                    f"answered {outcome.status!r} by {outcome.shipment.exporter}, unknown to the hub"
-                )
+                result.lost[cid] = why
 
         await asyncio.gather(*(check(outcome) for outcome in outcomes))
     return result

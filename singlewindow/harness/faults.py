@@ -81,14 +81,18 @@ class FaultScheduler:
     async def _apply(self, fault: Fault, target: str) -> None:
         federation = self.federation
         if fault.kind == "kill":
-            self._log(fault, f"killing {target}")
+            old = federation.services[target].pid
+            how = f"SIGKILL pid {old}" if old is not None else "server thread stopped"
             await asyncio.to_thread(federation.kill, target)
+            self._log(fault, f"killed {target} ({how})")
             await asyncio.sleep(fault.duration_s or 0.0)
             await asyncio.to_thread(federation.restart, target)
-            self._log(fault, f"{target} restarted and healthy")
+            new = federation.services[target].pid
+            self._log(fault, f"{target} restarted and healthy" + (f" (pid {new})" if new is not None else ""))
         elif fault.kind == "pause":
-            self._log(fault, f"pausing {target}")
             await asyncio.to_thread(federation.pause, target)
+            how = "SIGSTOP" if federation.processes else "proxy held"
+            self._log(fault, f"paused {target} ({how})")
             await asyncio.sleep(fault.duration_s or 0.0)
             await asyncio.to_thread(federation.resume, target)
             self._log(fault, f"{target} resumed")

@@ -9,12 +9,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from singlewindow.config import HubSettings, NodeSettings, TokenConfig
 from singlewindow.harness.proxy import FaultProxy, free_port
 from singlewindow.harness.serve import build_app
 from singlewindow.harness.services import ProcessService, Service, ServiceKind, ThreadService
+from singlewindow.logging import configure_logging
 from singlewindow.pki import init_federation
 from singlewindow.pki.countries import ALADI_COUNTRIES
 
@@ -145,6 +147,9 @@ class SimulatedFederation:
         """Generate the PKI, start the proxies, the hub and every node; wait until all are healthy."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         init_federation(self.pki_dir, countries=self.countries, overwrite=True)
+        if not self.processes:
+            # the services share this process: keep their logs to warnings so the report stays readable
+            configure_logging(level="WARNING", json=False)
         for proxy in self.proxies.values():
             proxy.start()
         for name in [HUB, *self.countries]:
@@ -194,3 +199,16 @@ class SimulatedFederation:
         for proxy in self.proxies.values():
             proxy.stop()
         self.services.clear()
+
+    def drop_databases(self) -> None:
+        """Drop the run's PostgreSQL schemas (SQLite files go with the work directory)."""
+        for name in [HUB, *self.countries]:
+            url, schema = self.database(name)
+            if schema is None:
+                continue
+            engine = create_engine(url)
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            finally:
+                engine.dispose()

@@ -62,10 +62,10 @@ class FaultProxy:
         self.faults = ProxyFaults()
         self.stats = ProxyStats()
         self._rng = random.Random(f"proxy/{seed}/{upstream_port}")  # noqa: S311  # fault dice
-        self._loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
-        self._thread = threading.Thread(target=self._loop.run_forever, name=f"proxy-{self.port}", daemon=True)
+        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -74,8 +74,10 @@ class FaultProxy:
 
     def start(self) -> None:
         """Bind and start forwarding."""
+        loop = self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=loop.run_forever, name=f"proxy-{self.port}", daemon=True)
         self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(self._bind(), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._bind(), loop)
         future.result(timeout=10)
 
     async def _bind(self) -> None:
@@ -83,17 +85,18 @@ class FaultProxy:
 
     def stop(self) -> None:
         """Stop listening, close every connection and end the thread."""
-        if not self._thread.is_alive():
+        loop = self._loop
+        if self._thread is None or loop is None or not self._thread.is_alive():
             return
-        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        asyncio.run_coroutine_threadsafe(self._close(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
         self._thread.join(timeout=10)
-        self._loop.close()
+        loop.close()
 
     async def _close(self) -> None:
         if self._server is not None:
             self._server.close()
-        tasks = [task for task in asyncio.all_tasks(self._loop) if task is not asyncio.current_task()]
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -54,6 +54,8 @@ class Report(BaseModel):
     throughput_per_s: float = 0.0
     duration_s: float = 0.0
     faults: list[FaultEvent] = Field(default_factory=list)
+    #: what each service's fault proxy did: connections, failed (503), dropped answers, refused
+    proxies: dict[str, dict[str, int]] = Field(default_factory=dict)
     lost_ids: list[str] = Field(default_factory=list)
     duplicate_ids: list[str] = Field(default_factory=list)
 

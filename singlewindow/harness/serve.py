@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from singlewindow.config import HubSettings, NodeSettings, load_settings
+from singlewindow.logging import configure_logging
 
 
 def build_app(*, kind: str, settings: HubSettings | NodeSettings) -> Any:
@@ -26,6 +27,8 @@ def main(argv: list[str]) -> int:
     settings: HubSettings | NodeSettings = (
         load_settings(HubSettings) if kind == "hub" else load_settings(NodeSettings)
     )
+    service = "hub" if isinstance(settings, HubSettings) else f"node-{settings.country}"
+    configure_logging(level=settings.log_level, json=settings.log_json, service=service)
     uvicorn.run(
         build_app(kind=kind, settings=settings),
         host=settings.host,

@@ -43,6 +43,9 @@ class Service(Protocol):
     name: str
     port: int
 
+    @property
+    def pid(self) -> int | None: ...
+
     def start(self) -> None: ...
     def kill(self) -> None: ...
     def pause(self) -> None: ...
@@ -67,6 +70,11 @@ class ProcessService:
         self.argv = argv or [sys.executable, "-m", "singlewindow.harness.serve", kind]
         self.process: subprocess.Popen[bytes] | None = None
         self.pid_history: list[int] = []
+
+    @property
+    def pid(self) -> int | None:
+        """The current process id (None before the first start)."""
+        return self.process.pid if self.process is not None else None
 
     def start(self) -> None:
         """Start the process and wait until it is healthy."""
@@ -121,6 +129,11 @@ class ThreadService:
         self.name, self.port, self.factory = name, port, factory
         self._server: Any = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """Threads have no process of their own."""
+        return None
 
     def start(self) -> None:
         """Build a new app, serve it on the port and wait until healthy."""

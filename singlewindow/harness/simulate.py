@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import tempfile
 import time
 from collections import Counter
@@ -40,13 +41,15 @@ def simulate(
     workdir: Path | None = None,
     seed: int = 0,
     drain_s: float = 120.0,
+    keep_databases: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> Report:
     """Run a simulated federation and return its report (``report.ok`` is the verdict).
 
     ``countries`` is a count (the first N of AR BR UY PY CL BO PE CO EC VE MX PA CU) or a list of
     codes. ``workdir`` keeps the PKI, the SQLite files and the process logs; a temporary directory
-    is used (and removed) when it is None.
+    is used (and removed) when it is None. On PostgreSQL each service gets its own schema
+    ``sw_<run>_<service>`` in ``database_url``, dropped at the end unless ``keep_databases``.
     """
     codes = pick_countries(count=countries) if isinstance(countries, int) else list(countries)
     if certificates < 1 or concurrency < 1:
@@ -57,6 +60,8 @@ def simulate(
         federation = SimulatedFederation(
             countries=codes, workdir=workdir, processes=processes, database_url=database_url, seed=seed
         )
+        if not keep_databases:
+            stack.callback(federation.drop_databases)
         stack.callback(federation.stop)
         federation.start()
         return asyncio.run(
@@ -138,6 +143,7 @@ async def _drive(
         throughput_per_s=round(len(found.delivered) / elapsed, 2) if elapsed > 0 else 0.0,
         duration_s=round(elapsed, 2),
         faults=scheduler.events,
+        proxies={name: dataclasses.asdict(proxy.stats) for name, proxy in federation.proxies.items()},
         lost_ids=[f"{cid}: {why}" for cid, why in sorted(found.lost.items())],
         duplicate_ids=sorted(found.stored_twice),
     )
