@@ -97,7 +97,7 @@ def signed_cod(
 
 def fields_json(*, exporter: str = "AR", importer: str = "BR", number: int = 1) -> bytes:
     """Customs JSON fields of a sample certificate."""
-    cert = sample_certificate(exporter_country=exporter, importer_country=importer, number=number)
+    cert = sample_certificate(exporter_country=exporter, importer_country=importer, number=number, when=WHEN)
     return cert.model_dump_json().encode()
 
 
