@@ -1,0 +1,68 @@
+"""The lifecycle XSD (schemas/lifecycle.xsd): found like the COD schemas, compiled once, XMLDSig offline."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from lxml import etree
+
+from singlewindow.cod import default_schema_dirs, xmldsig_schema_path
+from singlewindow.errors import ConfigurationError, Problem, problem
+
+SCHEMA_FILE = "lifecycle.xsd"
+_XS = "http://www.w3.org/2001/XMLSchema"
+_DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+_lock = threading.Lock()
+_compiled: dict[tuple[Path, ...], etree.XMLSchema] = {}
+
+
+def schema_path(dirs: Sequence[Path] | None = None) -> Path:
+    """The first ``lifecycle.xsd`` in ``dirs`` (default: as for the COD XSDs, ``schemas/`` first)."""
+    searched = list(dirs) if dirs is not None else default_schema_dirs()
+    for directory in searched:
+        candidate = Path(directory) / SCHEMA_FILE
+        if candidate.is_file():
+            return candidate
+    where = ", ".join(str(d) for d in searched) or "no directory"
+    raise ConfigurationError(problem("config.invalid", f"{SCHEMA_FILE} not found in {where}"))
+
+
+def _compile(path: Path) -> etree.XMLSchema:
+    # Our own file: no network, no entities; the W3C XMLDSig import is re-pointed to signxml's copy.
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, remove_comments=True)
+    tree = etree.parse(str(path), parser)
+    for imp in tree.getroot().iterfind(f"{{{_XS}}}import"):
+        if imp.get("namespace") == _DSIG_NS:
+            imp.set("schemaLocation", xmldsig_schema_path().as_uri())
+    try:
+        return etree.XMLSchema(tree)
+    except etree.XMLSchemaParseError as exc:
+        raise ConfigurationError(problem("config.invalid", f"cannot compile {path}: {exc}")) from exc
+
+
+def lifecycle_schema(dirs: Sequence[Path] | None = None) -> etree.XMLSchema:
+    """The compiled lifecycle schema, compiled once per directory list and shared."""
+    key = tuple(Path(d) for d in dirs) if dirs is not None else tuple(default_schema_dirs())
+    with _lock:
+        cached = _compiled.get(key)
+    if cached is not None:
+        return cached
+    schema = _compile(schema_path(key))
+    with _lock:
+        return _compiled.setdefault(key, schema)
+
+
+def validate_lifecycle(root: etree._Element, *, schema: etree.XMLSchema | None = None) -> list[Problem]:
+    """Validate a lifecycle message against its XSD; [] when valid, else one schema.invalid per error."""
+    schema = schema if schema is not None else lifecycle_schema()
+    try:
+        schema.assertValid(root)
+    except etree.DocumentInvalid as exc:
+        # The exception's log is this call's own, unlike schema.error_log (shared by threads).
+        return [
+            problem("schema.invalid", f"line {e.line}: {e.message}", e.path or f"line {e.line}")
+            for e in exc.error_log  # type: ignore[attr-defined]  # lxml-stubs: _ErrorLog is iterable
+        ] or [problem("schema.invalid", str(exc), "/")]
+    return []
