@@ -110,31 +110,26 @@ def build_cancellation(
     return serialize(root)
 
 
-def _text(root: etree._Element, name: str) -> str | None:
+def _text(root: etree._Element, name: str, *, strip: bool = True) -> str | None:
     found = root.findall(f"{{{NS}}}{name}")
     if len(found) != 1:
         return None
     # itertext joins text split by comments, so a value reads the same as it was digested.
-    return "".join(str(part) for part in found[0].itertext())
+    text = "".join(str(part) for part in found[0].itertext())
+    return text.strip() if strip else text
 
 
 def read_cancellation(root: etree._Element | None) -> CancellationValues:
     """Read a Cancellation element (``None``, or a missing or repeated child, gives None values)."""
     if root is None or root.tag != CANCELLATION:
         return CancellationValues()
-    reason = root.findall(f"{{{NS}}}Reason")
-    strip = {
-        name: (value.strip() if value is not None else None)
-        for name, value in (
-            ("certificate_id", _text(root, "CertificateID")),
-            ("issuing_country", _text(root, "IssuingCountry")),
-            ("eh_id", _text(root, "EHId")),
-            ("importer_country", _text(root, "ImporterCountry")),
-            ("cancellation_date", _text(root, "CancellationDate")),
-        )
-    }
+    reasons = root.findall(f"{{{NS}}}Reason")
     return CancellationValues(
-        **strip,
-        reason=_text(root, "Reason"),
-        reason_code=reason[0].get("code") if len(reason) == 1 else None,
+        certificate_id=_text(root, "CertificateID"),
+        issuing_country=_text(root, "IssuingCountry"),
+        eh_id=_text(root, "EHId"),
+        importer_country=_text(root, "ImporterCountry"),
+        cancellation_date=_text(root, "CancellationDate"),
+        reason=_text(root, "Reason", strip=False),
+        reason_code=reasons[0].get("code") if len(reasons) == 1 else None,
     )
