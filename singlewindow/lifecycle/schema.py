@@ -18,9 +18,9 @@ _lock = threading.Lock()
 _compiled: dict[tuple[Path, ...], etree.XMLSchema] = {}
 
 
-def schema_path(dirs: Sequence[Path] | None = None) -> Path:
-    """The first ``lifecycle.xsd`` in ``dirs`` (default: as for the COD XSDs, ``schemas/`` first)."""
-    searched = list(dirs) if dirs is not None else default_schema_dirs()
+def schema_path(dirs: Sequence[Path]) -> Path:
+    """The first ``lifecycle.xsd`` in ``dirs``; a ConfigurationError (config.invalid) when none has it."""
+    searched = list(dirs)
     for directory in searched:
         candidate = Path(directory) / SCHEMA_FILE
         if candidate.is_file():
@@ -42,9 +42,9 @@ def _compile(path: Path) -> etree.XMLSchema:
         raise ConfigurationError(problem("config.invalid", f"cannot compile {path}: {exc}")) from exc
 
 
-def lifecycle_schema(dirs: Sequence[Path] | None = None) -> etree.XMLSchema:
-    """The compiled lifecycle schema, compiled once per directory list and shared."""
-    key = tuple(Path(d) for d in dirs) if dirs is not None else tuple(default_schema_dirs())
+def lifecycle_schema(dirs: Sequence[Path] = ()) -> etree.XMLSchema:
+    """The compiled lifecycle schema from ``dirs`` then the default directories; compiled once, shared."""
+    key = tuple(dict.fromkeys([*(Path(d) for d in dirs), *default_schema_dirs()]))
     with _lock:
         cached = _compiled.get(key)
     if cached is not None:

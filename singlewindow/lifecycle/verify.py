@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -13,7 +15,7 @@ from singlewindow.cod import CertificateID
 from singlewindow.errors import Problem, problem
 from singlewindow.lifecycle.message import CANCELLATION, SIGNED_ID, CancellationValues, read_cancellation
 from singlewindow.lifecycle.report import LifecycleReport
-from singlewindow.lifecycle.schema import validate_lifecycle
+from singlewindow.lifecycle.schema import lifecycle_schema, validate_lifecycle
 from singlewindow.pki import ChainResult
 from singlewindow.verification import Check, Signer, VerificationContext
 from singlewindow.verification.values import parse_date
@@ -120,13 +122,19 @@ def _issuer_problems(
 
 
 def verify_cancellation(
-    data: bytes, *, context: VerificationContext, now: datetime | None = None
+    data: bytes,
+    *,
+    context: VerificationContext,
+    now: datetime | None = None,
+    schema_dirs: Sequence[Path] = (),
 ) -> LifecycleReport:
     """Verify a signed Cancellation; every problem is in the report; UnusableInput only for unusable input.
 
     Valid means: the XSD holds; one signature over ``#CANCEL`` verifies; the signer chains to the issuing
     country's CA and is not revoked at CancellationDate; the registry answers 00 for the signer as an
     official of the CertificateID's entity (otherwise ``lifecycle.not_issuer``, naming the answer code).
+    ``now`` bounds CancellationDate (clock skew ``MAX_FUTURE``); ``schema_dirs`` are searched for
+    ``lifecycle.xsd`` before the repository's ``schemas/`` and $SINGLEWINDOW_SCHEMA_DIRS.
     """
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     root = parse_xml(data, max_bytes=context.max_bytes)
@@ -134,7 +142,7 @@ def verify_cancellation(
     run.checks.append(Check(name="parse", ok=True, detail=f"{size} bytes, no DTD, no entities"))
     if root.tag != CANCELLATION:
         run.check("kind", [problem("lifecycle.invalid", f"the root is {root.tag}, not a Cancellation", "/")])
-    run.check("schema", validate_lifecycle(root))
+    run.check("schema", validate_lifecycle(root, schema=lifecycle_schema(schema_dirs)))
 
     # Tentative values: they choose the chain country, entity and signing time, and are compared below
     # with what the verifier returns as signed.

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
 import singlewindow.lifecycle as lifecycle
-from singlewindow.errors import UnusableInput
+from singlewindow.cod import default_schema_dirs
+from singlewindow.errors import ConfigurationError, UnusableInput
 from singlewindow.lifecycle import (
     CANCELLATION,
     NS,
     Reason,
     build_cancellation,
     is_cancellation,
+    lifecycle_schema,
     read_cancellation,
     validate_lifecycle,
 )
+from singlewindow.lifecycle.schema import schema_path
 from singlewindow.xmlsec import parse_xml
 
 Cancel = Callable[..., bytes]
@@ -117,3 +121,14 @@ def test_read_ignores_repeated_children() -> None:
     root.insert(0, etree.Element(f"{{{NS}}}CertificateID"))
     assert read_cancellation(root).certificate_id is None
     assert read_cancellation(etree.Element("Other")).certificate_id is None
+
+
+def test_schema_is_found_in_given_directories_first(tmp_path: Path) -> None:
+    """A directory holding lifecycle.xsd is searched first; a list without it is a configuration error."""
+    shipped = schema_path(default_schema_dirs())
+    (tmp_path / "lifecycle.xsd").write_bytes(shipped.read_bytes())
+    assert schema_path([tmp_path, shipped.parent]) == tmp_path / "lifecycle.xsd"
+    assert lifecycle_schema([tmp_path]) is lifecycle_schema([tmp_path])
+    with pytest.raises(ConfigurationError) as caught:
+        schema_path([tmp_path / "empty"])
+    assert [p.code for p in caught.value.problems] == ["config.invalid"]
