@@ -51,8 +51,8 @@ def sign_root(
     """Append to ``root`` (which must carry ``id=signed_id``) an enveloped signature over ``#signed_id``.
 
     Same profile as the COD: RSA-SHA256 or ECDSA-SHA256, SHA-256 digest, exclusive C14N, the signer's
-    certificate in KeyInfo. signxml signs a copy; only its ds:Signature is grafted back, so no other
-    byte of ``root`` changes.
+    certificate in KeyInfo. signxml signs a copy; only its ds:Signature is grafted back, so nothing of
+    ``root`` changes but the whitespace that lays the signature out like its siblings.
     """
     _check_key(key, algorithm)
     if root.get("id") != signed_id:
@@ -60,6 +60,7 @@ def sign_root(
     if any(True for _ in root.iter(DS_SIGNATURE)):
         raise ValueError("the element is already signed: refusing to sign twice")
     children = list(root)
+    last_tail = children[-1].tail if children else None
     placeholder = etree.SubElement(root, DS_SIGNATURE, nsmap={"ds": DS_NS}, Id=_PLACEHOLDER)
     if children:
         # Lay the signature out like its siblings (before signing: whitespace inside root is signed).
@@ -82,6 +83,8 @@ def sign_root(
     except BaseException:
         if placeholder.getparent() is not None:
             root.remove(placeholder)
+        if children:
+            children[-1].tail = last_tail
         raise
     return root
 
