@@ -29,7 +29,7 @@ system-deps:
 	fi
 
 run: $(STAMP)
-	$(BIN)/singlewindow up --dir .federation
+	SINGLEWINDOW_SCHEMA_DIRS=$(STANDARDS)/aladi-cod $(BIN)/singlewindow up --dir .federation
 
 lint: $(STAMP)
 	$(BIN)/ruff check singlewindow tests

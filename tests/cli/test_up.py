@@ -1,0 +1,63 @@
+"""``singlewindow up``: the demo federation as real processes, end to end, and a clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_for(path: Path, text: str, *, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = path.read_text(errors="replace") if path.exists() else ""
+        if text in content:
+            return content
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} not seen in {timeout}s:\n{path.read_text(errors='replace')[-3000:]}")
+
+
+def test_up_delivers_the_demo_certificate_and_stops_every_child(tmp_path: Path, aladi_dir: Path) -> None:
+    """`up` starts hub + AR/BR/UY, shows the demo delivered, writes federation.json, stops on SIGINT."""
+    out = tmp_path / "up.out"
+    env = {**os.environ, "SINGLEWINDOW_SCHEMA_DIRS": str(aladi_dir), "COLUMNS": "200"}
+    with out.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "singlewindow", "up", "--dir", str(tmp_path / "fed")],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        content = _wait_for(out, "press Ctrl-C", timeout=120)
+        assert ": delivered" in content
+        assert "signed receipt" in content
+        federation = json.loads((tmp_path / "fed" / "federation.json").read_text())
+        assert set(federation["nodes"]) == {"AR", "BR", "UY"}
+        assert {"url", "customs_token", "official_token"} <= set(federation["nodes"]["BR"])
+        assert oct((tmp_path / "fed" / "federation.json").stat().st_mode & 0o777) == "0o600"
+        hub = httpx.get(f"{federation['hub_url']}/healthz", timeout=5)
+        assert hub.status_code == 200
+        br = federation["nodes"]["BR"]
+        certificate_id = content.split("certificate_id=")[1].split()[0]
+        seen = httpx.get(
+            f"{br['url']}/api/v1/certificates/{certificate_id}",
+            headers={"authorization": f"Bearer {br['official_token']}"},
+            timeout=5,
+        )
+        assert seen.status_code == 200 and seen.json()["report"]["valid"] is True
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    assert "stopped." in out.read_text()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{federation['hub_url']}/healthz", timeout=2)
