@@ -111,31 +111,22 @@ class FaultProxy:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stats.connections += 1
         self._writers.add(writer)
-        roll = self._rng.random()
-        fail = roll < self.faults.fail_rate
-        drop = not fail and roll < self.faults.fail_rate + self.faults.drop_rate
         try:
             await self._wait_released()
-            if fail:
-                with contextlib.suppress(Exception):
-                    await reader.read(_CHUNK)  # let the request arrive, like a failing server would
-                self.stats.failed += 1
-                writer.write(_FAILURE)
-                await writer.drain()
-                return
             try:
                 up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
             except OSError:
                 self.stats.refused += 1  # the service is down: the client sees the connection close
                 return
             self._writers.add(up_writer)
+            doomed = asyncio.Event()  # set: the next answer is swallowed (a dropped connection)
             try:
                 await asyncio.gather(
-                    self._pipe(reader, up_writer, delay=True),
-                    self._pipe(up_reader, writer, delay=False, drop=drop),
+                    self._requests(reader, writer, up_writer, doomed),
+                    self._answers(up_reader, writer, doomed),
                 )
             finally:
-                up_writer.close()
+                up_writer.transport.abort()
                 self._writers.discard(up_writer)
         except (OSError, asyncio.CancelledError):
             pass
@@ -143,29 +134,54 @@ class FaultProxy:
             writer.close()
             self._writers.discard(writer)
 
-    async def _pipe(
+    async def _requests(
         self,
-        source: asyncio.StreamReader,
-        sink: asyncio.StreamWriter,
-        *,
-        delay: bool,
-        drop: bool = False,
+        client: asyncio.StreamReader,
+        client_writer: asyncio.StreamWriter,
+        upstream: asyncio.StreamWriter,
+        doomed: asyncio.Event,
     ) -> None:
+        """Client → service; the dice are rolled per chunk, so kept-alive connections fail too."""
         try:
-            while data := await source.read(_CHUNK):
+            while data := await client.read(_CHUNK):
                 await self._wait_released()
-                if delay and self.faults.delay_s > 0:
+                if self.faults.delay_s > 0:
                     await asyncio.sleep(self.faults.delay_s)
-                if drop:
-                    # The service did the work; its answer never reaches the caller.
-                    self.stats.dropped += 1
-                    sink.transport.abort()
+                roll = self._rng.random()
+                if roll < self.faults.fail_rate:
+                    # a failing front: 503 without reaching the service, then the connection closes
+                    self.stats.failed += 1
+                    client_writer.write(_FAILURE)
+                    await client_writer.drain()
+                    client_writer.transport.close()
+                    upstream.transport.abort()
                     return
-                sink.write(data)
-                await sink.drain()
+                if roll < self.faults.fail_rate + self.faults.drop_rate:
+                    doomed.set()
+                upstream.write(data)
+                await upstream.drain()
         except OSError:
             pass
         finally:
             with contextlib.suppress(OSError, RuntimeError):
-                if sink.can_write_eof():
-                    sink.write_eof()
+                if upstream.can_write_eof():
+                    upstream.write_eof()
+
+    async def _answers(
+        self, upstream: asyncio.StreamReader, client_writer: asyncio.StreamWriter, doomed: asyncio.Event
+    ) -> None:
+        """Service → client; a doomed connection is cut when its answer arrives (the work was done)."""
+        try:
+            while data := await upstream.read(_CHUNK):
+                await self._wait_released()
+                if doomed.is_set():
+                    self.stats.dropped += 1
+                    client_writer.transport.abort()
+                    return
+                client_writer.write(data)
+                await client_writer.drain()
+        except OSError:
+            pass
+        finally:
+            # the service closed (or died): the client must not wait for an answer that cannot come
+            client_writer.transport.close()
