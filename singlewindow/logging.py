@@ -26,16 +26,38 @@ def configure_logging(*, level: str = "INFO", json: bool = True, service: str = 
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_StderrLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=shared))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
     # uvicorn's access log duplicates ours and is not JSON
     logging.getLogger("uvicorn.access").disabled = True
+
+
+class _StderrLogger:
+    """Writes each line to the *current* ``sys.stderr``: a stream captured at configure time may be closed
+    later (test runners, CliRunner), and a log line must never crash the caller."""
+
+    def __init__(self, *_args: Any) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        """Print one rendered line."""
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stdlib handler bound to the current ``sys.stderr`` at each record, for the same reason."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 def _service(name: str) -> Any:
