@@ -199,12 +199,17 @@ class SchemaRegistry:
             known = ", ".join(self.versions()) or "none"
             message = f"no {stage}-stage schema for CODVer {cod_ver} (configured: {known})"
             return [problem("schema.unknown_version", message, "COD/CODVer")]
-        try:
-            schema.assertValid(root)
-        except etree.DocumentInvalid as exc:
-            # The exception's log is this call's own, unlike schema.error_log (shared by threads).
-            return [
-                problem("schema.invalid", f"line {e.line}: {e.message}", e.path or f"line {e.line}")
-                for e in exc.error_log  # type: ignore[attr-defined]  # lxml-stubs: _ErrorLog is iterable
-            ] or [problem("schema.invalid", str(exc), "/")]
-        return []
+        return schema_problems(schema, root)
+
+
+def schema_problems(schema: etree.XMLSchema, root: etree._Element) -> list[Problem]:
+    """Validate ``root``; [] when valid, else one ``schema.invalid`` per libxml2 error, with line and path."""
+    try:
+        schema.assertValid(root)
+    except etree.DocumentInvalid as exc:
+        # The exception's log is this call's own, unlike schema.error_log (shared by threads).
+        return [
+            problem("schema.invalid", f"line {e.line}: {e.message}", e.path or f"line {e.line}")
+            for e in exc.error_log  # type: ignore[attr-defined]  # lxml-stubs: _ErrorLog is iterable
+        ] or [problem("schema.invalid", str(exc), "/")]
+    return []

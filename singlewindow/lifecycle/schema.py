@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from singlewindow.cod import default_schema_dirs, xmldsig_schema_path
+from singlewindow.cod.schemas import default_schema_dirs, schema_problems, xmldsig_schema_path
 from singlewindow.errors import ConfigurationError, Problem, problem
 
 SCHEMA_FILE = "lifecycle.xsd"
@@ -56,13 +56,4 @@ def lifecycle_schema(dirs: Sequence[Path] = ()) -> etree.XMLSchema:
 
 def validate_lifecycle(root: etree._Element, *, schema: etree.XMLSchema | None = None) -> list[Problem]:
     """Validate a lifecycle message against its XSD; [] when valid, else one schema.invalid per error."""
-    schema = schema if schema is not None else lifecycle_schema()
-    try:
-        schema.assertValid(root)
-    except etree.DocumentInvalid as exc:
-        # The exception's log is this call's own, unlike schema.error_log (shared by threads).
-        return [
-            problem("schema.invalid", f"line {e.line}: {e.message}", e.path or f"line {e.line}")
-            for e in exc.error_log  # type: ignore[attr-defined]  # lxml-stubs: _ErrorLog is iterable
-        ] or [problem("schema.invalid", str(exc), "/")]
-    return []
+    return schema_problems(schema if schema is not None else lifecycle_schema(), root)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from singlewindow.lifecycle.message import CANCELLATION, SIGNED_ID, Cancellation
 from singlewindow.lifecycle.report import LifecycleReport
 from singlewindow.lifecycle.schema import lifecycle_schema, validate_lifecycle
 from singlewindow.pki import ChainResult
-from singlewindow.verification import Check, Signer, VerificationContext
+from singlewindow.verification import Signer, VerificationContext
+from singlewindow.verification.report import CheckLog
 from singlewindow.verification.values import parse_date
 from singlewindow.xmlsec import SignatureResult, parse_xml
 from singlewindow.xmlsec.lifecycle import verify_root
@@ -25,19 +25,6 @@ from singlewindow.xmlsec.lifecycle import verify_root
 #: How far a CancellationDate may lie ahead of the verifier's clock (clock skew between countries).
 MAX_FUTURE = timedelta(minutes=5)
 _SIGNATURE = "/Cancellation/ds:Signature"
-
-
-@dataclass
-class _Run:
-    """Mutable state of one verification; frozen into the report at the end."""
-
-    problems: list[Problem] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-
-    def check(self, name: str, problems: list[Problem] | tuple[Problem, ...]) -> None:
-        self.problems.extend(problems)
-        detail = "; ".join(f"{p.code}: {p.message}" for p in problems)
-        self.checks.append(Check(name=name, ok=not problems, detail=detail[:500]))
 
 
 def _consistency(
@@ -138,8 +125,8 @@ def verify_cancellation(
     """
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     root = parse_xml(data, max_bytes=context.max_bytes)
-    run = _Run()
-    run.checks.append(Check(name="parse", ok=True, detail=f"{size} bytes, no DTD, no entities"))
+    run = CheckLog()
+    run.check("parse", [], detail=f"{size} bytes, no DTD, no entities")
     if root.tag != CANCELLATION:
         run.check("kind", [problem("lifecycle.invalid", f"the root is {root.tag}, not a Cancellation", "/")])
     run.check("schema", validate_lifecycle(root, schema=lifecycle_schema(schema_dirs)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -14,7 +13,7 @@ from singlewindow.cod import CertificateID, detect_stage
 from singlewindow.errors import Problem, UnusableInput, problem
 from singlewindow.pki import ChainResult
 from singlewindow.verification.context import VerificationContext
-from singlewindow.verification.report import Check, Signer, Stage, VerificationReport
+from singlewindow.verification.report import CheckLog, Signer, Stage, VerificationReport
 from singlewindow.verification.values import CODEHValues, cod_values, codeh_values, parse_date
 from singlewindow.xmlsec import SignatureResult, SignatureRole, parse_xml, verify_signature
 from singlewindow.xmlsec.structure import pinned_element
@@ -23,19 +22,6 @@ _DATE_PATH = {
     "exporter": "/Envelope/CertOrigin/CODEH/CODExporter/COD/*/Declaration/DeclarationDate",
     "official": "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateDate",
 }
-
-
-@dataclass
-class _Run:
-    """Mutable state of one verification; frozen into the report at the end."""
-
-    problems: list[Problem] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-
-    def check(self, name: str, problems: list[Problem] | tuple[Problem, ...]) -> None:
-        self.problems.extend(problems)
-        detail = "; ".join(f"{p.code}: {p.message}" for p in problems)
-        self.checks.append(Check(name=name, ok=not problems, detail=detail[:500]))
 
 
 def _cn(certificate: x509.Certificate) -> str:
@@ -149,8 +135,8 @@ def verify_document(data: bytes, *, context: VerificationContext) -> Verificatio
     """Verify a complete COD; every problem is in the report. Raises UnusableInput only for unusable input."""
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     root = parse_xml(data, max_bytes=context.max_bytes)
-    run = _Run()
-    run.checks.append(Check(name="parse", ok=True, detail=f"{size} bytes, no DTD, no entities"))
+    run = CheckLog()
+    run.check("parse", [], detail=f"{size} bytes, no DTD, no entities")
     stage, stage_problems = _stage(root)
     run.check("stage", stage_problems)
     run.check("schema", context.schemas.validate(root, stage="complete"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -62,3 +63,18 @@ class VerificationReport(BaseModel):
     checks: list[Check] = []
     problems: list[Problem] = []
     signers: list[Signer] = []
+
+
+@dataclass
+class CheckLog:
+    """The running record of one verification: every check by name and every problem, in order."""
+
+    problems: list[Problem] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    def check(self, name: str, problems: list[Problem] | tuple[Problem, ...], *, detail: str = "") -> None:
+        """Record check ``name`` with its problems (none: passed, with ``detail`` saying what was seen)."""
+        self.problems.extend(problems)
+        if problems:
+            detail = "; ".join(f"{p.code}: {p.message}" for p in problems)
+        self.checks.append(Check(name=name, ok=not problems, detail=detail[:500]))
