@@ -62,3 +62,16 @@ def test_render_prints_counts_codes_and_verdict() -> None:
     assert "schema.invalid" in text
     assert "lost" in text
     assert "FAIL: 1 lost, 0 duplicated" in text
+
+
+def test_package_exports_are_complete() -> None:
+    """``singlewindow.harness.__all__`` names every public name the package imports, and nothing else."""
+    import singlewindow.harness as harness
+
+    public = {name for name in vars(harness) if not name.startswith("_")} - {
+        "annotations", "assault", "attacks", "audit", "driver", "faults", "federation", "proxy",
+        "report", "serve", "services", "simulate", "spec", "traffic",
+    }  # fmt: skip
+    public |= {"assault", "simulate"}  # functions that share their module's name
+    assert set(harness.__all__) == public
+    assert len(harness.__all__) == len(set(harness.__all__))

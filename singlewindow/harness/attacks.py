@@ -1,0 +1,147 @@
+"""The attack corpus: hostile requests against a live federation, each with the refusal it must get."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from singlewindow.cod import sample_certificate
+from singlewindow.harness.federation import HUB, SimulatedFederation
+from singlewindow.pki import Federation
+from singlewindow.pki.federation import Identity
+from singlewindow.protocol.httpsig import sign_request
+from singlewindow.protocol.messages import CERTIFICATE_HEADER, DELIVERY_COVERS, DELIVERY_HEADER
+from singlewindow.verification import complete_and_sign
+
+Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Attack:
+    """One hostile request, the HTTP status and one of the problem codes that must refuse it."""
+
+    name: str
+    status: int
+    codes: frozenset[str]
+    send: Send
+    #: the CertificateID the attack tries to get stored or delivered ("" when none)
+    certificate_id: str = ""
+
+
+class Corpus:
+    """Builds signed documents and signed requests from the federation's own PKI."""
+
+    def __init__(self, *, federation: SimulatedFederation, seed: int = 0) -> None:
+        self.sim = federation
+        self.pki = Federation.load(federation.pki_dir)
+        self.number = 90_000_000 + seed * 1000
+        a, b = federation.countries[0], federation.countries[1]
+        self.a, self.b = a, b
+
+    def document(self, *, exporter: str, importer: str, revoked: bool = False) -> tuple[bytes, str]:
+        """A complete COD signed as ``exporter``'s (optionally by its revoked official), and its id."""
+        self.number += 1
+        cert = sample_certificate(
+            exporter_country=exporter,
+            importer_country=importer,
+            number=self.number,
+            goods=2,
+            when=datetime.now(UTC),
+        )
+        assert cert.certification is not None
+        official = self.pki.country(exporter).revoked_official if revoked else None
+        signed = complete_and_sign(
+            cert.model_dump_json().encode(), federation=self.pki, country=exporter, official=official
+        )
+        return signed, str(cert.certification.certificate_id)
+
+    def signed_post(
+        self,
+        *,
+        url: str,
+        body: bytes,
+        key: Identity,
+        keyid: str,
+        created: int | None = None,
+        delivery: tuple[str, str] | None = None,
+    ) -> Send:
+        """A POST signed (RFC 9421) by ``key`` as ``keyid``; ``delivery`` = (number, id): a hub delivery."""
+        headers = {"content-type": "application/xml"}
+        cover: tuple[str, ...] = ()
+        if delivery is not None:
+            headers |= {DELIVERY_HEADER: delivery[0], CERTIFICATE_HEADER: delivery[1]}
+            cover = DELIVERY_COVERS
+        headers |= sign_request(
+            method="POST",
+            url=url,
+            body=body,
+            headers=headers,
+            key=key.private_key,
+            keyid=keyid,
+            cover=cover,
+            created=created,
+        )
+
+        async def send(client: httpx.AsyncClient) -> httpx.Response:
+            return await client.post(url, content=body, headers=headers)
+
+        return send
+
+    def signed_get(self, *, url: str, key: Identity, keyid: str) -> Send:
+        """A GET signed with ``key`` as ``keyid``."""
+        headers = sign_request(method="GET", url=url, body=b"", headers={}, key=key.private_key, keyid=keyid)
+
+        async def send(client: httpx.AsyncClient) -> httpx.Response:
+            return await client.get(url, headers=headers)
+
+        return send
+
+    def bearer_post(self, *, country: str, body: bytes, token: str | None, content_type: str) -> Send:
+        """A customs POST to a node with ``token`` (None: no Authorization at all)."""
+        url = f"{self.sim.url(country)}/api/v1/certificates"
+        headers = {"content-type": content_type}
+        if token is not None:
+            headers["authorization"] = f"Bearer {token}"
+
+        async def send(client: httpx.AsyncClient) -> httpx.Response:
+            return await client.post(url, content=body, headers=headers)
+
+        return send
+
+    def node(self, country: str) -> Identity:
+        """A country node's federation key."""
+        return self.pki.country(country).node
+
+
+async def slow_drip(*, port: int, seconds: float) -> str:
+    """Announce a 100 kB body and drip one byte every 0.2 s; return how the service ended it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"POST /api/v1/certificates HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/xml\r\n"
+        b"content-length: 100000\r\n\r\n"
+    )
+    deadline = time.monotonic() + seconds
+    outcome = f"held open {seconds:g}s"
+    try:
+        while time.monotonic() < deadline:
+            writer.write(b"<")
+            await writer.drain()
+            await asyncio.sleep(0.2)
+            if reader.at_eof():
+                outcome = "closed by the service"
+                break
+    except OSError:
+        outcome = "closed by the service"
+    finally:
+        writer.close()
+    return outcome
+
+
+def hub_url(federation: SimulatedFederation, path: str) -> str:
+    """A URL on the hub (through its proxy, as the nodes call it)."""
+    return f"{federation.url(HUB)}{path}"
