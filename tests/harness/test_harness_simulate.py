@@ -53,23 +53,23 @@ def test_in_process_run_survives_proxy_faults_and_duplicates(tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_soak_processes_with_a_node_and_the_hub_killed(tmp_path: Path) -> None:
-    """3 countries × 200 as processes (PostgreSQL when configured), a node and the hub SIGKILLed: 0 lost."""
+    """5 countries × 1,000 as processes (PostgreSQL when configured), a node and the hub SIGKILLed: 0 lost."""
     report = simulate(
-        countries=3,
-        certificates=200,
-        concurrency=12,
+        countries=5,
+        certificates=1000,
+        concurrency=24,
         faults=parse_faults("kill:BR@30%,kill:hub@60%,duplicate=5%"),
         processes=True,
         database_url=_POSTGRES,
         workdir=tmp_path,
         seed=3,
-        drain_s=120,
+        drain_s=150,
     )
     kills = [e.detail for e in report.faults if e.detail.startswith("killed")]
     assert len(kills) == 2 and all("SIGKILL pid" in k for k in kills)
-    assert report.submitted == 200
+    assert report.submitted == 1000
     assert report.rejected == 0, report.rejected_by_code
-    assert report.delivered == 200, report.lost_ids
+    assert report.delivered == 1000, report.lost_ids
     assert (report.lost, report.duplicates) == (0, 0), (report.lost_ids, report.duplicate_ids)
 
 
