@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from singlewindow.harness import SYNTAX, SpecError, parse_faults, render, simulate
+from singlewindow.harness.assault import render_assault
 from singlewindow.harness.simulate import Progress as RunProgress
+from singlewindow.harness.simulate import simulate_attacks
 
 
 def simulate_command(
@@ -37,6 +39,9 @@ def simulate_command(
     drain: Annotated[
         float, typer.Option("--drain", help="Seconds to wait for deliveries to settle.")
     ] = 120.0,
+    attacks: Annotated[
+        bool, typer.Option("--attacks", help="Run the attack suite, --certificates legitimate alongside.")
+    ] = False,
 ) -> None:
     """Start N simulated countries, drive M certificates under faults, and print the verdict.
 
@@ -49,6 +54,8 @@ def simulate_command(
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(code=2) from None
     console = Console()
+    if attacks:
+        _attacks(countries=countries, certificates=certificates, processes=processes, database=database)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -83,6 +90,20 @@ def simulate_command(
     render(report=report, console=console)
     if json_file is not None:
         report.write_json(path=json_file)
+    raise typer.Exit(code=0 if report.ok else 1)
+
+
+def _attacks(*, countries: int, certificates: int, processes: bool, database: str | None) -> None:
+    console = Console()
+    try:
+        with console.status("attacking the federation while legitimate traffic flows…"):
+            report = simulate_attacks(
+                countries=countries, legitimate=certificates, processes=processes, database_url=database
+            )
+    except ValueError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+    render_assault(report=report, console=console)
     raise typer.Exit(code=0 if report.ok else 1)
 
 

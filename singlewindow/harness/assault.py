@@ -8,6 +8,8 @@ import uuid
 
 import httpx
 from pydantic import BaseModel, ConfigDict
+from rich.console import Console
+from rich.table import Table
 
 from singlewindow.harness.attacks import Attack, Corpus, Send, hub_url, slow_drip
 from singlewindow.harness.audit import audit, hub_accepted, stored_counts
@@ -64,7 +66,7 @@ class AssaultReport(BaseModel):
 def corpus(*, c: Corpus, legit_delivery: str) -> list[Attack]:
     """The attacks; ``legit_delivery`` is a real delivery between the first two countries."""
     sim, a, b = c.sim, c.a, c.b
-    third = sim.countries[2] if len(sim.countries) > 2 else b
+    third = sim.countries[2]  # a bystander: neither sender nor destination of the legit delivery
     tokens = sim.tokens
     messages = hub_url(sim, "/api/v1/messages")
     inbound = f"{sim.url(b)}/api/v1/inbound"
@@ -185,3 +187,22 @@ def _json(answer: httpx.Response) -> object:
         return answer.json()
     except ValueError:
         return {}
+
+
+def render_assault(*, report: AssaultReport, console: Console) -> None:
+    """Print each attack with what it got, then the verdict."""
+    table = Table(title="attacks against the live federation")
+    for column in ("attack", "expected", "got", ""):
+        table.add_column(column)
+    for r in report.results:
+        mark = "[green]refused[/green]" if r.refused else "[red]NOT REFUSED[/red]"
+        got = f"{r.status} {', '.join(sorted(set(r.codes)))}"
+        table.add_row(r.name, f"{r.expected_status} {' | '.join(r.expected_codes)}", got, mark)
+    table.add_row("slow-drip body", "no effect on others", report.slow_drip, "")
+    console.print(table)
+    console.print(
+        f"stored from attacks: {report.stored or 'none'}; services healthy: {report.healthy}; "
+        f"legitimate traffic delivered {report.legitimate_delivered}/{report.legitimate_sent}, "
+        f"lost {report.legitimate_lost}"
+    )
+    console.print("[green]OK[/green]: every attack refused" if report.ok else "[red]FAIL[/red]")

@@ -8,10 +8,11 @@ import dataclasses
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from singlewindow.harness.assault import AssaultReport, assault
 from singlewindow.harness.audit import audit
 from singlewindow.harness.driver import Driver
 from singlewindow.harness.faults import FaultScheduler, skews
@@ -51,19 +52,16 @@ def simulate(
     is used (and removed) when it is None. On PostgreSQL each service gets its own schema
     ``sw_<run>_<service>`` in ``database_url``, dropped at the end unless ``keep_databases``.
     """
-    codes = pick_countries(count=countries) if isinstance(countries, int) else list(countries)
     if certificates < 1 or concurrency < 1:
         raise ValueError("certificates and concurrency must be at least 1")
-    with contextlib.ExitStack() as stack:
-        if workdir is None:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sw-simulate-")))
-        federation = SimulatedFederation(
-            countries=codes, workdir=workdir, processes=processes, database_url=database_url, seed=seed
-        )
-        if not keep_databases:
-            stack.callback(federation.drop_databases)
-        stack.callback(federation.stop)
-        federation.start()
+    with running(
+        countries=countries,
+        processes=processes,
+        database_url=database_url,
+        workdir=workdir,
+        seed=seed,
+        keep_databases=keep_databases,
+    ) as federation:
         return asyncio.run(
             _drive(
                 federation=federation,
@@ -75,7 +73,49 @@ def simulate(
                 on_progress=on_progress,
             )
         )
-    raise AssertionError("unreachable")  # pragma: no cover  # ExitStack does not swallow exceptions
+
+
+@contextlib.contextmanager
+def running(
+    *,
+    countries: int | list[str],
+    processes: bool = False,
+    database_url: str | None = None,
+    workdir: Path | None = None,
+    seed: int = 0,
+    keep_databases: bool = False,
+) -> Iterator[SimulatedFederation]:
+    """A started federation, stopped (and its PostgreSQL schemas dropped) when the block ends."""
+    codes = pick_countries(count=countries) if isinstance(countries, int) else list(countries)
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sw-simulate-")))
+        federation = SimulatedFederation(
+            countries=codes, workdir=workdir, processes=processes, database_url=database_url, seed=seed
+        )
+        if not keep_databases:
+            stack.callback(federation.drop_databases)
+        stack.callback(federation.stop)
+        federation.start()
+        yield federation
+
+
+def simulate_attacks(
+    *,
+    countries: int | list[str] = 3,
+    legitimate: int = 30,
+    processes: bool = False,
+    database_url: str | None = None,
+    workdir: Path | None = None,
+    seed: int = 0,
+) -> AssaultReport:
+    """Start a federation, run the attack suite with legitimate traffic alongside, and judge it."""
+    if (countries if isinstance(countries, int) else len(countries)) < 3:
+        raise ValueError("the attack suite needs at least 3 countries (one reads the others' delivery)")
+    with running(
+        countries=countries, processes=processes, database_url=database_url, workdir=workdir, seed=seed
+    ) as federation:
+        return asyncio.run(assault(federation=federation, legitimate=legitimate, seed=seed))
 
 
 async def _drive(

@@ -103,10 +103,11 @@ def test_cli_reports_and_writes_json(tmp_path: Path) -> None:
     [
         (["--countries", "14"], "between 2 and 13"),
         (["--faults", "explode:hub"], "unknown fault kind"),
+        (["--attacks", "--countries", "2"], "at least 3 countries"),
     ],
 )
 def test_cli_refuses_bad_arguments_with_exit_2(args: list[str], message: str) -> None:
-    """Too many countries or a bad SPEC exit 2 with the reason."""
+    """Too many countries, a bad SPEC or attacks on two countries exit 2 with the reason."""
     result = CliRunner().invoke(app, ["simulate", "--certificates", "1", *args])
     assert result.exit_code == 2
     assert message in result.output
