@@ -7,7 +7,15 @@ import socket
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from singlewindow.errors import ConfigurationError
@@ -133,6 +141,8 @@ class NodeSettings(_Common):
     submit_timeout: float = Field(default=15.0, gt=0)
     #: how often pending submissions are retried and accepted ones refreshed from the hub
     sync_interval: float = Field(default=1.0, gt=0)
+    #: signs the officials' page sessions; unset: a random key per start (sessions end at restart)
+    session_secret: SecretStr | None = Field(default=None, min_length=16)
 
     @model_validator(mode="after")
     def _credentials(self) -> NodeSettings:

@@ -50,6 +50,7 @@ def create_app(
     background: bool = True,
 ) -> FastAPI:
     """Build a country node; ``transport`` carries calls to the hub (tests use ASGITransport)."""
+    from singlewindow.node.page import page_router
     from singlewindow.node.routes import router
 
     @contextlib.asynccontextmanager
@@ -113,4 +114,5 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(page_router(app, settings))
     return app

@@ -1,0 +1,105 @@
+"""The officials' verification page mounted in the node: look-ups over the node's storage, token sign-in."""
+
+from __future__ import annotations
+
+import secrets
+from typing import get_args
+
+from fastapi import APIRouter, FastAPI
+
+from singlewindow.config import NodeSettings
+from singlewindow.logging import get_logger
+from singlewindow.node.auth import token_hash
+from singlewindow.node.web import CertificateRecord, LifecycleState, Official, TrailEvent, create_web_router
+from singlewindow.node.web.model import TrailStep
+from singlewindow.protocol import CertificateStatus
+from singlewindow.storage import NodeEvent
+from singlewindow.verification import VerificationReport
+
+_log = get_logger("singlewindow.node.page")
+_STEPS: frozenset[str] = frozenset(get_args(TrailStep))
+
+
+def _trail(events: list[NodeEvent]) -> tuple[TrailEvent, ...]:
+    """The node's trail lines the page knows how to show (statuses map to steps by value)."""
+    return tuple(
+        TrailEvent(step=event.status, at=event.at, detail=event.detail)  # type: ignore[arg-type]
+        for event in events
+        if event.status in _STEPS
+    )
+
+
+def _status(_app: FastAPI, _certificate_id: str) -> LifecycleState:
+    """The certificate's lifecycle as this node knows it (active unless cancelled or rectified)."""
+    return LifecycleState()
+
+
+def lookup_in(app: FastAPI, certificate_id: str) -> CertificateRecord | None:
+    """A received certificate with the report made on receipt; else one this node sent, verified now."""
+    node = app.state.node
+    inbound = node.store.inbound_for(certificate_id)
+    if inbound is not None:
+        return CertificateRecord(
+            data=inbound.document,
+            report=VerificationReport.model_validate_json(inbound.report),
+            status=_status(app, certificate_id),
+            trail=_trail(node.store.trail(certificate_id, direction="inbound")),
+        )
+    outbound = node.store.outbound(certificate_id)
+    if outbound is None or outbound.status is CertificateStatus.REJECTED:
+        return None
+    report: VerificationReport = node.verify(outbound.document)
+    return CertificateRecord(
+        data=outbound.document,
+        report=report,
+        status=_status(app, certificate_id),
+        trail=_trail(node.store.trail(certificate_id, direction="outbound")),
+    )
+
+
+def authenticate_in(app: FastAPI, token: str) -> Official | None:
+    """The holder of a configured token (only its SHA-256 is stored), with this node's country."""
+    node = app.state.node
+    found = node.store.token(sha256=token_hash(token.strip()))
+    if found is None:
+        return None
+    name, role = found
+    return Official(name=name, role=role, country=node.settings.country)
+
+
+def session_key(settings: NodeSettings) -> bytes:
+    """The configured session secret, or a random one with a warning that sessions end at restart."""
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value().encode("utf-8")
+    _log.warning(
+        "session_secret_unset",
+        detail="SINGLEWINDOW_NODE_SESSION_SECRET is not set: a random key is used, "
+        "officials' page sessions do not survive a restart",
+    )
+    return secrets.token_bytes(32)
+
+
+def page_router(app: FastAPI, settings: NodeSettings) -> APIRouter:
+    """The page's router for ``app``; look-ups read ``app.state.node`` when called (after the lifespan)."""
+
+    def lookup(certificate_id: str) -> CertificateRecord | None:
+        return lookup_in(app, certificate_id)
+
+    def verify(data: bytes) -> VerificationReport:
+        report: VerificationReport = app.state.node.verify(data)
+        return report
+
+    def authenticate(token: str) -> Official | None:
+        return authenticate_in(app, token)
+
+    return create_web_router(
+        lookup=lookup,
+        verify=verify,
+        authenticate=authenticate,
+        node_country=settings.country,
+        secret_key=session_key(settings),
+        base_url=settings.public_url,
+    )
+
+
+__all__ = ["authenticate_in", "lookup_in", "page_router", "session_key"]

@@ -1,0 +1,174 @@
+"""Browser tests of the page mounted in the REAL node app (create_app, uvicorn, real hub deliveries)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from singlewindow.config import NodeSettings, TokenConfig
+from singlewindow.node import create_app
+from singlewindow.protocol import CERTIFICATE_HEADER, DELIVERY_COVERS, DELIVERY_HEADER, XML, SignatureAuth
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+OFFICIAL = "br-live-official-token-0123456789"
+CUSTOMS = "br-live-customs-token-0123456789"
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed (make system-deps installs it)", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api")
+Browser = playwright_api.Browser
+Page = playwright_api.Page
+expect = playwright_api.expect
+
+
+def certificate_id_of(document: bytes) -> str:
+    """The CertificateID written in a COD."""
+    return document.split(b"<CertificateID>")[1].split(b"<")[0].decode()
+
+
+def deliver(base_url: str, federation: Any, document: bytes, delivery: str) -> httpx.Response:
+    """Push ``document`` to the node's inbound endpoint exactly as the hub's worker does (hub-signed)."""
+    auth = SignatureAuth(key=federation.hub.private_key, keyid="hub", cover=DELIVERY_COVERS)
+    headers = {
+        "content-type": XML,
+        DELIVERY_HEADER: delivery,
+        CERTIFICATE_HEADER: certificate_id_of(document),
+    }
+    return httpx.post(f"{base_url}/api/v1/inbound", content=document, headers=headers, auth=auth, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def live_node(
+    federation: Any,
+    aladi_dir: Path,
+    signed_documents: dict[str, bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """BR's real node app under uvicorn on a free loopback port, holding the delivered genuine COD."""
+    root = tmp_path_factory.mktemp("live-node")
+    settings = NodeSettings(
+        pki=federation.directory,
+        schema_dirs=str(aladi_dir),
+        country="BR",
+        database_url=f"sqlite:///{root / 'br.db'}",
+        hub_url="http://127.0.0.1:9",
+        session_secret="live-node-session-secret-0123456789",  # type: ignore[arg-type]
+        tokens=[
+            TokenConfig(name="Ana Souza", role="official", token=OFFICIAL),
+            TokenConfig(name="Aduana BR", role="customs", token=CUSTOMS),
+        ],
+    )
+    app = create_app(settings, background=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="live-br-node", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live node did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    answer = deliver(url, federation, signed_documents["genuine"], "live-genuine")
+    assert answer.status_code == 200, answer.text
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_node: str) -> Iterator[Page]:
+    """A fresh English tab with JavaScript off, signed in with the node's configured official token."""
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_node)
+    tab = context.new_page()
+    tab.goto("/verify")
+    expect(tab).to_have_url(re.compile(r"/verify/sign-in\?next=%2Fverify$"))
+    tab.get_by_label("Access token").fill(OFFICIAL)
+    tab.keyboard.press("Enter")
+    expect(tab).to_have_url(f"{live_node}/verify")
+    yield tab
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _look_up(page: Page, certificate_id: str) -> None:
+    page.get_by_label("Certificate ID", exact=True).fill(certificate_id)
+    page.get_by_role("button", name="Look up").click()
+
+
+def test_live_customs_token_cannot_sign_in(browser: Browser, live_node: str) -> None:
+    """The node's customs token is refused on the officials' page (hashed tokens, official role)."""
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_node)
+    tab = context.new_page()
+    tab.goto("/verify/sign-in")
+    tab.get_by_label("Access token").fill(CUSTOMS)
+    tab.keyboard.press("Enter")
+    expect(tab).to_have_url(re.compile(r"/verify/sign-in$"))
+    context.close()
+
+
+def test_live_look_up_of_a_delivered_certificate(
+    page: Page, signed_documents: dict[str, bytes], live_node: str
+) -> None:
+    """Looking up the certificate the node received shows GENUINE, its goods and the node's received trail."""
+    certificate_id = certificate_id_of(signed_documents["genuine"])
+    _look_up(page, certificate_id)
+    banner = page.locator(".verdict")
+    expect(banner).to_have_attribute("data-verdict", "genuine")
+    expect(page.locator("table.goods tbody tr")).to_have_count(3)
+    expect(page.locator(".trail li")).to_have_count(1)
+    expect(page.locator(".qr .url")).to_have_text(f"{live_node}/verify?certificate_id={certificate_id}")
+    _shot(page, "live-lookup-genuine")
+    _look_up(page, certificate_id[:-2] + "99")
+    expect(page.locator("body")).to_contain_text(certificate_id[:-2] + "99")
+
+
+@pytest.mark.parametrize(("name", "verdict"), [("genuine", "genuine"), ("tampered", "not_genuine")])
+def test_live_upload(
+    page: Page, signed_documents: dict[str, bytes], tmp_path: Path, name: str, verdict: str
+) -> None:
+    """Uploading a genuine and a tampered file to the live node shows GENUINE and NOT GENUINE."""
+    path = tmp_path / f"{name}.xml"
+    path.write_bytes(signed_documents[name])
+    page.get_by_label("Certificate file (XML)", exact=True).set_input_files(str(path))
+    page.get_by_role("button", name="Verify the file").click()
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", verdict)
+    _shot(page, f"live-upload-{name}")
+
+
+def test_live_language_switch(page: Page, signed_documents: dict[str, bytes]) -> None:
+    """Switching to Spanish on the live node relabels the verdict of the delivered certificate."""
+    _look_up(page, certificate_id_of(signed_documents["genuine"]))
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="Español").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator(".verdict-word")).to_contain_text("AUTÉNTICO")
+    _shot(page, "live-lookup-genuine-es")
