@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from singlewindow.cli import bench, documents, network, pki, up
+from singlewindow.cli import bench, documents, harness, network, pki, up
 
 app = typer.Typer(
     name="singlewindow",
@@ -12,7 +12,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-for _group in (pki, documents, network, up, bench):
+for _group in (pki, documents, network, up, harness, bench):
     _group.register(app)
 
 
