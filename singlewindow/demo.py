@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,9 +63,6 @@ class LocalFederation:
             }
         return created
 
-    def _command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "singlewindow", *args]
-
     def start(self, *, on_started: Callable[[str, str], None] | None = None) -> None:
         """Start the hub, then each node, each on a free loopback port; wait until each is healthy."""
         ports = {name: free_port() for name in ("hub", *self.countries)}
@@ -110,7 +106,6 @@ class LocalFederation:
             port=port,
             env=env,
             log=self.directory / f"{name.lower()}.log",
-            argv=self._command(kind, "serve"),
         )
         self.services[name] = service
         service.start()

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from singlewindow.config import HubSettings, NodeSettings, TokenConfig
 from singlewindow.harness.proxy import FaultProxy, free_port
+from singlewindow.harness.serve import build_app
 from singlewindow.harness.services import ProcessService, Service, ServiceKind, ThreadService
 from singlewindow.logging import configure_logging
 from singlewindow.pki import init_federation
@@ -165,8 +166,6 @@ class SimulatedFederation:
                 env=self._env(name),
                 log=self.workdir / f"{name.lower()}.log",
             )
-        from singlewindow.harness.serve import build_app  # not at import: `-m ...serve` must load it first
-
         return ThreadService(
             name=name,
             port=self.ports[name],

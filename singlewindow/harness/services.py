@@ -67,7 +67,8 @@ class ProcessService:
         argv: list[str] | None = None,
     ) -> None:
         self.name, self.kind, self.port, self.env, self.log = name, kind, port, env, log
-        self.argv = argv or [sys.executable, "-m", "singlewindow.harness.serve", kind]
+        # the product's own command, configured by SINGLEWINDOW_HUB_* / SINGLEWINDOW_NODE_* variables
+        self.argv = argv or [sys.executable, "-m", "singlewindow", kind, "serve"]
         self.process: subprocess.Popen[bytes] | None = None
         self.pid_history: list[int] = []
 
