@@ -18,7 +18,13 @@ from singlewindow.logging import get_logger
 from singlewindow.metrics import HubMetrics
 from singlewindow.pki.files import read_private_key
 from singlewindow.pki.trustlist import Trustlist
-from singlewindow.protocol.edge import Verify, install_error_handlers, load_verifier
+from singlewindow.protocol.edge import (
+    Verify,
+    VerifyLifecycle,
+    install_error_handlers,
+    load_lifecycle_verifier,
+    load_verifier,
+)
 from singlewindow.storage import HubStore, make_engine, migrate, utcnow
 
 _log = get_logger("singlewindow.hub")
@@ -33,6 +39,7 @@ class HubState:
     directory: Directory
     trustlist_bytes: bytes
     verify: Verify
+    verify_lifecycle: VerifyLifecycle
     metrics: HubMetrics
     worker: DeliveryWorker
     clock: Callable[[], datetime]
@@ -44,6 +51,7 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     verify: Verify | None = None,
     clock: Callable[[], datetime] = utcnow,
+    verify_lifecycle: VerifyLifecycle | None = None,
 ) -> FastAPI:
     """Build the hub; ``transport`` carries deliveries (tests wire nodes in with ASGITransport)."""
     from singlewindow.hub.routes import router
@@ -79,6 +87,15 @@ def create_app(
                 schema_dirs=settings.schema_paths,
                 allow_sha1=settings.allow_sha1,
                 max_bytes=settings.max_body_bytes,
+            ),
+            verify_lifecycle=verify_lifecycle
+            or load_lifecycle_verifier(
+                trust_dir=settings.trust_dir,
+                trustlist=settings.trustlist_path,
+                schema_dirs=settings.schema_paths,
+                allow_sha1=settings.allow_sha1,
+                max_bytes=settings.max_body_bytes,
+                clock=clock,
             ),
             metrics=metrics,
             worker=worker,

@@ -13,11 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import Forbidden, InvalidDocument, NotFound, SinglewindowError, problem
 from singlewindow.hub.app import HubState
+from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
 from singlewindow.metrics import CONTENT_TYPE
 from singlewindow.protocol import AcceptedBody, ProblemsBody, TrailBody, TrailEvent, verify_request
 from singlewindow.protocol.edge import read_body
-from singlewindow.storage import check_database
+from singlewindow.storage import CANCELLATION, Accepted, check_database
+from singlewindow.xmlsec import parse_xml
 
 router = APIRouter()
 _log = get_logger("singlewindow.hub")
@@ -50,6 +52,10 @@ async def submit(request: Request) -> JSONResponse:
     try:
         body = await read_body(request, limit=hub.settings.max_body_bytes)
         sender = _authenticate(request, body, hub)
+        root = await run_in_threadpool(lambda: parse_xml(body, max_bytes=hub.settings.max_body_bytes))
+        if is_cancellation(root):
+            accepted = await _accept_cancellation(hub, body=body, sender=sender)
+            return _accepted_answer(request, accepted)
         report = await run_in_threadpool(hub.verify, body)
         problems = [*report.problems, *hub.directory.routing_problems(report=report, sender=sender)]
         if problems:
@@ -84,6 +90,11 @@ async def submit(request: Request) -> JSONResponse:
             hub.metrics.rejected.labels(code=item.code).inc()
         _log.info("refused", status=exc.status_code, codes=[p.code for p in exc.problems])
         raise
+    return _accepted_answer(request, accepted)
+
+
+def _accepted_answer(request: Request, accepted: Accepted) -> JSONResponse:
+    message = accepted.message
     answer = AcceptedBody(
         delivery=message.delivery,
         certificate_id=message.certificate_id,
@@ -93,6 +104,61 @@ async def submit(request: Request) -> JSONResponse:
         duplicate=not accepted.created,
     )
     return JSONResponse(status_code=202, content=answer.model_dump(mode="json"))
+
+
+async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Accepted:
+    """Verify a Cancellation like a COD, check it cancels a certificate this hub routed, store it durably.
+
+    403 ``routing.sender_mismatch`` when the sending node is not the issuing country, 403
+    ``lifecycle.not_issuer`` when the signer is not an official of the issuing entity, 422
+    ``lifecycle.unknown_certificate`` when the hub never accepted that certificate for that destination.
+    """
+    report = await run_in_threadpool(hub.verify_lifecycle, body)
+    problems = list(report.problems)
+    issuing = report.issuing_country or (report.certificate_id or "")[:2] or None
+    if issuing is not None and issuing != sender:
+        problems.append(
+            problem(
+                "routing.sender_mismatch",
+                f"node {sender} may not cancel a certificate issued in {issuing}",
+                "/Cancellation/IssuingCountry",
+            )
+        )
+    if not problems:
+        assert report.certificate_id is not None
+        known = await run_in_threadpool(lambda: hub.store.by_certificate(report.certificate_id or ""))
+        if known is None or known.destination != report.importer_country or known.sender != sender:
+            problems.append(
+                problem(
+                    "lifecycle.unknown_certificate",
+                    f"this hub routed no certificate {report.certificate_id} to {report.importer_country}",
+                    "/Cancellation/CertificateID",
+                )
+            )
+    if problems:
+        codes = {p.code for p in problems}
+        raise (
+            Forbidden(problems)
+            if codes & {"routing.sender_mismatch", "lifecycle.not_issuer"}
+            else InvalidDocument(problems)
+        )
+    with structlog.contextvars.bound_contextvars(certificate_id=report.certificate_id, sender=sender):
+        accepted = await run_in_threadpool(
+            lambda: hub.store.accept(
+                certificate_id=report.certificate_id or "",
+                sha256=hashlib.sha256(body).hexdigest(),
+                document=body,
+                sender=sender,
+                destination=report.importer_country or "",
+                now=hub.clock(),
+                kind=CANCELLATION,
+            )
+        )
+        if accepted.created:
+            hub.metrics.accepted.inc()
+            hub.worker.wake()
+        _log.info("cancellation_accepted", duplicate=not accepted.created, delivery=accepted.message.delivery)
+    return accepted
 
 
 @router.get("/api/v1/messages/{delivery}", response_model=TrailBody, responses=_REFUSALS, name="trail")

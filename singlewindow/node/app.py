@@ -20,7 +20,13 @@ from singlewindow.node.auth import configured
 from singlewindow.node.outbound import Outbox
 from singlewindow.pki import Federation
 from singlewindow.pki.trustlist import Trustlist
-from singlewindow.protocol.edge import Verify, install_error_handlers, load_verifier
+from singlewindow.protocol.edge import (
+    Verify,
+    VerifyLifecycle,
+    install_error_handlers,
+    load_lifecycle_verifier,
+    load_verifier,
+)
 from singlewindow.storage import NodeStore, make_engine, migrate, utcnow
 
 _log = get_logger("singlewindow.node")
@@ -36,6 +42,7 @@ class NodeState:
     trustlist: Trustlist
     hub_certificate: x509.Certificate
     verify: Verify
+    verify_lifecycle: VerifyLifecycle
     outbox: Outbox
     metrics: NodeMetrics
     clock: Callable[[], datetime]
@@ -48,6 +55,7 @@ def create_app(
     verify: Verify | None = None,
     clock: Callable[[], datetime] = utcnow,
     background: bool = True,
+    verify_lifecycle: VerifyLifecycle | None = None,
 ) -> FastAPI:
     """Build a country node; ``transport`` carries calls to the hub (tests use ASGITransport)."""
     from singlewindow.node.page import page_router
@@ -90,6 +98,15 @@ def create_app(
                 schema_dirs=settings.schema_paths,
                 allow_sha1=settings.allow_sha1,
                 max_bytes=settings.max_body_bytes,
+            ),
+            verify_lifecycle=verify_lifecycle
+            or load_lifecycle_verifier(
+                trust_dir=settings.trust_dir,
+                trustlist=settings.trustlist_path,
+                schema_dirs=settings.schema_paths,
+                allow_sha1=settings.allow_sha1,
+                max_bytes=settings.max_body_bytes,
+                clock=clock,
             ),
             outbox=outbox,
             metrics=metrics,

@@ -9,13 +9,23 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from singlewindow.errors import Forbidden, InvalidDocument, NotFound, Problem, problem
+from singlewindow.errors import (
+    Conflict,
+    Forbidden,
+    InvalidDocument,
+    NotFound,
+    Problem,
+    UnusableInput,
+    problem,
+)
+from singlewindow.lifecycle import Reason, issue_cancellation
 from singlewindow.node.auth import Caller, require
 from singlewindow.protocol import CertificateStatus
 from singlewindow.protocol.edge import problems_response, read_body
-from singlewindow.storage import Outbound
+from singlewindow.storage import CANCELLATION, NodeStore, Outbound
 from singlewindow.verification import complete_and_sign
 
 router = APIRouter(tags=["customs"])
@@ -43,7 +53,116 @@ def _outbound_body(request: Request, outbound: Outbound) -> dict[str, Any]:
         "problems": json.loads(outbound.problems) if outbound.problems else [],
         "receipt": json.loads(outbound.receipt) if outbound.receipt else None,
         "trail": [{"status": e.status, "at": e.at.isoformat(), "detail": e.detail} for e in trail],
+        **_lifecycle_fields(store, outbound.certificate_id),
     }
+
+
+def _lifecycle_fields(store: NodeStore, certificate_id: str) -> dict[str, Any]:
+    """``lifecycle`` (cancelled/rectified with date, reason, replaced_by) and this node's own cancellation."""
+    fields: dict[str, Any] = {}
+    state = store.lifecycle(certificate_id)
+    if state is not None:
+        fields["lifecycle"] = {
+            "status": state.lifecycle,
+            "changed_at": state.changed_at.isoformat(),
+            "reason": state.reason,
+            "replaced_by": state.replaced_by,
+        }
+    cancellation = store.outbound(certificate_id, kind=CANCELLATION)
+    if cancellation is not None:
+        fields["cancellation"] = {
+            "status": cancellation.status.value,
+            "delivery": cancellation.delivery,
+            "sha256": cancellation.sha256,
+            "problems": json.loads(cancellation.problems) if cancellation.problems else [],
+        }
+    return fields
+
+
+class CancelRequest(BaseModel):
+    """Why the certificate is cancelled: free text and an optional code for systems."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+    code: str | None = Field(default=None, max_length=32)
+
+
+def _cancel_request(body: bytes) -> CancelRequest:
+    try:
+        return CancelRequest.model_validate_json(body)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise UnusableInput(problem("input.invalid_fields", details)) from None
+
+
+@router.post("/api/v1/certificates/{certificate_id}/cancel", status_code=202)
+async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSONResponse:
+    """Cancel a certificate this node issued: signed by the country's official, sent through the outbox.
+
+    403 ``lifecycle.not_issuer`` for another country's certificate, 404 ``lifecycle.unknown_certificate``
+    for one this node never had accepted by the hub; the same request again answers 200 with the first.
+    """
+    node = request.app.state.node
+    certificate_id = certificate_id[:20]
+    wanted = _cancel_request(await read_body(request, limit=16 * 1024))
+    if certificate_id[:2] != node.settings.country:
+        raise Forbidden(
+            problem("lifecycle.not_issuer", f"{certificate_id} was not issued in {node.settings.country}")
+        )
+    outbound = await run_in_threadpool(node.store.outbound, certificate_id)
+    if outbound is None or outbound.status in (CertificateStatus.REJECTED, CertificateStatus.SUBMITTED):
+        raise NotFound(
+            problem(
+                "lifecycle.unknown_certificate",
+                f"no certificate {certificate_id} of this node was accepted by the hub",
+            )
+        )
+    input_sha256 = hashlib.sha256(wanted.model_dump_json().encode("utf-8")).hexdigest()
+    existing = await run_in_threadpool(lambda: node.store.outbound(certificate_id, kind=CANCELLATION))
+    if existing is None:
+        report = await run_in_threadpool(node.verify, outbound.document)
+        if report.importer_country is None:
+            raise InvalidDocument(list(report.problems) or [problem("lifecycle.unknown_certificate")])
+        now = node.clock()
+        document = await run_in_threadpool(
+            lambda: issue_cancellation(
+                certificate_id=certificate_id,
+                importer_country=report.importer_country or "",
+                reason=Reason(text=wanted.reason, code=wanted.code),
+                when=now,
+                official=node.federation.country(node.settings.country).official,
+            )
+        )
+        existing, created = await run_in_threadpool(
+            lambda: node.store.create_outbound(
+                certificate_id=certificate_id,
+                input_sha256=input_sha256,
+                sha256=hashlib.sha256(document).hexdigest(),
+                document=document,
+                now=now,
+                kind=CANCELLATION,
+                event=("cancelled", wanted.reason[:500]),
+            )
+        )
+    else:
+        created = False
+        if existing.input_sha256 != input_sha256:
+            raise Conflict(
+                problem("duplicate.conflict", f"{certificate_id} was already cancelled with another reason")
+            )
+    if created or existing.status is CertificateStatus.SUBMITTED:
+        existing = await node.outbox.submit(existing)
+    answer = await run_in_threadpool(_outbound_body, request, outbound)
+    answer["duplicate"] = not created
+    cancellation = answer.get("cancellation", {})
+    if existing.status is CertificateStatus.REJECTED:
+        return problems_response(
+            status_code=422,
+            problems=[Problem.model_validate(p) for p in cancellation.get("problems", [])],
+            **{k: v for k, v in answer.items() if k != "problems"},
+        )
+    return JSONResponse(status_code=202 if created else 200, content=answer)
 
 
 @router.post("/api/v1/certificates", status_code=202)
@@ -104,11 +223,15 @@ async def status(certificate_id: str, request: Request, caller: Reader) -> JSONR
     if caller.role != "official":
         raise Forbidden(problem("auth.forbidden", "received certificates are for officials"))
     trail = await run_in_threadpool(lambda: node.store.trail(certificate_id, direction="inbound"))
+    lifecycle = await run_in_threadpool(_lifecycle_fields, node.store, certificate_id)
+    state = lifecycle.get("lifecycle")
     return JSONResponse(
         content={
+            **lifecycle,
+            "replaced_by": state["replaced_by"] if state else None,
             "certificate_id": inbound.certificate_id,
             "direction": "inbound",
-            "status": CertificateStatus.RECEIVED.value,
+            "status": state["status"] if state else CertificateStatus.RECEIVED.value,
             "delivery": inbound.delivery,
             "sha256": inbound.sha256,
             "received_at": inbound.received_at.isoformat(),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import AuthenticationFailed, Conflict, InvalidDocument, Problem, problem
+from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
 from singlewindow.protocol import (
     CERTIFICATE_HEADER,
@@ -19,6 +21,8 @@ from singlewindow.protocol import (
     verify_request,
 )
 from singlewindow.protocol.edge import read_body
+from singlewindow.storage import CANCELLATION, Lifecycle
+from singlewindow.xmlsec import parse_xml
 
 router = APIRouter(tags=["hub only"])
 _log = get_logger("singlewindow.node.inbound")
@@ -57,6 +61,9 @@ async def inbound(request: Request) -> Response:
         node.metrics.received.labels(outcome="duplicate").inc()
         log.info("duplicate_delivery")
         return Response(content=earlier.receipt, media_type="application/json")
+    root = await run_in_threadpool(lambda: parse_xml(body, max_bytes=node.settings.max_body_bytes))
+    if is_cancellation(root):
+        return await _cancellation(request, body=body, delivery=delivery, claimed_id=claimed_id)
     # never take the hub's word: the same full verification as anyone else's
     report = await run_in_threadpool(node.verify, body)
     problems: list[Problem] = list(report.problems)
@@ -75,16 +82,7 @@ async def inbound(request: Request) -> Response:
         log.warning("delivery_refused", codes=[p.code for p in problems])
         raise InvalidDocument(problems)
     now = node.clock()
-    receipt = sign_receipt(
-        receipt=Receipt(
-            delivery=delivery,
-            certificate_id=claimed_id,
-            sha256=sha256,
-            received_at=now,
-            node=node.settings.country,
-        ),
-        key=node.federation.country(node.settings.country).node.private_key,
-    )
+    receipt = _receipt(request, delivery=delivery, certificate_id=claimed_id, sha256=sha256, now=now)
     stored, created = await run_in_threadpool(
         lambda: node.store.store_inbound(
             delivery=delivery,
@@ -98,4 +96,72 @@ async def inbound(request: Request) -> Response:
     )
     node.metrics.received.labels(outcome="stored" if created else "duplicate").inc()
     log.info("delivery_stored", duplicate=not created)
+    return Response(content=stored.receipt, media_type="application/json")
+
+
+def _receipt(request: Request, *, delivery: str, certificate_id: str, sha256: str, now: datetime) -> bytes:
+    node = request.app.state.node
+    return sign_receipt(
+        receipt=Receipt(
+            delivery=delivery,
+            certificate_id=certificate_id,
+            sha256=sha256,
+            received_at=now,
+            node=node.settings.country,
+        ),
+        key=node.federation.country(node.settings.country).node.private_key,
+    )
+
+
+async def _cancellation(request: Request, *, body: bytes, delivery: str, claimed_id: str) -> Response:
+    """A Cancellation from the hub: verified by this node itself, stored, the certificate marked cancelled."""
+    node = request.app.state.node
+    log = _log.bind(delivery=delivery, certificate_id=claimed_id)
+    report = await run_in_threadpool(node.verify_lifecycle, body)
+    problems: list[Problem] = list(report.problems)
+    if report.importer_country != node.settings.country:
+        problems.append(
+            problem(
+                "routing.unknown_destination",
+                f"the cancellation is for {report.importer_country}, not this node",
+                "/Cancellation/ImporterCountry",
+            )
+        )
+    if report.certificate_id != claimed_id:
+        problems.append(
+            problem(
+                "lifecycle.invalid",
+                "the delivery header names another CertificateID",
+                "/Cancellation/CertificateID",
+            )
+        )
+    if problems:
+        node.metrics.received.labels(outcome="refused").inc()
+        log.warning("cancellation_refused", codes=[p.code for p in problems])
+        raise InvalidDocument(problems)
+    now = node.clock()
+    sha256 = hashlib.sha256(body).hexdigest()
+    receipt = _receipt(request, delivery=delivery, certificate_id=claimed_id, sha256=sha256, now=now)
+    state = Lifecycle(
+        certificate_id=claimed_id,
+        lifecycle="cancelled",
+        changed_at=report.cancellation_date or now,
+        replaced_by=None,
+        reason=report.reason or "",
+    )
+    stored, created = await run_in_threadpool(
+        lambda: node.store.store_inbound(
+            delivery=delivery,
+            certificate_id=claimed_id,
+            sha256=sha256,
+            document=body,
+            report=report.model_dump_json(),
+            receipt=receipt,
+            now=now,
+            kind=CANCELLATION,
+            lifecycle=state,
+        )
+    )
+    node.metrics.received.labels(outcome="stored" if created else "duplicate").inc()
+    log.info("cancellation_stored", duplicate=not created)
     return Response(content=stored.receipt, media_type="application/json")

@@ -86,7 +86,9 @@ class Outbox:
                 await self._update(
                     outbound, CertificateStatus.SUBMITTED, now=now, detail=detail, retry_at=now + _RETRY_AFTER
                 )
-            stored = await anyio.to_thread.run_sync(self.store.outbound, outbound.certificate_id)
+            stored = await anyio.to_thread.run_sync(
+                lambda: self.store.outbound(outbound.certificate_id, kind=outbound.kind)
+            )
             assert stored is not None
             return stored
 
@@ -124,7 +126,9 @@ class Outbox:
                 detail=last.detail[:500] if last else "",
             )
             _log.info("delivery_settled", status=status.value)
-        stored = await anyio.to_thread.run_sync(self.store.outbound, outbound.certificate_id)
+        stored = await anyio.to_thread.run_sync(
+            lambda: self.store.outbound(outbound.certificate_id, kind=outbound.kind)
+        )
         assert stored is not None
         return stored
 
@@ -151,7 +155,7 @@ class Outbox:
     async def _update(self, outbound: Outbound, status: CertificateStatus, **values: Any) -> None:
         await anyio.to_thread.run_sync(
             lambda: self.store.update_outbound(
-                certificate_id=outbound.certificate_id, status=status, **values
+                certificate_id=outbound.certificate_id, status=status, kind=outbound.kind, **values
             )
         )
 

@@ -29,9 +29,17 @@ def _trail(events: list[NodeEvent]) -> tuple[TrailEvent, ...]:
     )
 
 
-def _status(_app: FastAPI, _certificate_id: str) -> LifecycleState:
+def _status(app: FastAPI, certificate_id: str) -> LifecycleState:
     """The certificate's lifecycle as this node knows it (active unless cancelled or rectified)."""
-    return LifecycleState()
+    known = app.state.node.store.lifecycle(certificate_id)
+    if known is None or known.lifecycle not in ("cancelled", "rectified"):
+        return LifecycleState()
+    return LifecycleState(
+        lifecycle=known.lifecycle,
+        changed_at=known.changed_at,
+        replaced_by=known.replaced_by,
+        reason=known.reason,
+    )
 
 
 def lookup_in(app: FastAPI, certificate_id: str) -> CertificateRecord | None:

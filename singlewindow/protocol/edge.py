@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from singlewindow.errors import InputTooLarge, Problem, SinglewindowError, problem
 from singlewindow.verification import VerificationContext, VerificationReport, verify_document
+
+if TYPE_CHECKING:
+    from singlewindow.lifecycle import LifecycleReport
 
 Verify = Callable[[bytes], VerificationReport]
 
@@ -67,5 +72,38 @@ def load_verifier(
 
     def verify(data: bytes) -> VerificationReport:
         return verify_document(data, context=context)
+
+    return verify
+
+
+#: verifies a signed lifecycle message (a Cancellation) with the service's own trust list and clock
+VerifyLifecycle = Callable[[bytes], "LifecycleReport"]
+
+
+def load_lifecycle_verifier(
+    *,
+    trust_dir: Path,
+    trustlist: Path,
+    schema_dirs: list[Path],
+    allow_sha1: bool,
+    max_bytes: int,
+    clock: Callable[[], datetime] | None = None,
+) -> VerifyLifecycle:
+    """Cancellations verified like certificates: XSD, pinned signature, chain and registry at their date."""
+    from singlewindow.cod import SchemaRegistry
+    from singlewindow.lifecycle import verify_cancellation
+    from singlewindow.pki import Registry, TrustStore
+
+    context = VerificationContext(
+        trust=TrustStore.from_dir(trust_dir),
+        schemas=SchemaRegistry.load([]),  # COD XSDs are not needed for lifecycle messages
+        registry=Registry.from_file(trustlist),
+        allow_sha1=allow_sha1,
+        max_bytes=max_bytes,
+    )
+
+    def verify(data: bytes) -> LifecycleReport:
+        now = clock() if clock is not None else None
+        return verify_cancellation(data, context=context, now=now, schema_dirs=schema_dirs)
 
     return verify

@@ -2,15 +2,18 @@
 
 from singlewindow.storage.engine import check_database, make_engine, migrate
 from singlewindow.storage.hub_store import Accepted, Event, HubStore, Message, new_delivery_number
-from singlewindow.storage.node_store import Inbound, NodeEvent, NodeStore, Outbound
-from singlewindow.storage.tables import metadata
+from singlewindow.storage.node_store import Inbound, Lifecycle, NodeEvent, NodeStore, Outbound
+from singlewindow.storage.tables import CANCELLATION, COD, metadata
 from singlewindow.storage.types import UTCDateTime, utcnow
 
 __all__ = [
+    "CANCELLATION",
+    "COD",
     "Accepted",
     "Event",
     "HubStore",
     "Inbound",
+    "Lifecycle",
     "Message",
     "NodeEvent",
     "NodeStore",

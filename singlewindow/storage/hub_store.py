@@ -11,8 +11,9 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from singlewindow.errors import Conflict, problem
+from singlewindow.lifecycle.rectification import admission, current_certificate_id
 from singlewindow.protocol.states import DeliveryState
-from singlewindow.storage.tables import hub_events, hub_messages
+from singlewindow.storage.tables import COD, hub_events, hub_messages
 
 _P = DeliveryState.PENDING
 
@@ -34,12 +35,14 @@ class Message:
     delivered_at: datetime | None
     receipt: bytes | None
     last_error: str | None
+    kind: str = COD
 
     @classmethod
     def from_row(cls, row: Any) -> Message:
         """Build from a ``hub_messages`` row."""
         return cls(
             id=row.id,
+            kind=row.kind,
             delivery=row.delivery,
             certificate_id=row.certificate_id,
             sha256=row.sha256,
@@ -93,15 +96,23 @@ class HubStore:
         sender: str,
         destination: str,
         now: datetime,
+        kind: str = COD,
     ) -> Accepted:
-        """Store a new message (committed before returning) or return the identical one; other bytes: 409."""
-        existing = self.by_certificate(certificate_id)
+        """Store a new message (committed before returning) or return the identical one; other bytes: 409.
+
+        A COD whose CertificateID differs from stored ones only in a higher rectification code is a new
+        message (a rectification); a lower or equal one that is not stored is stale: 409 naming the current.
+        """
+        existing = self.by_certificate(certificate_id, kind=kind)
+        if existing is None and kind == COD:
+            self._refuse_stale(certificate_id)
         if existing is None:
             try:
                 with self.engine.begin() as conn:
                     inserted = conn.execute(
                         insert(hub_messages).values(
                             delivery=new_delivery_number(),
+                            kind=kind,
                             certificate_id=certificate_id,
                             sha256=sha256,
                             size=len(document),
@@ -118,12 +129,12 @@ class HubStore:
                     assert inserted is not None
                     message_id = int(inserted[0])
                     self._event(conn, message_id=message_id, at=now, state=_P, event="accepted")
-                message = self.by_certificate(certificate_id)
+                message = self.by_certificate(certificate_id, kind=kind)
                 assert message is not None
                 return Accepted(message=message, created=True)
             except IntegrityError:
                 # a concurrent identical submission won the race; fall through to compare with it
-                existing = self.by_certificate(certificate_id)
+                existing = self.by_certificate(certificate_id, kind=kind)
                 assert existing is not None
         if existing.sha256 != sha256:
             raise Conflict(
@@ -136,13 +147,43 @@ class HubStore:
             )
         return Accepted(message=existing, created=False)
 
-    def by_certificate(self, certificate_id: str) -> Message | None:
-        """The message with this CertificateID."""
+    def by_certificate(self, certificate_id: str, *, kind: str = COD) -> Message | None:
+        """The message of this kind (a COD by default) with this CertificateID."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(hub_messages).where(hub_messages.c.certificate_id == certificate_id)
+                select(hub_messages).where(
+                    hub_messages.c.kind == kind, hub_messages.c.certificate_id == certificate_id
+                )
             ).first()
         return Message.from_row(row) if row else None
+
+    def siblings(self, certificate_id: str) -> list[str]:
+        """CertificateIDs of stored CODs of the same certificate (the same first 18 characters)."""
+        base = certificate_id[:18]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(hub_messages.c.certificate_id).where(
+                    hub_messages.c.kind == COD, func.substr(hub_messages.c.certificate_id, 1, 18) == base
+                )
+            ).scalars()
+            return [str(value) for value in rows]
+
+    def _refuse_stale(self, certificate_id: str) -> None:
+        """409 when a sibling with a higher or equal rectification code is stored already."""
+        siblings = self.siblings(certificate_id)
+        try:
+            verdict = admission(certificate_id, stored=siblings)
+        except ValueError:
+            return  # not a well-formed CertificateID: no lineage to compare with
+        if verdict == "stale":
+            current = current_certificate_id(siblings)
+            raise Conflict(
+                problem(
+                    "duplicate.conflict",
+                    f"CertificateID {certificate_id} is superseded: the current certificate is {current}",
+                    "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateID",
+                )
+            )
 
     def by_delivery(self, delivery: str) -> Message | None:
         """The message with this delivery number."""

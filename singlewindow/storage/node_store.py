@@ -7,14 +7,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from singlewindow.errors import Conflict, problem
+from singlewindow.lifecycle.rectification import Lineage
 from singlewindow.protocol.states import CertificateStatus
-from singlewindow.storage.tables import api_tokens, node_events, node_inbound, node_outbound
+from singlewindow.storage.tables import (
+    COD,
+    api_tokens,
+    node_events,
+    node_inbound,
+    node_lifecycle,
+    node_outbound,
+)
 
 Direction = Literal["outbound", "inbound"]
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A certificate's lifecycle on this node: ``cancelled`` (with reason) or ``rectified`` (replaced_by)."""
+
+    certificate_id: str
+    lifecycle: str
+    changed_at: datetime
+    replaced_by: str | None
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -32,11 +51,13 @@ class Outbound:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    kind: str = COD
 
     @classmethod
     def from_row(cls, row: Any) -> Outbound:
         """Build from a ``node_outbound`` row."""
         return cls(
+            kind=row.kind,
             certificate_id=row.certificate_id,
             input_sha256=row.input_sha256,
             sha256=row.sha256,
@@ -62,11 +83,13 @@ class Inbound:
     report: str
     receipt: bytes
     received_at: datetime
+    kind: str = COD
 
     @classmethod
     def from_row(cls, row: Any) -> Inbound:
         """Build from a ``node_inbound`` row."""
         return cls(
+            kind=row.kind,
             delivery=row.delivery,
             certificate_id=row.certificate_id,
             sha256=row.sha256,
@@ -111,15 +134,27 @@ class NodeStore:
 
     # -- outbound ----------------------------------------------------------------------------
     def create_outbound(
-        self, *, certificate_id: str, input_sha256: str, sha256: str, document: bytes, now: datetime
+        self,
+        *,
+        certificate_id: str,
+        input_sha256: str,
+        sha256: str,
+        document: bytes,
+        now: datetime,
+        kind: str = COD,
+        event: tuple[str, str] | None = None,
     ) -> tuple[Outbound, bool]:
-        """Store a new submission (status submitted) or return the one made from the same input."""
-        existing = self.outbound(certificate_id)
+        """Store a new submission (status submitted) or return the one made from the same input.
+
+        ``event`` is the ``(status, detail)`` trail line written with it (default: submitted).
+        """
+        existing = self.outbound(certificate_id, kind=kind)
         if existing is None:
             try:
                 with self.engine.begin() as conn:
                     conn.execute(
                         insert(node_outbound).values(
+                            kind=kind,
                             certificate_id=certificate_id,
                             input_sha256=input_sha256,
                             sha256=sha256,
@@ -131,12 +166,13 @@ class NodeStore:
                             updated_at=now,
                         )
                     )
-                    self._event(conn, certificate_id, "outbound", now, CertificateStatus.SUBMITTED.value)
-                created = self.outbound(certificate_id)
+                    status, detail = event or (CertificateStatus.SUBMITTED.value, "")
+                    self._event(conn, certificate_id, "outbound", now, status, detail)
+                created = self.outbound(certificate_id, kind=kind)
                 assert created is not None
                 return created, True
             except IntegrityError:
-                existing = self.outbound(certificate_id)
+                existing = self.outbound(certificate_id, kind=kind)
                 assert existing is not None
         if existing.input_sha256 != input_sha256 and existing.sha256 != sha256:
             raise Conflict(
@@ -146,11 +182,13 @@ class NodeStore:
             )
         return existing, False
 
-    def outbound(self, certificate_id: str) -> Outbound | None:
-        """The submission with this CertificateID."""
+    def outbound(self, certificate_id: str, *, kind: str = COD) -> Outbound | None:
+        """The submission of this kind (a COD by default) with this CertificateID."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(node_outbound).where(node_outbound.c.certificate_id == certificate_id)
+                select(node_outbound).where(
+                    node_outbound.c.kind == kind, node_outbound.c.certificate_id == certificate_id
+                )
             ).first()
         return Outbound.from_row(row) if row else None
 
@@ -166,12 +204,12 @@ class NodeStore:
         receipt: bytes | None = None,
         retry_at: datetime | None = None,
         at: datetime | None = None,
+        kind: str = COD,
     ) -> None:
         """Move a submission to ``status``; a trail line is written only when the status changes."""
+        mine = (node_outbound.c.kind == kind) & (node_outbound.c.certificate_id == certificate_id)
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(node_outbound.c.status).where(node_outbound.c.certificate_id == certificate_id)
-            ).first()
+            row = conn.execute(select(node_outbound.c.status).where(mine)).first()
             if row is None:
                 return
             values: dict[str, Any] = {"status": status.value, "updated_at": now, "next_attempt_at": retry_at}
@@ -180,11 +218,14 @@ class NodeStore:
             for key, value in (("delivery", delivery), ("problems", problems), ("receipt", receipt)):
                 if value is not None:
                     values[key] = value
-            conn.execute(
-                update(node_outbound).where(node_outbound.c.certificate_id == certificate_id).values(**values)
-            )
+            conn.execute(update(node_outbound).where(mine).values(**values))
             if row.status != status.value:
-                self._event(conn, certificate_id, "outbound", at or now, status.value, detail)
+                if kind != COD:
+                    detail = f"{kind.lower()} {status.value}" + (f": {detail}" if detail else "")
+                    # the certificate's own trail shows the cancellation's steps by their detail only
+                    self._event(conn, certificate_id, "outbound", at or now, kind.lower()[:16], detail)
+                else:
+                    self._event(conn, certificate_id, "outbound", at or now, status.value, detail)
 
     def outbound_due(self, *, now: datetime, limit: int = 50) -> list[Outbound]:
         """Submissions not yet answered by the hub and due for a retry, and accepted ones to refresh."""
@@ -210,12 +251,12 @@ class NodeStore:
             row = conn.execute(select(node_inbound).where(node_inbound.c.delivery == delivery)).first()
         return Inbound.from_row(row) if row else None
 
-    def inbound_for(self, certificate_id: str) -> Inbound | None:
-        """The latest delivery of this CertificateID."""
+    def inbound_for(self, certificate_id: str, *, kind: str = COD) -> Inbound | None:
+        """The latest delivery of this kind (a COD by default) and CertificateID."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(node_inbound)
-                .where(node_inbound.c.certificate_id == certificate_id)
+                .where(node_inbound.c.kind == kind, node_inbound.c.certificate_id == certificate_id)
                 .order_by(node_inbound.c.id.desc())
             ).first()
         return Inbound.from_row(row) if row else None
@@ -230,13 +271,25 @@ class NodeStore:
         report: str,
         receipt: bytes,
         now: datetime,
+        kind: str = COD,
+        lifecycle: Lifecycle | None = None,
     ) -> tuple[Inbound, bool]:
-        """Keep a delivery and its receipt (committed on return); a repeated delivery returns the first."""
+        """Keep a delivery and its receipt (committed on return); a repeated delivery returns the first.
+
+        A cancellation carries the ``lifecycle`` it sets; a COD marks the older ids of its certificate
+        (same first 18 characters, lower rectification code) ``rectified``, replaced by the newest.
+        """
         try:
             with self.engine.begin() as conn:
+                if kind == COD and conn.dialect.name == "postgresql":
+                    # one certificate's rectifications are stored one at a time, so each sees the others
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(hashtext(:base))"), {"base": certificate_id[:18]}
+                    )
                 conn.execute(
                     insert(node_inbound).values(
                         delivery=delivery,
+                        kind=kind,
                         certificate_id=certificate_id,
                         sha256=sha256,
                         document=document,
@@ -245,7 +298,15 @@ class NodeStore:
                         received_at=now,
                     )
                 )
-                self._event(conn, certificate_id, "inbound", now, CertificateStatus.RECEIVED.value, delivery)
+                if lifecycle is not None:
+                    self._set_lifecycle(conn, lifecycle)
+                    self._event(conn, certificate_id, "inbound", now, lifecycle.lifecycle, lifecycle.reason)
+                else:
+                    self._event(
+                        conn, certificate_id, "inbound", now, CertificateStatus.RECEIVED.value, delivery
+                    )
+                if kind == COD:
+                    self._mark_rectified(conn, certificate_id, now)
             created = True
         except IntegrityError:
             created = False  # the same delivery arrived twice at once; the first one's receipt stands
@@ -257,6 +318,67 @@ class NodeStore:
         """How many deliveries this node holds."""
         with self.engine.connect() as conn:
             return len(conn.execute(select(node_inbound.c.id)).all())
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def lifecycle(self, certificate_id: str) -> Lifecycle | None:
+        """The lifecycle of this CertificateID when it is cancelled or rectified; None while active."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(node_lifecycle).where(node_lifecycle.c.certificate_id == certificate_id)
+            ).first()
+        if row is None:
+            return None
+        return Lifecycle(
+            certificate_id=row.certificate_id,
+            lifecycle=row.lifecycle,
+            changed_at=row.changed_at,
+            replaced_by=row.replaced_by,
+            reason=row.reason,
+        )
+
+    @staticmethod
+    def _set_lifecycle(conn: Any, state: Lifecycle) -> None:
+        values = {
+            "lifecycle": state.lifecycle,
+            "changed_at": state.changed_at,
+            "replaced_by": state.replaced_by,
+            "reason": state.reason,
+        }
+        done = conn.execute(
+            update(node_lifecycle)
+            .where(node_lifecycle.c.certificate_id == state.certificate_id)
+            .values(**values)
+        )
+        if done.rowcount == 0:
+            conn.execute(insert(node_lifecycle).values(certificate_id=state.certificate_id, **values))
+
+    def _mark_rectified(self, conn: Any, certificate_id: str, now: datetime) -> None:
+        """Every received COD of this certificate below the newest becomes rectified, replaced by it."""
+        ids = conn.execute(
+            select(node_inbound.c.certificate_id).where(
+                node_inbound.c.kind == COD,
+                func.substr(node_inbound.c.certificate_id, 1, 18) == certificate_id[:18],
+            )
+        ).scalars()
+        try:
+            lineage = Lineage.of([str(value) for value in ids])
+        except ValueError:
+            return  # not a well-formed CertificateID: nothing to compare with
+        for older, newer in lineage.replacements().items():
+            known = conn.execute(
+                select(node_lifecycle.c.lifecycle, node_lifecycle.c.replaced_by).where(
+                    node_lifecycle.c.certificate_id == older
+                )
+            ).first()
+            if known is not None and (known.lifecycle == "cancelled" or known.replaced_by == newer):
+                continue  # a cancellation stands; an unchanged replacement is not written again
+            self._set_lifecycle(
+                conn,
+                Lifecycle(
+                    certificate_id=older, lifecycle="rectified", changed_at=now, replaced_by=newer, reason=""
+                ),
+            )
+            self._event(conn, older, "inbound", now, "rectified", newer)
 
     # -- trail -------------------------------------------------------------------------------
     def trail(self, certificate_id: str, *, direction: Direction) -> list[NodeEvent]:

@@ -10,9 +10,11 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from singlewindow.storage.types import UTCDateTime
@@ -29,13 +31,18 @@ metadata = MetaData(
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity
 _Id = BigInteger().with_variant(Integer(), "sqlite")
 
+#: what a stored message is: a certificate (COD) or a signed cancellation of one
+COD = "COD"
+CANCELLATION = "CANCELLATION"
+
 #: one row per accepted document: the exact bytes, where it goes, and its delivery state and lease
 hub_messages = Table(
     "hub_messages",
     metadata,
     Column("id", _Id, primary_key=True, autoincrement=True),
     Column("delivery", String(40), nullable=False, unique=True),
-    Column("certificate_id", String(20), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False, server_default=COD),
+    Column("certificate_id", String(20), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("size", Integer, nullable=False),
     Column("document", LargeBinary, nullable=False),
@@ -52,6 +59,7 @@ hub_messages = Table(
     Column("receipt", LargeBinary),
     Column("last_error", Text),
     Index("ix_hub_messages_due", "state", "next_attempt_at"),
+    UniqueConstraint("kind", "certificate_id", name="uq_hub_messages_kind_certificate_id"),
 )
 
 #: the trail of every message: acceptance, each attempt, the outcome, replays
@@ -70,7 +78,8 @@ hub_events = Table(
 node_outbound = Table(
     "node_outbound",
     metadata,
-    Column("certificate_id", String(20), primary_key=True),
+    Column("kind", String(16), nullable=False, server_default=COD),
+    Column("certificate_id", String(20), nullable=False),
     Column("input_sha256", String(64), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("document", LargeBinary, nullable=False),
@@ -83,6 +92,7 @@ node_outbound = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_node_outbound_status", "status", "next_attempt_at"),
+    PrimaryKeyConstraint("kind", "certificate_id", name="pk_node_outbound"),
 )
 
 #: certificates delivered to this node by the hub: exact bytes, our own report, our receipt
@@ -91,6 +101,7 @@ node_inbound = Table(
     metadata,
     Column("id", _Id, primary_key=True, autoincrement=True),
     Column("delivery", String(40), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False, server_default=COD),
     Column("certificate_id", String(20), nullable=False, index=True),
     Column("sha256", String(64), nullable=False),
     Column("document", LargeBinary, nullable=False),
@@ -109,6 +120,17 @@ node_events = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("status", String(16), nullable=False),
     Column("detail", Text, nullable=False, default=""),
+)
+
+#: where each certificate known to a node stands: cancelled or rectified (absent: active)
+node_lifecycle = Table(
+    "node_lifecycle",
+    metadata,
+    Column("certificate_id", String(20), primary_key=True),
+    Column("lifecycle", String(16), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("replaced_by", String(20)),
+    Column("reason", Text, nullable=False, default=""),
 )
 
 #: API credentials; only the SHA-256 of each token is kept

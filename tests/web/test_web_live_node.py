@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 import uvicorn
 
 from singlewindow.config import NodeSettings, TokenConfig
+from singlewindow.lifecycle import issue_cancellation
 from singlewindow.node import create_app
 from singlewindow.protocol import CERTIFICATE_HEADER, DELIVERY_COVERS, DELIVERY_HEADER, XML, SignatureAuth
 
@@ -42,13 +44,15 @@ def certificate_id_of(document: bytes) -> str:
     return document.split(b"<CertificateID>")[1].split(b"<")[0].decode()
 
 
-def deliver(base_url: str, federation: Any, document: bytes, delivery: str) -> httpx.Response:
+def deliver(
+    base_url: str, federation: Any, document: bytes, delivery: str, certificate_id: str | None = None
+) -> httpx.Response:
     """Push ``document`` to the node's inbound endpoint exactly as the hub's worker does (hub-signed)."""
     auth = SignatureAuth(key=federation.hub.private_key, keyid="hub", cover=DELIVERY_COVERS)
     headers = {
         "content-type": XML,
         DELIVERY_HEADER: delivery,
-        CERTIFICATE_HEADER: certificate_id_of(document),
+        CERTIFICATE_HEADER: certificate_id or certificate_id_of(document),
     }
     return httpx.post(f"{base_url}/api/v1/inbound", content=document, headers=headers, auth=auth, timeout=30)
 
@@ -85,7 +89,19 @@ def live_node(
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    answer = deliver(url, federation, signed_documents["genuine"], "live-genuine")
+    for name in ("genuine", "cancelled", "rectified", "newer"):
+        answer = deliver(url, federation, signed_documents[name], f"live-{name}")
+        assert answer.status_code == 200, answer.text
+    cancellation = issue_cancellation(
+        certificate_id=certificate_id_of(signed_documents["cancelled"]),
+        importer_country="BR",
+        reason="issued in error",
+        when=datetime.now(UTC),
+        official=federation.country("AR").official,
+    )
+    answer = deliver(
+        url, federation, cancellation, "live-cancellation", certificate_id_of(signed_documents["cancelled"])
+    )
     assert answer.status_code == 200, answer.text
     yield url
     server.should_exit = True
@@ -152,11 +168,13 @@ def test_live_look_up_of_a_delivered_certificate(
     expect(page.locator("body")).to_contain_text(certificate_id[:-2] + "99")
 
 
-@pytest.mark.parametrize(("name", "verdict"), [("genuine", "genuine"), ("tampered", "not_genuine")])
+@pytest.mark.parametrize(
+    ("name", "verdict"), [("genuine", "genuine"), ("tampered", "not_genuine"), ("cancelled", "cancelled")]
+)
 def test_live_upload(
     page: Page, signed_documents: dict[str, bytes], tmp_path: Path, name: str, verdict: str
 ) -> None:
-    """Uploading a genuine and a tampered file to the live node shows GENUINE and NOT GENUINE."""
+    """Uploading a genuine, a tampered and a cancelled file shows GENUINE, NOT GENUINE and CANCELLED."""
     path = tmp_path / f"{name}.xml"
     path.write_bytes(signed_documents[name])
     page.get_by_label("Certificate file (XML)", exact=True).set_input_files(str(path))
@@ -172,3 +190,17 @@ def test_live_language_switch(page: Page, signed_documents: dict[str, bytes]) ->
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator(".verdict-word")).to_contain_text("AUTÉNTICO")
     _shot(page, "live-lookup-genuine-es")
+
+
+def test_live_cancelled_and_rectified_look_ups(page: Page, signed_documents: dict[str, bytes]) -> None:
+    """After the signed cancellation and the rectification arrived, the page shows CANCELLED and RECTIFIED."""
+    _look_up(page, certificate_id_of(signed_documents["cancelled"]))
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "cancelled")
+    expect(page.locator(".verdict-word")).to_contain_text("CANCELLED")
+    _shot(page, "live-lookup-cancelled")
+    _look_up(page, certificate_id_of(signed_documents["rectified"]))
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "rectified")
+    _shot(page, "live-lookup-rectified")
+    page.locator(".verdict a.newer").click()
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "genuine")
+    expect(page.locator(".verdict-id")).to_have_text(certificate_id_of(signed_documents["newer"]))
