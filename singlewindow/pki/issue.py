@@ -31,9 +31,10 @@ __all__ = ["build_crl", "init_federation", "issue_leaf", "issue_root_ca"]
 #: CAs live 10 years, back-dated so that older documents (and expired-signer tests) still chain.
 CA_BACKDATE = timedelta(days=730)
 CA_LIFETIME = timedelta(days=3650)
-#: Leaves live 2 years, starting 30 days in the past.
-LEAF_BACKDATE = timedelta(days=30)
-LEAF_LIFETIME = timedelta(days=730)
+#: Leaves start a year in the past and reach two years ahead: a demo federation generated today
+#: still verifies the documents (and the README's example) dated up to a year back.
+LEAF_BACKDATE = timedelta(days=365)
+LEAF_LIFETIME = timedelta(days=365 + 730)
 #: The revoked official lost their certificate this long before ``now``.
 REVOCATION_AGE = timedelta(days=5)
 CRL_LIFETIME = timedelta(days=365)

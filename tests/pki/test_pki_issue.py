@@ -91,7 +91,7 @@ def test_official_profile(federation: Federation) -> None:
         x509.CertificatePolicies,
     ):
         cert.extensions.get_extension_for_class(extension)
-    assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days == 730
+    assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days == 365 + 730
     assert isinstance(cert.public_key(), rsa.RSAPublicKey)
     assert cert.public_key().key_size == 2048  # type: ignore[union-attr]
 
