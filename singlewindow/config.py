@@ -66,6 +66,8 @@ class _Common(BaseSettings):
     schema_dirs: str = Field(default_factory=lambda: os.environ.get("SINGLEWINDOW_SCHEMA_DIRS", ""))
     allow_sha1: bool = False
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    #: seconds a client has to send a whole request body; slower bodies are refused (408 input.too_slow)
+    body_timeout: float = Field(default=30.0, gt=0)
     #: how old an RFC 9421 signature may be (clock skew plus transit)
     signature_max_age: int = Field(default=300, gt=0)
     log_level: str = "INFO"

@@ -4,7 +4,8 @@ Exception tree::
 
     SinglewindowError                 (exit 2, HTTP 400)  base: carries a list of Problem
     ├── UnusableInput                 (exit 2, HTTP 400)  not XML, unsafe XML, too large, bad JSON fields
-    │   └── InputTooLarge             (exit 2, HTTP 413)
+    │   ├── InputTooLarge             (exit 2, HTTP 413)
+    │   └── InputTooSlow              (HTTP 408)  the body trickled in slower than ``body_timeout``
     ├── InvalidDocument               (exit 1, HTTP 422)  a COD that fails verification
     ├── ConfigurationError            (exit 2, HTTP 500)  missing PKI, trust dir, settings
     ├── AuthenticationFailed          (HTTP 401)
@@ -25,6 +26,7 @@ CODES: dict[str, str] = {
     # input and parsing
     "input.empty": "the body or file is empty",
     "input.too_large": "the body or file exceeds the size limit",
+    "input.too_slow": "the body was not received in time",
     "input.not_xml": "the input is not well-formed XML",
     "input.dtd_forbidden": "the XML carries a DTD (document type declaration)",
     "input.entity_forbidden": "the XML declares or references entities",
@@ -128,6 +130,12 @@ class InputTooLarge(UnusableInput):
     """The input is larger than the configured limit."""
 
     status_code = 413
+
+
+class InputTooSlow(UnusableInput):
+    """The body was not received within the configured time."""
+
+    status_code = 408
 
 
 class InvalidDocument(SinglewindowError):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 from rich.table import Table
 
-from singlewindow.harness.attacks import Attack, Corpus, Send, hub_url, slow_drip
+from singlewindow.harness.attacks import SLOW_DRIP_EXPECTED, Attack, Corpus, Send, hub_url, slow_drip
 from singlewindow.harness.audit import audit, hub_accepted, stored_counts
 from singlewindow.harness.driver import Driver, problem_codes
 from singlewindow.harness.federation import HUB, SimulatedFederation
@@ -58,6 +58,7 @@ class AssaultReport(BaseModel):
             all(r.refused for r in self.results)
             and not self.stored
             and self.healthy
+            and self.slow_drip == SLOW_DRIP_EXPECTED
             and self.legitimate_lost == 0
             and self.legitimate_delivered == self.legitimate_sent
         )
@@ -149,7 +150,13 @@ async def assault(*, federation: SimulatedFederation, legitimate: int = 30, seed
         )
         shipments = plan_traffic(countries=federation.countries, certificates=legitimate, seed=seed + 1)
         traffic = asyncio.create_task(driver.run(shipments=shipments, drain_s=60))
-        drip = asyncio.create_task(slow_drip(port=federation.ports[federation.countries[0]], seconds=3))
+        drip = asyncio.create_task(
+            slow_drip(
+                port=federation.ports[federation.countries[0]],
+                seconds=federation.body_timeout + 5,
+                token=federation.tokens["customs"],
+            )
+        )
         answers = await asyncio.gather(*(attack.send(client) for attack in attacks))
         outcomes, drip_outcome = await traffic, await drip
         health = [
@@ -198,7 +205,10 @@ def render_assault(*, report: AssaultReport, console: Console) -> None:
         mark = "[green]refused[/green]" if r.refused else "[red]NOT REFUSED[/red]"
         got = f"{r.status} {', '.join(sorted(set(r.codes)))}"
         table.add_row(r.name, f"{r.expected_status} {' | '.join(r.expected_codes)}", got, mark)
-    table.add_row("slow-drip body", "no effect on others", report.slow_drip, "")
+    drip_mark = (
+        "[green]refused[/green]" if report.slow_drip == SLOW_DRIP_EXPECTED else "[red]NOT REFUSED[/red]"
+    )
+    table.add_row("slow-drip body", SLOW_DRIP_EXPECTED, report.slow_drip, drip_mark)
     console.print(table)
     console.print(
         f"stored from attacks: {report.stored or 'none'}; services healthy: {report.healthy}; "

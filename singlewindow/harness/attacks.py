@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -118,28 +119,56 @@ class Corpus:
         return self.pki.country(country).node
 
 
-async def slow_drip(*, port: int, seconds: float) -> str:
-    """Announce a 100 kB body and drip one byte every 0.2 s; return how the service ended it."""
+#: what a slow-drip body must get: the service gives up on it after ``body_timeout`` seconds
+SLOW_DRIP_EXPECTED = "408 input.too_slow"
+
+
+async def slow_drip(*, port: int, seconds: float, token: str | None = None) -> str:
+    """Announce a 100 kB customs body and drip one byte every 0.2 s; return how the service ended it.
+
+    ``"408 input.too_slow"`` (``SLOW_DRIP_EXPECTED``) when the service refused it in time, otherwise
+    what happened instead (another answer, a bare close, or ``"held open …"`` after ``seconds``).
+    ``token`` is a customs token, so that the node gets as far as reading the body.
+    """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    authorization = f"authorization: Bearer {token}\r\n".encode() if token else b""
     writer.write(
         b"POST /api/v1/certificates HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/xml\r\n"
-        b"content-length: 100000\r\n\r\n"
+        + authorization
+        + b"content-length: 100000\r\n\r\n"
     )
     deadline = time.monotonic() + seconds
     outcome = f"held open {seconds:g}s"
+    answer = asyncio.ensure_future(reader.read(65536))
     try:
         while time.monotonic() < deadline:
             writer.write(b"<")
             await writer.drain()
-            await asyncio.sleep(0.2)
-            if reader.at_eof():
-                outcome = "closed by the service"
+            done, _ = await asyncio.wait({answer}, timeout=0.2)
+            if done:
+                outcome = _drip_outcome(answer.result())
                 break
     except OSError:
         outcome = "closed by the service"
     finally:
+        answer.cancel()
         writer.close()
     return outcome
+
+
+def _drip_outcome(head: bytes) -> str:
+    """``"<status> <codes>"`` from the start of an HTTP answer; a bare close when there is none."""
+    if not head:
+        return "closed by the service"
+    status_line, _, rest = head.partition(b"\r\n")
+    parts = status_line.split()
+    status = parts[1].decode("ascii", "replace") if len(parts) > 1 else "?"
+    _, _, body = rest.partition(b"\r\n\r\n")
+    try:
+        codes = sorted({str(p["code"]) for p in json.loads(body)["problems"]})
+    except (ValueError, KeyError, TypeError):
+        codes = []
+    return " ".join([status, *codes])
 
 
 def hub_url(federation: SimulatedFederation, path: str) -> str:

@@ -59,8 +59,11 @@ class SimulatedFederation:
         database_url: str | None = None,
         seed: int = 0,
         schema_dirs: str | None = None,
+        body_timeout: float = 5.0,
     ) -> None:
         self.countries = list(countries)
+        #: every service's body deadline; short, so the attack suite sees slow bodies refused quickly
+        self.body_timeout = body_timeout
         self.schema_dirs = harness_schema_dirs() if schema_dirs is None else schema_dirs
         self.workdir = Path(workdir)
         self.processes = processes
@@ -99,6 +102,7 @@ class SimulatedFederation:
             "log_json": True,
             "schema_dirs": self.schema_dirs,
             "log_level": "WARNING",
+            "body_timeout": self.body_timeout,
         }
         if name == HUB:
             values |= {

@@ -50,7 +50,7 @@ async def submit(request: Request) -> JSONResponse:
     """Verify, route and durably store a complete signed COD; answer with its delivery number."""
     hub = _hub(request)
     try:
-        body = await read_body(request, limit=hub.settings.max_body_bytes)
+        body = await read_body(request, limit=hub.settings.max_body_bytes, timeout=hub.settings.body_timeout)
         sender = _authenticate(request, body, hub)
         root = await run_in_threadpool(lambda: parse_xml(body, max_bytes=hub.settings.max_body_bytes))
         if is_cancellation(root):
@@ -165,7 +165,9 @@ async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Ac
 async def trail(delivery: str, request: Request) -> TrailBody:
     """The delivery trail, for the sending and the receiving node only."""
     hub = _hub(request)
-    caller = _authenticate(request, await read_body(request, limit=1024), hub)
+    caller = _authenticate(
+        request, await read_body(request, limit=1024, timeout=hub.settings.body_timeout), hub
+    )
     message = await run_in_threadpool(hub.store.by_delivery, delivery[:64])
     if message is None or caller not in (message.sender, message.destination):
         # the same answer whether it does not exist or is someone else's: nothing leaks

@@ -105,7 +105,7 @@ async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSO
     """
     node = request.app.state.node
     certificate_id = certificate_id[:20]
-    wanted = _cancel_request(await read_body(request, limit=16 * 1024))
+    wanted = _cancel_request(await read_body(request, limit=16 * 1024, timeout=node.settings.body_timeout))
     if certificate_id[:2] != node.settings.country:
         raise Forbidden(
             problem("lifecycle.not_issuer", f"{certificate_id} was not issued in {node.settings.country}")
@@ -169,7 +169,7 @@ async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSO
 async def submit(request: Request, _caller: Customs) -> JSONResponse:
     """Complete and sign what is missing, submit to the hub; idempotent on CertificateID."""
     node = request.app.state.node
-    body = await read_body(request, limit=node.settings.max_body_bytes)
+    body = await read_body(request, limit=node.settings.max_body_bytes, timeout=node.settings.body_timeout)
     input_sha256 = hashlib.sha256(body).hexdigest()
     document = await run_in_threadpool(
         lambda: complete_and_sign(

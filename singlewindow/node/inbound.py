@@ -33,7 +33,7 @@ _ID_PATH = "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateID"
 async def inbound(request: Request) -> Response:
     """Accept a delivery signed by the hub; the receipt is signed only after the bytes are stored."""
     node = request.app.state.node
-    body = await read_body(request, limit=node.settings.max_body_bytes)
+    body = await read_body(request, limit=node.settings.max_body_bytes, timeout=node.settings.body_timeout)
     try:
         verify_request(
             method=request.method,

@@ -25,7 +25,7 @@ Official = Annotated[Caller, Depends(require("official"))]
 async def verify(request: Request, _caller: Official) -> VerificationReport:
     """Verify an uploaded COD with this node's own trust list; 200 with the report, valid or not."""
     node = request.app.state.node
-    body = await read_body(request, limit=node.settings.max_body_bytes)
+    body = await read_body(request, limit=node.settings.max_body_bytes, timeout=node.settings.body_timeout)
     report: VerificationReport = await run_in_threadpool(node.verify, body)
     node.metrics.verified.labels(valid=str(report.valid).lower()).inc()
     return report

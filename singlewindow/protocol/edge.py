@@ -7,16 +7,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
-from singlewindow.errors import InputTooLarge, Problem, SinglewindowError, problem
+from singlewindow.errors import InputTooLarge, InputTooSlow, Problem, SinglewindowError, problem
+from singlewindow.logging import get_logger
 from singlewindow.verification import VerificationContext, VerificationReport, verify_document
 
 if TYPE_CHECKING:
     from singlewindow.lifecycle import LifecycleReport
 
 Verify = Callable[[bytes], VerificationReport]
+_log = get_logger("singlewindow.edge")
 
 
 def problems_response(*, status_code: int, problems: list[Problem], **extra: object) -> JSONResponse:
@@ -31,27 +35,45 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def handle(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, SinglewindowError)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         response = problems_response(status_code=exc.status_code, problems=exc.problems)
-        if headers:
-            response.headers.update(headers)
+        if exc.status_code == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, InputTooLarge | InputTooSlow):
+            # the rest of the body is not wanted: close instead of draining it for keep-alive
+            response.headers["Connection"] = "close"
         return response
 
+    async def gone(request: Request, _exc: Exception) -> Response:
+        # the client left mid-body: nobody reads the answer, one line in the log, no traceback
+        _log.warning("client_disconnected", method=request.method, path=request.url.path)
+        return Response(status_code=400, headers={"Connection": "close"})
+
     app.add_exception_handler(SinglewindowError, handle)
+    app.add_exception_handler(ClientDisconnect, gone)
 
 
-async def read_body(request: Request, *, limit: int) -> bytes:
-    """The whole body, refusing (413) as soon as it grows past ``limit`` bytes."""
+async def read_body(request: Request, *, limit: int, timeout: float) -> bytes:
+    """The whole body within ``timeout`` seconds, or 408 ``input.too_slow``; 413 once past ``limit`` bytes.
+
+    The size cap holds while streaming: at most ``limit`` bytes are ever kept. A client that leaves
+    mid-body raises starlette's ``ClientDisconnect``, answered quietly by ``install_error_handlers``.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise InputTooLarge(problem("input.too_large", f"the body exceeds {limit} bytes"))
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise InputTooLarge(problem("input.too_large", f"the body exceeds {limit} bytes"))
-        chunks.append(chunk)
+    try:
+        with anyio.fail_after(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise InputTooLarge(problem("input.too_large", f"the body exceeds {limit} bytes"))
+                chunks.append(chunk)
+    except TimeoutError:
+        raise InputTooSlow(
+            problem("input.too_slow", f"the body was not received within {timeout:g} s ({size} bytes came)")
+        ) from None
     return b"".join(chunks)
 
 

@@ -32,6 +32,11 @@ def test_every_attack_is_refused_with_its_code(report: AssaultReport) -> None:
     assert len(report.results) >= 17
 
 
+def test_a_slow_drip_body_is_refused_as_too_slow(report: AssaultReport) -> None:
+    """A customs body trickled in over a real socket is cut off with 408 input.too_slow after body_timeout."""
+    assert report.slow_drip == "408 input.too_slow"
+
+
 def test_nothing_from_an_attack_is_stored_or_delivered(report: AssaultReport) -> None:
     """No attacked CertificateID is in the hub's store or any node's inbound store."""
     assert report.stored == []
