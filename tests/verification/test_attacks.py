@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 import base64
-import copy
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
+from attack_corpus import (
+    cod_wrapped_in_another_element,
+    comment_inside_signed_value,
+    content_moved_into_object,
+    duplicated_cod_id,
+    expired,
+    forged_cod_beside,
+    key_value_only,
+    lookalike,
+    official_signature_removed,
+)
 from lxml import etree
 
 from singlewindow.errors import InputTooLarge, UnusableInput
-from singlewindow.pki import Federation, generate_key, issue_leaf
+from singlewindow.pki import Federation
 from singlewindow.verification import VerificationContext, VerificationReport, verify_document
 
 Issue = Callable[..., bytes]
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 ENV = "{http://www.w3.org/2001/12/soap-envelope}"
-
-
-@dataclass(frozen=True)
-class Made:
-    """A key and certificate made by a test."""
-
-    private_key: rsa.RSAPrivateKey
-    certificate: x509.Certificate
 
 
 def _tree(data: bytes) -> etree._Element:
@@ -54,76 +52,6 @@ def _failed(report: VerificationReport) -> set[str]:
 
 def _codes(report: VerificationReport) -> set[str]:
     return {p.code for p in report.problems}
-
-
-def forged_cod_beside(root: etree._Element) -> None:
-    cod = root.find(f"{ENV}CertOrigin/CODEH/CODExporter/COD")
-    assert cod is not None
-    forged = copy.deepcopy(cod)
-    del forged.attrib["id"]
-    forged.find(".//GoodsItemValue").text = "1.00"  # type: ignore[union-attr]
-    cod.addprevious(forged)
-
-
-def cod_wrapped_in_another_element(root: etree._Element) -> None:
-    cod = root.find(f"{ENV}CertOrigin/CODEH/CODExporter/COD")
-    assert cod is not None
-    forged = copy.deepcopy(cod)
-    del forged.attrib["id"]
-    cod.addprevious(forged)
-    wrapper = etree.Element("Extension")
-    forged.addprevious(wrapper)
-    wrapper.append(cod)
-
-
-def duplicated_cod_id(root: etree._Element) -> None:
-    eh = root.find(f"{ENV}CertOrigin/CODEH/EH")
-    assert eh is not None
-    etree.SubElement(eh, "COD", id="COD")
-
-
-def content_moved_into_object(root: etree._Element) -> None:
-    cod = root.find(f"{ENV}CertOrigin/CODEH/CODExporter/COD")
-    signature = root.find(f"{ENV}CertOrigin/CODEH/CODExporter/{DS}Signature")
-    assert cod is not None and signature is not None
-    forged = copy.deepcopy(cod)
-    del forged.attrib["id"]
-    cod.addprevious(forged)
-    etree.SubElement(signature, f"{DS}Object").append(cod)
-
-
-def comment_inside_signed_value(root: etree._Element) -> None:
-    cid = root.find(f"{ENV}CertOrigin/CODEH/CertificationEH/CertificateID")
-    assert cid is not None and cid.text
-    head, tail = cid.text[:5], cid.text[5:]
-    cid.text = head
-    comment = etree.Comment("")
-    comment.tail = tail
-    cid.append(comment)
-
-
-def key_value_only(root: etree._Element) -> None:
-    key_info = root.find(f"{ENV}CertOrigin/{DS}Signature/{DS}KeyInfo")
-    assert key_info is not None
-    x509_data = key_info.find(f"{DS}X509Data")
-    assert x509_data is not None
-    der = base64.b64decode("".join((x509_data.findtext(f"{DS}X509Certificate") or "").split()))
-    numbers = x509.load_der_x509_certificate(der).public_key().public_numbers()  # type: ignore[union-attr]
-    key_info.remove(x509_data)
-    rsa_value = etree.SubElement(etree.SubElement(key_info, f"{DS}KeyValue"), f"{DS}RSAKeyValue")
-
-    def b64(number: int) -> str:
-        return base64.b64encode(number.to_bytes((number.bit_length() + 7) // 8, "big")).decode()
-
-    etree.SubElement(rsa_value, f"{DS}Modulus").text = b64(numbers.n)
-    etree.SubElement(rsa_value, f"{DS}Exponent").text = b64(numbers.e)
-
-
-def official_signature_removed(root: etree._Element) -> None:
-    cert_origin = root.find(f"{ENV}CertOrigin")
-    signature = root.find(f"{ENV}CertOrigin/{DS}Signature")
-    assert cert_origin is not None and signature is not None
-    cert_origin.remove(signature)
 
 
 @pytest.mark.parametrize(
@@ -198,44 +126,6 @@ def test_a_forged_signature_value_is_refused(issue: Issue, context: Verification
     assert "signature.value_invalid" in _codes(_verify(_bytes(root), context))
 
 
-def _lookalike(federation: Federation) -> Made:
-    official = federation.country("AR").official.certificate
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(official.subject)
-        .issuer_name(official.subject)
-        .public_key(key.public_key())
-        .serial_number(official.serial_number)
-        .not_valid_before(now - timedelta(days=30))
-        .not_valid_after(now + timedelta(days=300))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(official.extensions.get_extension_for_class(x509.KeyUsage).value, critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return Made(private_key=key, certificate=certificate)
-
-
-def _expired(federation: Federation) -> Made:
-    ar = federation.country("AR")
-    key = generate_key(algorithm="rsa")
-    now = datetime.now(UTC)
-    certificate = issue_leaf(
-        public_key=key.public_key(),
-        issuer_key=ar.ca.private_key,
-        issuer_certificate=ar.ca.certificate,
-        common_name="Funcionario Vencido AR",
-        subject_serial="AR-001-0099",
-        country="AR",
-        organization="Cámara de Comercio de Argentina",
-        not_before=now - timedelta(days=60),
-        not_after=now - timedelta(days=2),
-    )
-    assert isinstance(key, rsa.RSAPrivateKey)
-    return Made(private_key=key, certificate=certificate)
-
-
 @pytest.mark.parametrize(
     ("who", "codes"),
     [
@@ -251,8 +141,8 @@ def test_untrusted_officials_are_refused(
     """Another country's official, a self-signed look-alike, an expired and a revoked official are refused."""
     official: object = {
         "foreign": lambda: federation.country("BR").official,
-        "lookalike": lambda: _lookalike(federation),
-        "expired": lambda: _expired(federation),
+        "lookalike": lambda: lookalike(federation),
+        "expired": lambda: expired(federation),
         "revoked": lambda: federation.country("AR").revoked_official,
     }[who]()  # type: ignore[operator]
     report = _verify(issue(official=official), context)
