@@ -139,7 +139,7 @@ async def slow_drip(*, port: int, seconds: float, token: str | None = None) -> s
     )
     deadline = time.monotonic() + seconds
     outcome = f"held open {seconds:g}s"
-    answer = asyncio.ensure_future(reader.read(65536))
+    answer = asyncio.ensure_future(_read_answer(reader))
     try:
         while time.monotonic() < deadline:
             writer.write(b"<")
@@ -154,6 +154,27 @@ async def slow_drip(*, port: int, seconds: float, token: str | None = None) -> s
         answer.cancel()
         writer.close()
     return outcome
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> bytes:
+    """An HTTP answer's head and its Content-Length body, or as much of it as came before the close."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        return exc.partial
+    except (asyncio.LimitOverrunError, OSError):
+        return b""
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            length = int(value.strip())
+    try:
+        return head + await reader.readexactly(length)
+    except asyncio.IncompleteReadError as exc:
+        return head + exc.partial
+    except OSError:
+        return head
 
 
 def _drip_outcome(head: bytes) -> str:

@@ -18,6 +18,7 @@ from singlewindow.logging import get_logger
 from singlewindow.metrics import CONTENT_TYPE
 from singlewindow.protocol import AcceptedBody, ProblemsBody, TrailBody, TrailEvent, verify_request
 from singlewindow.protocol.edge import read_body
+from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Accepted, check_database
 from singlewindow.xmlsec import parse_xml
 
@@ -45,7 +46,13 @@ def _authenticate(request: Request, body: bytes, hub: HubState) -> str:
     )
 
 
-@router.post("/api/v1/messages", status_code=202, response_model=AcceptedBody, responses=_REFUSALS)
+@router.post(
+    "/api/v1/messages",
+    status_code=202,
+    response_model=AcceptedBody,
+    responses=_REFUSALS,
+    openapi_extra=request_body(description="a complete signed COD, or a signed Cancellation", xml=True),
+)
 async def submit(request: Request) -> JSONResponse:
     """Verify, route and durably store a complete signed COD; answer with its delivery number."""
     hub = _hub(request)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from singlewindow.cod.model import Certificate
 from singlewindow.errors import (
     Conflict,
     Forbidden,
@@ -25,6 +26,7 @@ from singlewindow.lifecycle import Reason, issue_cancellation
 from singlewindow.node.auth import Caller, require
 from singlewindow.protocol import CertificateStatus
 from singlewindow.protocol.edge import problems_response, read_body
+from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, NodeStore, Outbound
 from singlewindow.verification import complete_and_sign
 
@@ -96,7 +98,11 @@ def _cancel_request(body: bytes) -> CancelRequest:
         raise UnusableInput(problem("input.invalid_fields", details)) from None
 
 
-@router.post("/api/v1/certificates/{certificate_id}/cancel", status_code=202)
+@router.post(
+    "/api/v1/certificates/{certificate_id}/cancel",
+    status_code=202,
+    openapi_extra=request_body(description="why the certificate is cancelled", json_model=CancelRequest),
+)
 async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSONResponse:
     """Cancel a certificate this node issued: signed by the country's official, sent through the outbox.
 
@@ -165,7 +171,15 @@ async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSO
     return JSONResponse(status_code=202 if created else 200, content=answer)
 
 
-@router.post("/api/v1/certificates", status_code=202)
+@router.post(
+    "/api/v1/certificates",
+    status_code=202,
+    openapi_extra=request_body(
+        description="the certificate as JSON fields, or COD XML at stage 1, 2 or 3",
+        xml=True,
+        json_model=Certificate,
+    ),
+)
 async def submit(request: Request, _caller: Customs) -> JSONResponse:
     """Complete and sign what is missing, submit to the hub; idempotent on CertificateID."""
     node = request.app.state.node

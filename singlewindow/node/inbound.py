@@ -21,6 +21,7 @@ from singlewindow.protocol import (
     verify_request,
 )
 from singlewindow.protocol.edge import read_body
+from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Lifecycle
 from singlewindow.xmlsec import parse_xml
 
@@ -29,7 +30,12 @@ _log = get_logger("singlewindow.node.inbound")
 _ID_PATH = "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateID"
 
 
-@router.post("/api/v1/inbound")
+@router.post(
+    "/api/v1/inbound",
+    openapi_extra=request_body(
+        description="the exact accepted bytes of a delivery, signed by the hub", xml=True
+    ),
+)
 async def inbound(request: Request) -> Response:
     """Accept a delivery signed by the hub; the receipt is signed only after the bytes are stored."""
     node = request.app.state.node

@@ -12,6 +12,7 @@ from singlewindow.metrics import CONTENT_TYPE
 from singlewindow.node import customs, inbound
 from singlewindow.node.auth import Caller, require
 from singlewindow.protocol.edge import read_body
+from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import check_database
 from singlewindow.verification import VerificationReport
 
@@ -21,7 +22,12 @@ router.include_router(inbound.router)
 Official = Annotated[Caller, Depends(require("official"))]
 
 
-@router.post("/api/v1/verify", response_model=VerificationReport, tags=["officials"])
+@router.post(
+    "/api/v1/verify",
+    response_model=VerificationReport,
+    tags=["officials"],
+    openapi_extra=request_body(description="a signed COD to verify", xml=True),
+)
 async def verify(request: Request, _caller: Official) -> VerificationReport:
     """Verify an uploaded COD with this node's own trust list; 200 with the report, valid or not."""
     node = request.app.state.node

@@ -38,8 +38,10 @@ def install_error_handlers(app: FastAPI) -> None:
         response = problems_response(status_code=exc.status_code, problems=exc.problems)
         if exc.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
-        if isinstance(exc, InputTooLarge | InputTooSlow):
-            # the rest of the body is not wanted: close instead of draining it for keep-alive
+        if isinstance(exc, InputTooSlow):
+            # a slow client gets no more time: close instead of draining the rest for keep-alive
+            # (a 413 is drained instead: closing under a fast upload resets the connection before
+            # the client reads the answer)
             response.headers["Connection"] = "close"
         return response
 
