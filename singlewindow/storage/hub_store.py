@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy import Engine, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from singlewindow.errors import Conflict, problem
@@ -16,6 +16,8 @@ from singlewindow.protocol.states import DeliveryState
 from singlewindow.storage.tables import COD, hub_events, hub_messages
 
 _P = DeliveryState.PENDING
+#: first key of the hub's per-certificate advisory locks (PostgreSQL), apart from other advisory locks
+_ACCEPT_LOCK_SPACE = 0x5357_4143  # "SWAC"
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,15 @@ class HubStore:
         A COD whose CertificateID differs from stored ones only in a higher rectification code is a new
         message (a rectification); a lower or equal one that is not stored is stale: 409 naming the current.
         """
-        existing = self.by_certificate(certificate_id, kind=kind)
-        if existing is None and kind == COD:
-            self._refuse_stale(certificate_id)
-        if existing is None:
-            try:
-                with self.engine.begin() as conn:
+        try:
+            with self.engine.begin() as conn:
+                # one certificate's versions are admitted one at a time: the stale check and the insert
+                # see the same siblings (SQLite: BEGIN IMMEDIATE holds the write lock from here on)
+                self._lock_certificate(conn, certificate_id)
+                existing = self._by_certificate(conn, certificate_id, kind=kind)
+                if existing is None:
+                    if kind == COD:
+                        self._refuse_stale(conn, certificate_id)
                     inserted = conn.execute(
                         insert(hub_messages).values(
                             delivery=new_delivery_number(),
@@ -129,13 +134,14 @@ class HubStore:
                     assert inserted is not None
                     message_id = int(inserted[0])
                     self._event(conn, message_id=message_id, at=now, state=_P, event="accepted")
+            if existing is None:
                 message = self.by_certificate(certificate_id, kind=kind)
                 assert message is not None
                 return Accepted(message=message, created=True)
-            except IntegrityError:
-                # a concurrent identical submission won the race; fall through to compare with it
-                existing = self.by_certificate(certificate_id, kind=kind)
-                assert existing is not None
+        except IntegrityError:
+            # a concurrent identical submission won the race; compare with it
+            existing = self.by_certificate(certificate_id, kind=kind)
+            assert existing is not None
         if existing.sha256 != sha256:
             raise Conflict(
                 problem(
@@ -147,30 +153,47 @@ class HubStore:
             )
         return Accepted(message=existing, created=False)
 
+    @staticmethod
+    def _lock_certificate(conn: Any, certificate_id: str) -> None:
+        """PostgreSQL: hold a transaction advisory lock on the certificate base (first 18 characters)."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:base))"),
+                {"space": _ACCEPT_LOCK_SPACE, "base": certificate_id[:18]},
+            )
+
     def by_certificate(self, certificate_id: str, *, kind: str = COD) -> Message | None:
         """The message of this kind (a COD by default) with this CertificateID."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(hub_messages).where(
-                    hub_messages.c.kind == kind, hub_messages.c.certificate_id == certificate_id
-                )
-            ).first()
+            return self._by_certificate(conn, certificate_id, kind=kind)
+
+    @staticmethod
+    def _by_certificate(conn: Any, certificate_id: str, *, kind: str) -> Message | None:
+        row = conn.execute(
+            select(hub_messages).where(
+                hub_messages.c.kind == kind, hub_messages.c.certificate_id == certificate_id
+            )
+        ).first()
         return Message.from_row(row) if row else None
 
     def siblings(self, certificate_id: str) -> list[str]:
         """CertificateIDs of stored CODs of the same certificate (the same first 18 characters)."""
-        base = certificate_id[:18]
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(hub_messages.c.certificate_id).where(
-                    hub_messages.c.kind == COD, func.substr(hub_messages.c.certificate_id, 1, 18) == base
-                )
-            ).scalars()
-            return [str(value) for value in rows]
+            return self._siblings(conn, certificate_id)
 
-    def _refuse_stale(self, certificate_id: str) -> None:
+    @staticmethod
+    def _siblings(conn: Any, certificate_id: str) -> list[str]:
+        base = certificate_id[:18]
+        rows = conn.execute(
+            select(hub_messages.c.certificate_id).where(
+                hub_messages.c.kind == COD, func.substr(hub_messages.c.certificate_id, 1, 18) == base
+            )
+        ).scalars()
+        return [str(value) for value in rows]
+
+    def _refuse_stale(self, conn: Any, certificate_id: str) -> None:
         """409 when a sibling with a higher or equal rectification code is stored already."""
-        siblings = self.siblings(certificate_id)
+        siblings = self._siblings(conn, certificate_id)
         try:
             verdict = admission(certificate_id, stored=siblings)
         except ValueError:
