@@ -43,6 +43,7 @@ def _authenticate(request: Request, body: bytes, hub: HubState) -> str:
         headers=dict(request.headers),
         resolve=hub.directory.node_certificate,
         max_age=hub.settings.signature_max_age,
+        now=hub.clock().timestamp(),
     )
 
 

@@ -58,7 +58,7 @@ class DeliveryWorker:
     ) -> None:
         self.store, self.directory, self.client, self.settings = store, directory, client, settings
         self.metrics, self.clock = metrics, clock
-        self.auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=DELIVERY_COVERS)
+        self.auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=DELIVERY_COVERS, clock=clock)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:

@@ -49,6 +49,7 @@ async def inbound(request: Request) -> Response:
             resolve=lambda keyid: node.hub_certificate if keyid == HUB_KEYID else None,
             required=DELIVERY_COVERS,
             max_age=node.settings.signature_max_age,
+            now=node.clock().timestamp(),
         )
     except AuthenticationFailed as exc:
         node.metrics.received.labels(outcome="not_from_hub").inc()

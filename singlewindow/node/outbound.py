@@ -50,7 +50,7 @@ class Outbox:
         interval: float,
     ) -> None:
         self.store, self.client, self.hub_url = store, client, hub_url.rstrip("/")
-        self.auth = SignatureAuth(key=key, keyid=country)
+        self.auth = SignatureAuth(key=key, keyid=country, clock=clock)
         self.trustlist, self.metrics, self.clock, self.interval = trustlist, metrics, clock, interval
 
     async def submit(self, outbound: Outbound) -> Outbound:

@@ -7,6 +7,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
+from datetime import datetime
 
 import httpx
 from cryptography import x509
@@ -141,10 +142,19 @@ class SignatureAuth(httpx.Auth):
 
     requires_request_body = True
 
-    def __init__(self, *, key: PrivateKey, keyid: str, cover: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        key: PrivateKey,
+        keyid: str,
+        cover: Sequence[str] = (),
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.key = key
         self.keyid = keyid
         self.cover = tuple(cover)
+        #: the sender's clock for ``created`` (the service's ``clock``; the system clock when None)
+        self.clock = clock
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add the signature headers and send."""
@@ -157,6 +167,7 @@ class SignatureAuth(httpx.Auth):
                 key=self.key,
                 keyid=self.keyid,
                 cover=self.cover,
+                created=int(self.clock().timestamp()) if self.clock is not None else None,
             )
         )
         yield request
