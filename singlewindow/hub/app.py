@@ -22,8 +22,7 @@ from singlewindow.protocol.edge import (
     Verify,
     VerifyLifecycle,
     install_error_handlers,
-    load_lifecycle_verifier,
-    load_verifier,
+    load_verifiers,
 )
 from singlewindow.storage import HubStore, make_engine, migrate, utcnow
 
@@ -61,6 +60,18 @@ def create_app(
         engine = make_engine(url=settings.url, schema=settings.database_schema)
         migrate(engine=engine)
         store = HubStore(engine=engine)
+        loaded = (
+            (verify, verify_lifecycle)
+            if verify is not None and verify_lifecycle is not None
+            else load_verifiers(
+                trust_dir=settings.trust_dir,
+                trustlist=settings.trustlist_path,
+                schema_dirs=settings.schema_paths,
+                allow_sha1=settings.allow_sha1,
+                max_bytes=settings.max_body_bytes,
+                clock=clock,
+            )
+        )
         trustlist = Trustlist.load(settings.trustlist_path)
         directory = Directory(trustlist=trustlist, node_urls=settings.node_urls)
         metrics = HubMetrics()
@@ -80,23 +91,8 @@ def create_app(
             store=store,
             directory=directory,
             trustlist_bytes=settings.trustlist_path.read_bytes(),
-            verify=verify
-            or load_verifier(
-                trust_dir=settings.trust_dir,
-                trustlist=settings.trustlist_path,
-                schema_dirs=settings.schema_paths,
-                allow_sha1=settings.allow_sha1,
-                max_bytes=settings.max_body_bytes,
-            ),
-            verify_lifecycle=verify_lifecycle
-            or load_lifecycle_verifier(
-                trust_dir=settings.trust_dir,
-                trustlist=settings.trustlist_path,
-                schema_dirs=settings.schema_paths,
-                allow_sha1=settings.allow_sha1,
-                max_bytes=settings.max_body_bytes,
-                clock=clock,
-            ),
+            verify=verify or loaded[0],
+            verify_lifecycle=verify_lifecycle or loaded[1],
             metrics=metrics,
             worker=worker,
             clock=clock,

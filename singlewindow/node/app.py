@@ -24,8 +24,7 @@ from singlewindow.protocol.edge import (
     Verify,
     VerifyLifecycle,
     install_error_handlers,
-    load_lifecycle_verifier,
-    load_verifier,
+    load_verifiers,
 )
 from singlewindow.storage import NodeStore, make_engine, migrate, utcnow
 
@@ -71,6 +70,18 @@ def create_app(
         engine = make_engine(url=settings.url, schema=settings.database_schema)
         migrate(engine=engine)
         store = NodeStore(engine=engine)
+        loaded = (
+            (verify, verify_lifecycle)
+            if verify is not None and verify_lifecycle is not None
+            else load_verifiers(
+                trust_dir=settings.trust_dir,
+                trustlist=settings.trustlist_path,
+                schema_dirs=settings.schema_paths,
+                allow_sha1=settings.allow_sha1,
+                max_bytes=settings.max_body_bytes,
+                clock=clock,
+            )
+        )
         store.replace_tokens(tokens=configured(settings.tokens), now=clock())
         metrics = NodeMetrics()
         client = httpx.AsyncClient(transport=transport, timeout=settings.submit_timeout)
@@ -91,23 +102,8 @@ def create_app(
             federation=federation,
             trustlist=trustlist,
             hub_certificate=x509.load_pem_x509_certificate(trustlist.hub.certificate.encode("ascii")),
-            verify=verify
-            or load_verifier(
-                trust_dir=settings.trust_dir,
-                trustlist=settings.trustlist_path,
-                schema_dirs=settings.schema_paths,
-                allow_sha1=settings.allow_sha1,
-                max_bytes=settings.max_body_bytes,
-            ),
-            verify_lifecycle=verify_lifecycle
-            or load_lifecycle_verifier(
-                trust_dir=settings.trust_dir,
-                trustlist=settings.trustlist_path,
-                schema_dirs=settings.schema_paths,
-                allow_sha1=settings.allow_sha1,
-                max_bytes=settings.max_body_bytes,
-                clock=clock,
-            ),
+            verify=verify or loaded[0],
+            verify_lifecycle=verify_lifecycle or loaded[1],
             outbox=outbox,
             metrics=metrics,
             clock=clock,

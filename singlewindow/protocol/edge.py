@@ -104,7 +104,7 @@ def load_verifier(
 VerifyLifecycle = Callable[[bytes], "LifecycleReport"]
 
 
-def load_lifecycle_verifier(
+def load_verifiers(
     *,
     trust_dir: Path,
     trustlist: Path,
@@ -112,22 +112,24 @@ def load_lifecycle_verifier(
     allow_sha1: bool,
     max_bytes: int,
     clock: Callable[[], datetime] | None = None,
-) -> VerifyLifecycle:
-    """Cancellations verified like certificates: XSD, pinned signature, chain and registry at their date."""
-    from singlewindow.cod import SchemaRegistry
+) -> tuple[Verify, VerifyLifecycle]:
+    """Certificates and cancellations verified over ONE context (one trust store, one chain cache)."""
+    from singlewindow.cod import default_schema_dirs
     from singlewindow.lifecycle import verify_cancellation
-    from singlewindow.pki import Registry, TrustStore
 
-    context = VerificationContext(
-        trust=TrustStore.from_dir(trust_dir),
-        schemas=SchemaRegistry.load([]),  # COD XSDs are not needed for lifecycle messages
-        registry=Registry.from_file(trustlist),
+    context = VerificationContext.from_paths(
+        trust_dir=trust_dir,
+        registry_file=trustlist,
+        schema_dirs=list(dict.fromkeys([*default_schema_dirs(), *schema_dirs])),
         allow_sha1=allow_sha1,
         max_bytes=max_bytes,
     )
 
-    def verify(data: bytes) -> LifecycleReport:
+    def verify(data: bytes) -> VerificationReport:
+        return verify_document(data, context=context)
+
+    def verify_lifecycle(data: bytes) -> LifecycleReport:
         now = clock() if clock is not None else None
         return verify_cancellation(data, context=context, now=now, schema_dirs=schema_dirs)
 
-    return verify
+    return verify, verify_lifecycle
