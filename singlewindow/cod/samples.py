@@ -148,13 +148,31 @@ def _local(country: str, moment: datetime) -> datetime:
     return moment.astimezone(timezone(timedelta(hours=_OFFSETS.get(country, 0))))
 
 
+#: the exporter each country's demo names (example JSON, samples, demo PKI's exporter certificate)
+_DEMO_EXPORTERS = {"AR": "Metalúrgica Río Cuarto S.A."}
+
+
+def demo_exporter(country: str) -> str:
+    """The business name of ``country``'s demo exporter: samples, examples and the demo PKI agree on it."""
+    return _DEMO_EXPORTERS.get(country) or _COUNTRY.get(country, _GENERIC)[1][0]
+
+
+def demo_issuing_entity(country: str) -> str:
+    """The name of ``country``'s demo issuing entity (EHId 001) in samples and the demo PKI."""
+    return _COUNTRY.get(country, _GENERIC)[3]
+
+
+def _email(name: str) -> str:
+    slug = "".join(ch for ch in name.lower().split()[0] if ch.isascii() and ch.isalpha()) or "ventas"
+    return f"comex@{slug}.com"
+
+
 def _party(rng: random.Random, country: str) -> tuple[str, str, str, str, str]:
     cities, companies, streets, _, phone, _domain = _COUNTRY.get(country, _GENERIC)
     name = rng.choice(companies)
     address = f"{rng.choice(streets)} {rng.randint(100, 4999)}, piso {rng.randint(1, 12)}"
     telephone = f"{phone} {rng.randint(4000, 4999)}-{rng.randint(1000, 9999)}"
-    slug = "".join(ch for ch in name.lower().split()[0] if ch.isascii() and ch.isalpha()) or "ventas"
-    return name, address, rng.choice(cities), telephone, f"comex@{slug}.com"
+    return name, address, rng.choice(cities), telephone, _email(name)
 
 
 def sample_certificate(
@@ -183,7 +201,10 @@ def sample_certificate(
     invoiced = (declared - timedelta(days=rng.randint(1, 12))).replace(hour=0, minute=0, second=0)
     modern = form == "FormA18" and cod_ver.startswith("4.")
 
-    ex_name, ex_address, ex_city, ex_phone, ex_email = _party(rng, exporter_country)
+    _, ex_address, ex_city, ex_phone, _ = _party(rng, exporter_country)
+    # the exporter is always the country's demo exporter: its certificate in the demo PKI names it
+    ex_name = demo_exporter(exporter_country)
+    ex_email = _email(ex_name)
     im_name, im_address, im_city, _, _ = _party(rng, importer_country)
     acronym, agreement_name = _AGREEMENTS[form]
     invoice_count = rng.randint(1, min(goods, 3))

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from singlewindow.pki.files import PrivateKey, PublicKey
+from singlewindow.pki.roles import ROLE_OIDS, Role
 
 Profile = Literal["signer", "service"]
 
@@ -114,11 +115,14 @@ def issue_leaf(
     profile: Profile = "signer",
     dns_names: Sequence[str] = (),
     serial_number: int | None = None,
+    roles: Sequence[Role] = (),
 ) -> x509.Certificate:
     """An end-entity certificate; ``issuer_certificate=None`` makes it self-signed (a look-alike).
 
     ``profile="signer"``: digitalSignature + nonRepudiation (document signatures).
     ``profile="service"``: digitalSignature + keyEncipherment, EKU server/client auth, SANs (nodes, hub).
+    ``roles``: the federation roles (``singlewindow.pki.roles``) the key is issued for, as extended
+    key usages (next to server/client auth for a service).
     """
     subject = _name(
         common_name=common_name, country=country, organization=organization, serial=subject_serial
@@ -160,11 +164,11 @@ def issue_leaf(
     )
     for extension in _crl_points(crl_uri):
         builder = builder.add_extension(extension.value, critical=extension.critical)
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH] if service else []
+    usages += [ROLE_OIDS[role] for role in roles]
+    if usages:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
     if service:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
         names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
         names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)

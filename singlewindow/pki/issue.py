@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from singlewindow.cod.samples import demo_exporter, demo_issuing_entity
 from singlewindow.pki.certificates import build_crl, issue_leaf, issue_root_ca
 from singlewindow.pki.countries import ALADI_COUNTRIES, check_country_codes
 from singlewindow.pki.federation import ENTITY_ID, TRUSTLIST_NAME, Federation
@@ -24,6 +25,7 @@ from singlewindow.pki.files import (
     write_crl,
     write_private_key,
 )
+from singlewindow.pki.roles import Role
 from singlewindow.pki.trustlist import CountryEntry, Entity, HubEntry, Official, Trustlist
 
 __all__ = ["build_crl", "init_federation", "issue_leaf", "issue_root_ca"]
@@ -75,6 +77,7 @@ def _leaf(
     name: str,
     serial: str,
     organization: str,
+    role: Role,
     service: bool = False,
     dns_names: Sequence[str] = (),
 ) -> x509.Certificate:
@@ -92,6 +95,7 @@ def _leaf(
         crl_uri=ca.crl_uri,
         profile="service" if service else "signer",
         dns_names=dns_names,
+        roles=(role,),
     )
 
 
@@ -118,22 +122,26 @@ def _init_country(directory: Path, *, code: str, algorithm: Algorithm, now: date
         name=f"singlewindow node {code}",
         serial=f"{code}-NODE",
         organization=f"Ventanilla Única {country_name}",
+        role=Role.NODE,
         service=True,
         dns_names=("localhost", f"node-{code.lower()}"),
         ca=common,
     )
     _save(base, "node", node, node_key)
     exporter_key = generate_key(algorithm=algorithm)
+    # subject O = the exporter's business name and C = the country, as the demo COD names it
+    exporter_name = demo_exporter(code)
     exporter = _leaf(
         key=exporter_key,
-        name=f"Exportadora {country_name} S.A.",
+        name=exporter_name,
         serial=f"{code}-EXP-0001",
-        organization=f"Exportadora {country_name} S.A.",
+        organization=exporter_name,
+        role=Role.EXPORTER,
         ca=common,
     )
     _save(base, "exporter", exporter, exporter_key)
 
-    entity_name = f"Cámara de Comercio de {country_name}"
+    entity_name = demo_issuing_entity(code)
     officials: list[Official] = []
     revoked_at = now - REVOCATION_AGE
     revoked_serials: list[tuple[int, datetime]] = []
@@ -147,6 +155,7 @@ def _init_country(directory: Path, *, code: str, algorithm: Algorithm, now: date
             name=person,
             serial=f"{code}-{ENTITY_ID}-{len(officials) + 1:04d}",
             organization=entity_name,
+            role=Role.OFFICIAL,
             ca=common,
         )
         _save(entity_dir, stem, cert, key)
@@ -210,6 +219,7 @@ def _init_hub(directory: Path, *, algorithm: Algorithm, now: datetime) -> x509.C
         not_after=start + LEAF_LIFETIME,
         profile="service",
         dns_names=("localhost", "hub"),
+        roles=(Role.HUB,),
     )
     _save(hub_dir, "hub", hub, hub_key)
     return hub

@@ -34,7 +34,7 @@ def test_round_trip_is_valid_and_names_both_signers(
         ("exporter", algorithm, True, True),
         ("official", algorithm, True, True),
     ]
-    assert report.signers[0].name.startswith("Exportadora")
+    assert report.signers[0].name == "Metalúrgica Río Cuarto S.A."
     assert report.signers[1].name == "Funcionario Activo AR"
     assert report.signers[1].registry_code == "00"
     assert report.signers[1].anchor is not None and "C=AR" in report.signers[1].anchor

@@ -87,5 +87,5 @@ def test_signers_are_listed_with_registry_answer(
 ) -> None:
     """Both signatures appear with their signer, trust anchor and, for the official, registry answer 00."""
     text = _upload(signed_in, signed_documents["genuine"]).text
-    assert "Exportadora Argentina S.A." in text and "Funcionario Activo AR" in text
+    assert "Metalúrgica Río Cuarto S.A." in text and "Funcionario Activo AR" in text
     assert "CN=AR Root CA" in text and "valid: authorised official of this entity" in text
