@@ -51,7 +51,16 @@ class Directory:
                 )
             )
         destination = report.importer_country
-        if destination is not None:
+        exporting = report.exporter_country or eh_country
+        if destination is not None and destination == exporting:
+            problems.append(
+                problem(
+                    "routing.same_country",
+                    f"the importing country {destination} is the exporting country",
+                    "/Envelope/CertOrigin/CODEH/CODExporter/COD//Importer/ImporterCountry",
+                )
+            )
+        elif destination is not None:
             entry = self.trustlist.countries.get(destination)
             if entry is None:
                 problems.append(

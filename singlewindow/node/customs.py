@@ -45,18 +45,36 @@ def _status_url(request: Request, certificate_id: str) -> str:
 def _outbound_body(request: Request, outbound: Outbound) -> dict[str, Any]:
     store = request.app.state.node.store
     trail = store.trail(outbound.certificate_id, direction="outbound")
+    lifecycle = _lifecycle_fields(store, outbound.certificate_id)
     return {
         "certificate_id": outbound.certificate_id,
         "direction": "outbound",
-        "status": outbound.status.value,
+        "status": _outbound_status(outbound, lifecycle).value,
+        "delivery_status": outbound.status.value,
         "status_url": _status_url(request, outbound.certificate_id),
         "delivery": outbound.delivery,
         "sha256": outbound.sha256,
         "problems": json.loads(outbound.problems) if outbound.problems else [],
         "receipt": json.loads(outbound.receipt) if outbound.receipt else None,
         "trail": [{"status": e.status, "at": e.at.isoformat(), "detail": e.detail} for e in trail],
-        **_lifecycle_fields(store, outbound.certificate_id),
+        **lifecycle,
     }
+
+
+#: a cancellation the hub took (whatever became of its delivery) ends the certificate
+_CANCELLATION_TAKEN = frozenset(
+    {CertificateStatus.ACCEPTED.value, CertificateStatus.DELIVERED.value, CertificateStatus.FAILED.value}
+)
+
+
+def _outbound_status(outbound: Outbound, lifecycle: dict[str, Any]) -> CertificateStatus:
+    """``cancelled`` once the hub accepted this node's cancellation, else the delivery status."""
+    if (
+        outbound.kind != CANCELLATION
+        and lifecycle.get("cancellation", {}).get("status") in _CANCELLATION_TAKEN
+    ):
+        return CertificateStatus.CANCELLED
+    return outbound.status
 
 
 def _lifecycle_fields(store: NodeStore, certificate_id: str) -> dict[str, Any]:

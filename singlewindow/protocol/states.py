@@ -30,6 +30,8 @@ class CertificateStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     RECEIVED = "received"
+    #: the exporting node's certificate whose cancellation the hub accepted
+    CANCELLED = "cancelled"
 
 
 #: the exporting node's view of a hub state

@@ -78,6 +78,13 @@ async def test_a_node_cannot_send_for_another_country(local: LocalFederation) ->
     assert await _stored(local) == 0
 
 
+async def test_a_certificate_for_the_exporting_country_itself_is_refused(local: LocalFederation) -> None:
+    """AR exporter, AR importer: 422 routing.same_country, nothing stored."""
+    answer = await _post(local, signed_cod(local.pki, importer="AR"), auth=_as(local, "AR"))
+    assert answer.status_code == 422 and "routing.same_country" in _codes(answer)
+    assert await _stored(local) == 0
+
+
 async def test_a_tampered_document_is_refused_with_its_problems(local: LocalFederation) -> None:
     """Changed goods after signing: 422 with signature problems, nothing stored or forwarded."""
     document = signed_cod(local.pki).replace(b"<GoodsItemName>", b"<GoodsItemName>X", 1)

@@ -83,7 +83,8 @@ async def test_cancellation_reaches_the_importing_node(local: LocalFederation) -
     assert status["trail"][-1]["status"] == "cancelled"
     async with local.client("AR") as customs:
         mine = (await customs.get(f"/api/v1/certificates/{certificate_id}")).json()
-    assert mine["status"] == "delivered" and mine["cancellation"]["status"] == "delivered"
+    assert mine["status"] == "cancelled" and mine["delivery_status"] == "delivered"
+    assert mine["cancellation"]["status"] == "delivered"
 
 
 async def test_customs_cancel_refusals(local: LocalFederation) -> None:
