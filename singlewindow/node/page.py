@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import get_args
 
 from fastapi import APIRouter, FastAPI
@@ -100,6 +101,10 @@ def page_router(app: FastAPI, settings: NodeSettings) -> APIRouter:
     def authenticate(token: str) -> Official | None:
         return authenticate_in(app, token)
 
+    def clock() -> datetime:
+        now: datetime = app.state.node.clock()
+        return now
+
     return create_web_router(
         lookup=lookup,
         verify=verify,
@@ -107,6 +112,7 @@ def page_router(app: FastAPI, settings: NodeSettings) -> APIRouter:
         node_country=settings.country,
         secret_key=session_key(settings),
         base_url=settings.public_url,
+        clock=clock,
     )
 
 

@@ -114,17 +114,26 @@ def _sign(federation: Any, cert: Certificate) -> bytes:
     return signed
 
 
-def _rectified(cert: Certificate) -> Certificate:
+def _with_id(cert: Certificate, **changes: Any) -> Certificate:
     assert cert.certification is not None
-    newer = dataclasses.replace(CertificateID.parse(str(cert.certification.certificate_id)), rectification=1)
+    newer = dataclasses.replace(CertificateID.parse(str(cert.certification.certificate_id)), **changes)
     return cert.model_copy(
         update={"certification": cert.certification.model_copy(update={"certificate_id": newer})}
     )
 
 
+def _rectified(cert: Certificate) -> Certificate:
+    return _with_id(cert, rectification=1)
+
+
+#: the 8-character number of the certificate whose CertificateID has lowercase letters (the XSD allows them)
+LOWERCASE_NUMBER = "ab000046"
+
+
 @pytest.fixture(scope="session")
 def signed_documents(federation: Any) -> dict[str, bytes]:
-    """Real signed CODs from AR: genuine, tampered (goods edited), cancelled, rectified and its newer one."""
+    """Real signed CODs from AR: genuine, tampered (goods edited), cancelled, rectified and its newer one;
+    another validly signed version of the genuine one's ID, one never delivered, one with a lowercase ID."""
     now = datetime.now(UTC) - timedelta(minutes=5)
     genuine = _sign(federation, sample_certificate(goods=3, when=now, number=43))
     value = re.search(rb"<GoodsItemValue>([^<]+)</GoodsItemValue>", genuine)
@@ -137,6 +146,11 @@ def signed_documents(federation: Any) -> dict[str, bytes]:
         "cancelled": _sign(federation, sample_certificate(goods=1, when=now, number=44)),
         "rectified": _sign(federation, rectified_cert),
         "newer": _sign(federation, _rectified(rectified_cert)),
+        "other_version": _sign(federation, sample_certificate(goods=2, when=now, number=43, seed=7)),
+        "foreign": _sign(federation, sample_certificate(goods=1, when=now, number=47)),
+        "lowercase": _sign(
+            federation, _with_id(sample_certificate(goods=1, when=now, number=46), number=LOWERCASE_NUMBER)
+        ),
     }
 
 
@@ -173,13 +187,15 @@ def stored(
     start = datetime.now(UTC) - timedelta(minutes=3)
     delivered = _trail("issued", "accepted", "delivered", "receipt", start=start)
     records: dict[str, CertificateRecord] = {}
-    for name in ("genuine", "cancelled", "rectified", "newer"):
+    for name in ("genuine", "cancelled", "rectified", "newer", "lowercase"):
         report = verify(signed_documents[name])
         assert report.valid, (name, report.problems)
         status = LifecycleState()
         trail = delivered
-        if name == "cancelled":
-            status = LifecycleState(lifecycle="cancelled", changed_at=start + timedelta(minutes=2))
+        if name in ("cancelled", "lowercase"):
+            status = LifecycleState(
+                lifecycle="cancelled", changed_at=start + timedelta(minutes=2), reason="issued in error"
+            )
             trail = (*delivered, *_trail("cancelled", start=start + timedelta(minutes=2)))
         if name == "rectified":
             newer = verify(signed_documents["newer"]).certificate_id

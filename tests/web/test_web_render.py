@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from lxml import html
@@ -11,7 +11,8 @@ from lxml import html
 from singlewindow.node.web.form import form_from_xml
 from singlewindow.node.web.i18n import Language
 from singlewindow.node.web.model import LifecycleState, TrailEvent
-from singlewindow.node.web.render import format_date, render_result, step_label
+from singlewindow.node.web.render import anchor_name, format_date, render_result, step_label
+from singlewindow.node.web.verdict import Holding
 from singlewindow.verification.report import VerificationReport
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ def _render(
     *,
     status: LifecycleState | None = None,
     language: Language = "en",
+    holding: Holding = "same",
+    **extra: Any,
 ) -> html.HtmlElement:
     markup = render_result(
         report=report,
@@ -40,6 +43,8 @@ def _render(
         trail=TRAIL,
         language=language,
         verify_url=URL,
+        holding=holding,
+        **extra,
     )
     return html.fragment_fromstring(str(markup), create_parent="div")
 
@@ -131,18 +136,40 @@ def test_document_text_is_escaped(sample_xml: bytes, make_report: ReportFactory)
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("2018-09-14T09:24:33.2592964-03:00", "2018-09-14 09:24 -03:00"),
+        ("2018-09-14T09:24:33.2592964-03:00", "2018-09-14 12:24 UTC+00:00"),
         ("2018-09-12T00:00:00", "2018-09-12"),
         ("2026-11-26T00:00:00-03:00", "2026-11-26"),
-        ("2025-01-02T10:00:00Z", "2025-01-02 10:00 UTC"),
+        ("2025-01-02T10:00:00Z", "2025-01-02 10:00 UTC+00:00"),
+        ("2025-01-02T10:00:00", "2025-01-02 10:00"),
         ("tomorrow", "tomorrow"),
-        (datetime(2025, 3, 14, 13, 30, tzinfo=UTC), "2025-03-14 13:30 UTC"),
+        (datetime(2025, 3, 14, 13, 30, tzinfo=UTC), "2025-03-14 13:30 UTC+00:00"),
+        (datetime(2025, 3, 14, 10, 30, tzinfo=timezone(timedelta(hours=-3))), "2025-03-14 13:30 UTC+00:00"),
         (None, ""),
     ],
 )
 def test_dates_are_shown_for_people(value: str | datetime | None, expected: str) -> None:
-    """XML and Python dates render as day, minutes and zone; unknown text passes through unchanged."""
+    """Every time shows in one zone (UTC by default) with its offset; days and unknown text pass through."""
     assert format_date(value) == expected
+
+
+def test_times_follow_the_configured_zone() -> None:
+    """With a local display zone, times from any offset are converted to it and name its offset."""
+    zone = timezone(timedelta(hours=-3))
+    assert format_date("2025-01-02T10:00:00Z", zone=zone) == "2025-01-02 07:00 UTC-03:00"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("CN=AR Root CA,O=Ministerio de Economia,C=AR", "AR Root CA (Ministerio de Economia)"),
+        ("CN=BR Root CA,C=BR", "BR Root CA"),
+        ("O=Camara", "Camara"),
+        ("not a name", "not a name"),
+    ],
+)
+def test_trust_anchors_have_readable_names(subject: str, expected: str) -> None:
+    """A trust anchor is named by its common name and organisation, not its raw RFC 4514 subject."""
+    assert anchor_name(subject) == expected
 
 
 def test_node_statuses_and_unknown_steps_have_labels() -> None:
@@ -150,3 +177,59 @@ def test_node_statuses_and_unknown_steps_have_labels() -> None:
     assert step_label("received", language="es") == "Recibido y verificado por este nodo"
     assert step_label("submitted", language="pt") == "Apresentado pela aduana"
     assert step_label("PendingDelivery", language="en") == "PendingDelivery"
+
+
+def test_other_bytes_under_a_held_id_are_not_the_certificate(
+    sample_xml: bytes, make_report: ReportFactory
+) -> None:
+    """A validly signed file that differs from the one held is NOT the certificate, never GENUINE."""
+    page = _render(sample_xml, make_report(sample_xml), holding="differs")
+    (banner,) = page.find_class("verdict")
+    assert banner.get("data-verdict") == "not_held"
+    assert "NOT THE CERTIFICATE HELD HERE" in banner.text_content() and "GENUINE" not in banner.text_content()
+    assert "differs from the copy this node received" in banner.text_content()
+    assert not page.xpath("//div[@class='qr-image']")
+
+
+def test_a_file_that_never_came_here_has_an_unknown_status(
+    sample_xml: bytes, make_report: ReportFactory
+) -> None:
+    """Valid signatures on a certificate this node never received say the status is unknown here."""
+    page = _render(sample_xml, make_report(sample_xml), holding="none")
+    (banner,) = page.find_class("verdict")
+    assert banner.get("data-verdict") == "unknown"
+    assert (
+        "STATUS UNKNOWN HERE" in banner.text_content()
+        and "in force" not in banner.text_content().split("whether")[0]
+    )
+
+
+def test_not_genuine_result_has_no_paper_copy_qr(sample_xml: bytes, make_report: ReportFactory) -> None:
+    """A NOT GENUINE result offers no "check a paper copy" QR code or address."""
+    page = _render(sample_xml, make_report(sample_xml, problems=("signature.digest_mismatch",)))
+    assert not page.xpath("//section[@class='qr']") and URL not in page.text_content()
+
+
+def test_cancelled_banner_gives_the_reason(sample_xml: bytes, make_report: ReportFactory) -> None:
+    """The CANCELLED banner carries the reason the issuing entity gave."""
+    status = LifecycleState(lifecycle="cancelled", reason="issued in error")
+    (banner,) = _render(sample_xml, make_report(sample_xml), status=status).find_class("verdict")
+    assert "Reason given: issued in error" in " ".join(banner.text_content().split())
+
+
+def test_result_names_the_file_and_when_and_where_it_was_checked(
+    sample_xml: bytes, make_report: ReportFactory
+) -> None:
+    """The banner names the uploaded file, and which node checked it at what time (kept when printed)."""
+    page = _render(
+        sample_xml,
+        make_report(sample_xml),
+        file_name="<b>cert</b>.xml",
+        checked_at=datetime(2025, 3, 14, 13, 30, tzinfo=UTC),
+        checked_by="BR",
+    )
+    (banner,) = page.find_class("verdict")
+    assert banner.find_class("file-name")[0].text_content() == "File checked: <b>cert</b>.xml"
+    assert (
+        banner.find_class("checked")[0].text_content() == "Checked by node BR at 2025-03-14 13:30 UTC+00:00"
+    )

@@ -118,7 +118,7 @@ def test_sign_in_never_redirects_off_the_page(client: Client, target: str) -> No
 def test_look_up_shows_the_verdict_and_qr_of_the_stored_certificate(client: Client) -> None:
     """A signed-in look-up by CertificateID renders the genuine verdict and the absolute QR address."""
     _sign_in(client)
-    response = client.get(f"/verify?certificate_id={CERTIFICATE_ID.lower()}")
+    response = client.get(f"/verify?certificate_id={CERTIFICATE_ID}")
     assert response.status_code == 200
     assert 'data-verdict="genuine"' in response.text
     assert f"https://node-br.example/verify?certificate_id={CERTIFICATE_ID}" in response.text
@@ -128,7 +128,11 @@ def test_look_up_shows_the_verdict_and_qr_of_the_stored_certificate(client: Clie
 
 @pytest.mark.parametrize(
     ("value", "status", "text"),
-    [("AR001A1825000000999X", 404, "No certificate"), ("AR-1", 400, "not a certificate ID")],
+    [
+        ("AR001A1825000000999X", 404, "No certificate"),
+        (CERTIFICATE_ID.lower(), 404, "No certificate"),
+        ("AR-1", 400, "not a certificate ID"),
+    ],
 )
 def test_unknown_and_malformed_ids_are_explained(client: Client, value: str, status: int, text: str) -> None:
     """An unknown ID answers 404 and a malformed one 400, each with a sentence instead of a verdict."""

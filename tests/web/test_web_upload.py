@@ -10,6 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+#: conftest's lowercase CertificateID number (the XSD pattern allows lowercase letters)
+LOWERCASE_NUMBER = "ab000046"
+
 
 @pytest.fixture
 def signed_in(
@@ -27,9 +30,11 @@ def signed_in(
     runner.close()
 
 
-def _upload(signed_in: tuple[asyncio.Runner, httpx.AsyncClient, str], data: bytes) -> httpx.Response:
+def _upload(
+    signed_in: tuple[asyncio.Runner, httpx.AsyncClient, str], data: bytes, name: str = "certificate.xml"
+) -> httpx.Response:
     runner, client, csrf = signed_in
-    files = {"file": ("certificate.xml", data, "application/xml")}
+    files = {"file": (name, data, "application/xml")}
     return runner.run(client.post("/verify", data={"csrf_token": csrf}, files=files))
 
 
@@ -88,4 +93,46 @@ def test_signers_are_listed_with_registry_answer(
     """Both signatures appear with their signer, trust anchor and, for the official, registry answer 00."""
     text = _upload(signed_in, signed_documents["genuine"]).text
     assert "Metalúrgica Río Cuarto S.A." in text and "Funcionario Activo AR" in text
-    assert "CN=AR Root CA" in text and "valid: authorised official of this entity" in text
+    assert "AR Root CA" in text and "CN=AR Root CA" not in text
+    assert "valid: authorised official of this entity" in text
+
+
+def test_another_version_under_a_held_id_is_not_the_certificate_held(
+    signed_in: tuple[asyncio.Runner, httpx.AsyncClient, str], signed_documents: dict[str, bytes]
+) -> None:
+    """A validly signed file differing from the one held under its CertificateID is never GENUINE."""
+    response = _upload(signed_in, signed_documents["other_version"])
+    assert 'data-verdict="not_held"' in response.text and "NOT THE CERTIFICATE HELD HERE" in response.text
+    assert "Genuine and in force" not in response.text and "qr-code" not in response.text
+
+
+def test_a_file_that_never_came_here_has_unknown_status(
+    signed_in: tuple[asyncio.Runner, httpx.AsyncClient, str], signed_documents: dict[str, bytes]
+) -> None:
+    """A validly signed certificate this node never received says its status is unknown here."""
+    response = _upload(signed_in, signed_documents["foreign"])
+    assert 'data-verdict="unknown"' in response.text and "STATUS UNKNOWN HERE" in response.text
+    assert "Genuine and in force" not in response.text
+
+
+def test_lowercase_certificate_id_is_matched_exactly_on_upload_and_look_up(
+    signed_in: tuple[asyncio.Runner, httpx.AsyncClient, str], signed_documents: dict[str, bytes]
+) -> None:
+    """A cancelled certificate whose ID has lowercase letters shows CANCELLED on upload and look-up."""
+    runner, client, _ = signed_in
+    upload = _upload(signed_in, signed_documents["lowercase"])
+    assert 'data-verdict="cancelled"' in upload.text and "issued in error" in upload.text
+    certificate_id = signed_documents["lowercase"].split(b"<CertificateID>")[1].split(b"<")[0].decode()
+    assert LOWERCASE_NUMBER in certificate_id
+    looked_up = runner.run(client.get("/verify", params={"certificate_id": certificate_id}))
+    assert 'data-verdict="cancelled"' in looked_up.text
+    folded = runner.run(client.get("/verify", params={"certificate_id": certificate_id.upper()}))
+    assert folded.status_code == 404
+
+
+def test_uploaded_file_name_is_shown_beside_the_result(
+    signed_in: tuple[asyncio.Runner, httpx.AsyncClient, str], signed_documents: dict[str, bytes]
+) -> None:
+    """The result names the file the official chose (base name only, escaped)."""
+    response = _upload(signed_in, signed_documents["genuine"], name="C:\\scans\\<lote 7>.xml")
+    assert 'File checked: <span class="mono">&lt;lote 7&gt;.xml</span>' in response.text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -19,8 +21,17 @@ from singlewindow.node.web.pages import PageKit, safe_next, stylesheet
 from singlewindow.node.web.render import Notice, render_page, render_result, render_sign_in
 from singlewindow.node.web.session import SessionSigner
 
-_CERTIFICATE_ID = re.compile(r"^[A-Z0-9]{20}$")
+#: The XSD pattern of CertificateID allows lowercase letters: IDs are matched exactly, never case-folded.
+_CERTIFICATE_ID = re.compile(r"^[A-Za-z0-9]{20}$")
+_MAX_FILE_NAME = 120
 _FORM_OVERHEAD = 64 * 1024
+
+
+def _file_name(value: str) -> str:
+    """The uploaded file's base name as the browser sent it, trimmed for display (autoescaped later)."""
+    base = value.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    printable = "".join(c for c in base if c.isprintable())
+    return printable if len(printable) <= _MAX_FILE_NAME else printable[: _MAX_FILE_NAME - 1] + "…"
 
 
 def create_web_router(
@@ -36,13 +47,20 @@ def create_web_router(
     session_max_age: int = 8 * 3600,
     secure_cookies: bool | None = None,
     default_language: Language = "en",
+    clock: Callable[[], datetime] | None = None,
+    time_zone: tzinfo = UTC,
 ) -> APIRouter:
     """Build the page's router; include it in the node app without a prefix (its paths start ``/verify``).
 
     ``lookup`` finds a stored certificate by CertificateID, ``verify`` runs the full verification of
     uploaded bytes (raising ``UnusableInput`` for unreadable input), ``authenticate`` turns an
     official's bearer token into an ``Official``. Without ``secret_key`` sessions last until restart.
+    ``clock`` dates each check (printed with the result); every time is shown in ``time_zone``.
     """
+
+    def now() -> datetime:
+        return clock() if clock is not None else datetime.now(UTC)
+
     kit = PageKit(
         signer=SessionSigner(secret_key=secret_key or secrets.token_bytes(32), max_age=session_max_age),
         node_country=node_country,
@@ -59,7 +77,7 @@ def create_web_router(
         certificate_id: Annotated[str | None, Query(max_length=64)] = None,
         lang: Annotated[str | None, Query(max_length=16)] = None,
     ) -> Response:
-        wanted = (certificate_id or "").strip().upper()
+        wanted = (certificate_id or "").strip()
         current = kit.current(request, lang=lang, certificate_id=wanted)
         chrome = current.chrome
         if current.session is None:
@@ -85,6 +103,9 @@ def create_web_router(
             trail=record.trail,
             language=current.language,
             verify_url=kit.absolute_url(request, wanted),
+            checked_at=now(),
+            checked_by=node_country,
+            zone=time_zone,
         )
         return kit.html(request, current, render_page(chrome=chrome, certificate_id=wanted, result=result))
 
@@ -110,6 +131,7 @@ def create_web_router(
             data = (
                 b"" if upload is None or isinstance(upload, str) else await upload.read(max_upload_bytes + 1)
             )
+            file_name = "" if upload is None or isinstance(upload, str) else (upload.filename or "")
         if not data:
             return fail("empty_file", 400)
         if len(data) > max_upload_bytes:
@@ -131,8 +153,12 @@ def create_web_router(
             status=stored.status if stored is not None else LifecycleState(),
             trail=stored.trail if stored is not None and same else (),
             language=current.language,
-            verify_url=kit.absolute_url(request, report.certificate_id or "") if stored is not None else None,
-            file_differs=stored is not None and not same,
+            verify_url=kit.absolute_url(request, report.certificate_id or "") if same else None,
+            holding="none" if stored is None else "same" if same else "differs",
+            file_name=_file_name(file_name),
+            checked_at=now(),
+            checked_by=node_country,
+            zone=time_zone,
         )
         return kit.html(request, current, render_page(chrome=current.chrome, result=result))
 

@@ -1,4 +1,4 @@
-"""The verdict an official reads first: genuine, NOT genuine, cancelled or rectified, with reasons."""
+"""The verdict an official reads first: genuine, NOT genuine, cancelled, rectified, not held, unknown."""
 
 from __future__ import annotations
 
@@ -10,10 +10,20 @@ from singlewindow.node.web.i18n import Language, problem_text, translate
 from singlewindow.node.web.model import LifecycleState
 from singlewindow.verification.report import VerificationReport
 
-VerdictKind = Literal["genuine", "not_genuine", "cancelled", "rectified"]
+VerdictKind = Literal["genuine", "not_genuine", "cancelled", "rectified", "not_held", "unknown"]
+
+#: What this node holds under the document's CertificateID: exactly these bytes, other bytes, or nothing.
+Holding = Literal["same", "differs", "none"]
 
 #: A text icon per verdict, so the banner never relies on colour alone.
-ICONS: dict[VerdictKind, str] = {"genuine": "✔", "not_genuine": "✖", "cancelled": "⊘", "rectified": "↻"}
+ICONS: dict[VerdictKind, str] = {
+    "genuine": "✔",
+    "not_genuine": "✖",
+    "cancelled": "⊘",
+    "rectified": "↻",
+    "not_held": "≠",
+    "unknown": "?",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +34,7 @@ class Verdict:
     reasons: tuple[str, ...] = ()
     replaced_by: str | None = None
     since: datetime | None = None
+    reason: str = ""
 
     @property
     def icon(self) -> str:
@@ -31,8 +42,11 @@ class Verdict:
         return ICONS[self.kind]
 
 
-def decide(*, report: VerificationReport, status: LifecycleState, language: Language) -> Verdict:
-    """Judge one document: any problem or an unissued request is NOT genuine; else its lifecycle decides."""
+def decide(
+    *, report: VerificationReport, status: LifecycleState, language: Language, holding: Holding = "same"
+) -> Verdict:
+    """Judge one document: any problem is NOT genuine; other bytes than the ones held are not the
+    certificate; a document that never came here has an unknown status; else its lifecycle decides."""
     reasons: list[str] = []
     for found in report.problems:
         text = problem_text(found.code, language=language, fallback=found.message)
@@ -42,8 +56,15 @@ def decide(*, report: VerificationReport, status: LifecycleState, language: Lang
         reasons.append(translate("not_a_certificate", language=language))
     if reasons or not report.valid:
         return Verdict(kind="not_genuine", reasons=tuple(reasons))
+    if holding == "differs":
+        reasons.append(translate("file_differs", language=language))
+        if status.lifecycle != "active":
+            reasons.append(translate(f"held_is_{status.lifecycle}", language=language))
+        return Verdict(kind="not_held", reasons=tuple(reasons))
+    if holding == "none":
+        return Verdict(kind="unknown")
     if status.lifecycle == "cancelled":
-        return Verdict(kind="cancelled", since=status.changed_at)
+        return Verdict(kind="cancelled", since=status.changed_at, reason=status.reason)
     if status.lifecycle == "rectified":
         return Verdict(kind="rectified", replaced_by=status.replaced_by, since=status.changed_at)
     return Verdict(kind="genuine")
