@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STANDARDS ?= $(abspath ../shared/standards)
 
-.PHONY: run test lint typecheck setup system-deps clean
+.PHONY: run standards test lint typecheck setup system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,17 @@ system-deps:
 	  else echo "note: missing$$missing; the tests that need them will be skipped"; fi; \
 	fi
 
-run: $(STAMP)
-	SINGLEWINDOW_SCHEMA_DIRS=$(STANDARDS)/aladi-cod $(BIN)/singlewindow up --dir .federation
+# Fixed ports (hub 8700, nodes 8701…) so printed links and QR codes survive a restart: BASE_PORT=9700 make run
+BASE_PORT ?= 8700
+
+# `make run` refuses to start (before installing anything) when the official XSDs are not there
+standards:
+	@ls "$(STANDARDS)"/aladi-cod/cod_ver_*.xsd >/dev/null 2>&1 || { \
+	  echo "error config.schemas_missing no official ALADI XSD (cod_ver_*.xsd) in $(STANDARDS)/aladi-cod:" \
+	    "put the standards folder there, or run: make run STANDARDS=/path/to/standards" >&2; exit 2; }
+
+run: standards $(STAMP)
+	SINGLEWINDOW_SCHEMA_DIRS=$(STANDARDS)/aladi-cod $(BIN)/singlewindow up --dir .federation --base-port $(BASE_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check singlewindow tests

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from singlewindow.pki import init_federation
 
 #: what ``up`` starts by default: the MERCOSUR trio of the walkthrough
 DEMO_COUNTRIES = ("AR", "BR", "UY")
+#: the hub listens here and the nodes on the next ports, in the order of the countries: fixed, so that
+#: the links and QR codes ``up`` prints survive a restart (0 picks free ports instead)
+DEFAULT_BASE_PORT = 8700
 _DELIVERED = frozenset({"delivered"})
 _FINAL = frozenset({"delivered", "rejected", "failed"})
 
@@ -63,9 +67,32 @@ class LocalFederation:
             }
         return created
 
-    def start(self, *, on_started: Callable[[str, str], None] | None = None) -> None:
-        """Start the hub, then each node, each on a free loopback port; wait until each is healthy."""
-        ports = {name: free_port() for name in ("hub", *self.countries)}
+    def ports(self, *, base_port: int = DEFAULT_BASE_PORT) -> dict[str, int]:
+        """The hub on ``base_port``, node i on ``base_port + 1 + i``; free ports when ``base_port`` is 0."""
+        names = ("hub", *self.countries)
+        if base_port == 0:
+            return {name: free_port() for name in names}
+        return {name: base_port + offset for offset, name in enumerate(names)}
+
+    def busy_ports(self, *, base_port: int = DEFAULT_BASE_PORT) -> list[int]:
+        """The ports of :meth:`ports` another program already listens on."""
+        busy = []
+        for port in self.ports(base_port=base_port).values():
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    busy.append(port)
+        return busy
+
+    def start(
+        self,
+        *,
+        base_port: int = DEFAULT_BASE_PORT,
+        on_started: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """Start the hub, then each node, on the ports of :meth:`ports`; wait until each is healthy."""
+        ports = self.ports(base_port=base_port)
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         common = {"SCHEMA_DIRS": self.schema_dirs, "LOG_LEVEL": "INFO", "LOG_JSON": "true"}
         hub_env = {

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 CODES: dict[str, str] = {
     # input and parsing
     "input.empty": "the body or file is empty",
+    "input.not_found": "the named input file does not exist or cannot be opened",
     "input.too_large": "the body or file exceeds the size limit",
     "input.too_slow": "the body was not received in time",
     "input.not_xml": "the input is not well-formed XML",
@@ -33,6 +34,7 @@ CODES: dict[str, str] = {
     "input.processing_instruction": "the XML carries a processing instruction other than the XML declaration",
     "input.invalid_fields": "JSON certificate fields are missing or invalid",
     "input.unknown_stage": "the XML is not a COD at any known stage",
+    "input.invalid_argument": "a command-line argument or option is missing or invalid",
     # schema
     "schema.unknown_version": "no schema is configured for this CODVer",
     "schema.invalid": "the document does not validate against the XSD of its CODVer and stage",
@@ -82,6 +84,7 @@ CODES: dict[str, str] = {
     "receipt.invalid": "the receipt is missing, malformed or wrongly signed",
     # configuration
     "config.invalid": "the service or command is misconfigured (PKI, trust directory, settings)",
+    "config.schemas_missing": "no official COD XSD is configured (SINGLEWINDOW_SCHEMA_DIRS)",
     # lifecycle
     "lifecycle.invalid": "the cancellation or rectification message is invalid",
     "lifecycle.not_issuer": "only an official of the issuing entity may cancel or rectify",

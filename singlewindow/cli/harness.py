@@ -6,13 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from singlewindow.cli.output import console as make_console
+from singlewindow.cli.output import fail, require_schemas
+from singlewindow.errors import problem
 from singlewindow.harness import SYNTAX, SpecError, parse_faults, render, simulate
 from singlewindow.harness.assault import render_assault
+from singlewindow.harness.federation import pick_countries
 from singlewindow.harness.simulate import Progress as RunProgress
 from singlewindow.harness.simulate import simulate_attacks
+from singlewindow.harness.spec import check_targets
 
 
 def simulate_command(
@@ -45,15 +49,18 @@ def simulate_command(
 ) -> None:
     """Start N simulated countries, drive M certificates under faults, and print the verdict.
 
-    Exit 0 when nothing was lost or duplicated, 1 otherwise, 2 for bad arguments.
+    Exit 0 when certificates were accepted and delivered with none rejected, lost or duplicated;
+    1 otherwise; 2 for bad arguments or set-up (no schemas), refused before anything starts.
     """
-    err = Console(stderr=True)
     try:
         fault_list = parse_faults(faults)
+        check_targets(fault_list, countries=pick_countries(count=countries))
     except SpecError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(code=2) from None
-    console = Console()
+        raise fail(problem("config.invalid", str(exc).split("\n\n", 1)[0] + " (see --help)")) from None
+    except ValueError as exc:
+        raise fail(problem("config.invalid", str(exc))) from None
+    require_schemas()  # without the XSDs every certificate would be refused: refuse before starting
+    console = make_console()
     if attacks:
         _attacks(countries=countries, certificates=certificates, processes=processes, database=database)
     with Progress(
@@ -85,8 +92,7 @@ def simulate_command(
                 on_progress=show,
             )
         except ValueError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(code=2) from None
+            raise fail(problem("config.invalid", str(exc))) from None
     render(report=report, console=console)
     if json_file is not None:
         report.write_json(path=json_file)
@@ -94,15 +100,14 @@ def simulate_command(
 
 
 def _attacks(*, countries: int, certificates: int, processes: bool, database: str | None) -> None:
-    console = Console()
+    console = make_console()
     try:
         with console.status("attacking the federation while legitimate traffic flows…"):
             report = simulate_attacks(
                 countries=countries, legitimate=certificates, processes=processes, database_url=database
             )
     except ValueError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(problem("config.invalid", str(exc))) from None
     render_assault(report=report, console=console)
     raise typer.Exit(code=0 if report.ok else 1)
 

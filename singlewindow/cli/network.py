@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from singlewindow.errors import SinglewindowError
+from singlewindow.cli.output import echo_json, error_lines, fail, read_input
+from singlewindow.errors import Problem, SinglewindowError, problem
 
 Host = Annotated[str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1]")]
 Port = Annotated[int | None, typer.Option(help="Port to listen on [default: 8000]")]
@@ -20,9 +19,15 @@ Pki = Annotated[Path | None, typer.Option("--pki", help="Federation directory fr
 
 
 def _fail(exc: SinglewindowError) -> typer.Exit:
-    for item in exc.problems:
-        typer.echo(f"error: {item.code}: {item.message}", err=True)
-    return typer.Exit(code=exc.exit_code)
+    problems = [item.model_copy(update={"message": _plain_settings(item.message)}) for item in exc.problems]
+    return fail(problems, exit_code=exc.exit_code)
+
+
+def _plain_settings(message: str) -> str:
+    """Settings errors name the service and the setting, not the settings class."""
+    for name, plain in (("HubSettings", "hub settings"), ("NodeSettings", "node settings")):
+        message = message.replace(f"invalid {name}", f"invalid {plain}").replace(name, plain)
+    return message
 
 
 def _serve(app: Any, *, host: str, port: int) -> None:
@@ -47,26 +52,41 @@ def hub_serve(host: Host = None, port: Port = None, database: Database = None, p
 
 
 def hub_replay(
-    delivery: Annotated[str, typer.Argument(help="Hub delivery number of a FailedDelivery")],
+    delivery: Annotated[
+        str, typer.Argument(metavar="DELIVERY", help="Hub delivery number of a failed delivery")
+    ],
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="The folder of `singlewindow up` / `make run` (its hub.db and pki/), e.g. .federation",
+        ),
+    ] = None,
     database: Database = None,
     pki: Pki = None,
 ) -> None:
-    """Re-queue a failed delivery with a fresh retry budget."""
+    """Re-queue a failed delivery with a fresh retry budget (exit 1 when there is no such failed delivery)."""
     from singlewindow.config import HubSettings, load_settings
     from singlewindow.storage import HubStore, make_engine, migrate, utcnow
 
+    if directory is not None:
+        if not (directory / "hub.db").is_file():
+            message = f"no hub database in {directory} (expected {directory / 'hub.db'}: start it with `up`)"
+            raise fail(problem("config.invalid", message))
+        database = database or f"sqlite:///{(directory / 'hub.db').resolve()}"
+        pki = pki or directory / "pki"
     try:
         settings = load_settings(HubSettings, database_url=database, pki=pki)
     except SinglewindowError as exc:
         raise _fail(exc) from None
     engine = make_engine(url=settings.url, schema=settings.database_schema)
     migrate(engine=engine)
-    message = HubStore(engine=engine).replay(delivery=delivery, now=utcnow())
+    replayed = HubStore(engine=engine).replay(delivery=delivery, now=utcnow())
     engine.dispose()
-    if message is None:
-        typer.echo(f"error: delivery.not_found: no FailedDelivery {delivery}", err=True)
-        raise typer.Exit(code=1)
-    typer.echo(json.dumps({"delivery": message.delivery, "state": message.state.value}))
+    if replayed is None:
+        text = f"no failed delivery {delivery} in this hub (only failed deliveries can be replayed)"
+        raise fail(problem("delivery.not_found", text), exit_code=1)
+    echo_json({"delivery": replayed.delivery, "state": replayed.state.value})
 
 
 def node_serve(
@@ -99,14 +119,24 @@ def node_serve(
 
 
 def submit(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="COD XML or JSON fields")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="JSON fields, or COD XML at stage 1 (request, unsigned) or 2 (signed by the exporter)",
+        ),
+    ],
     node: Annotated[str, typer.Option("--node", help="Base URL of the exporting node")],
     token: Annotated[str, typer.Option("--token", envvar="SINGLEWINDOW_TOKEN", help="Customs bearer token")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the node's whole answer as JSON.")] = False,
 ) -> None:
-    """Submit a certificate to a node; exit 0 when taken, 1 when refused, 2 when the node is unreachable."""
+    """Submit a certificate to its exporting node, which adds the issuing entity and the official's signature.
+
+    Exit 0 when taken, 1 when refused, 2 when the input is unusable or the node unreachable.
+    """
     import httpx
 
-    body = file.read_bytes()
+    body = read_input(file)
     kind = "application/json" if body.lstrip().startswith(b"{") else "application/xml"
     try:
         answer = httpx.post(
@@ -116,10 +146,33 @@ def submit(
             timeout=60.0,
         )
     except httpx.HTTPError as exc:
-        typer.echo(f"error: cannot reach {node}: {exc}", err=True)
-        raise typer.Exit(code=2) from None
-    sys.stdout.write(answer.text + "\n")
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise fail(problem("config.invalid", f"cannot reach the node at {node}: {reason}")) from None
+    try:
+        data: Any = answer.json()
+    except ValueError:
+        data = None
+    if as_json:
+        echo_json(data if data is not None else {"http_status": answer.status_code, "body": answer.text})
+    elif answer.is_success and isinstance(data, dict):
+        typer.echo(
+            f"{data.get('status', 'submitted')} {data.get('certificate_id', '?')}"
+            f" sha256={data.get('sha256', '?')} status: {data.get('status_url', '?')}"
+        )
     if not answer.is_success:
+        problems = data.get("problems") if isinstance(data, dict) else None
+        if not as_json:
+            items = [
+                Problem(
+                    code=str(p.get("code", "")),
+                    message=str(p.get("message", "")),
+                    path=str(p.get("path", "")),
+                )
+                for p in problems or []
+                if isinstance(p, dict)
+            ] or [problem("config.invalid", f"the node answered HTTP {answer.status_code}")]
+            for line in error_lines(items):
+                typer.echo(line, err=True)
         raise typer.Exit(code=1 if answer.status_code < 500 else 2)
 
 

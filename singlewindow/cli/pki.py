@@ -6,26 +6,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from singlewindow.pki.countries import check_country_codes
+from singlewindow.cli.output import console, fail
+from singlewindow.cli.output import countries as parse_countries
+from singlewindow.errors import problem
 from singlewindow.pki.files import Algorithm
 from singlewindow.pki.issue import init_federation
 
 pki_app = typer.Typer(name="pki", help="Federation PKI: demo CAs, certificates, CRLs and trust list.")
 
 
-def _countries(value: str) -> list[str]:
-    try:
-        return check_country_codes(part.strip() for part in value.split(",") if part.strip())
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-
-
 @pki_app.command("init")
 def init(
-    directory: Annotated[Path, typer.Argument(help="Where to write the federation (created if missing).")],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Where to write the federation (created if missing).")
+    ],
     countries: Annotated[
         str, typer.Option("--countries", help="Comma-separated ALADI country codes, e.g. AR,BR,UY.")
     ],
@@ -35,23 +31,18 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing federation in DIR.")] = False,
 ) -> None:
     """Generate root CAs, CRLs, nodes, exporters, officials, a hub and trustlist.json in DIR."""
-    codes = _countries(countries)
+    codes = parse_countries(countries)
     if algorithm not in ("rsa", "ec"):
         raise typer.BadParameter("expected 'rsa' or 'ec'", param_hint="--algorithm")
     key_algorithm: Algorithm = "rsa" if algorithm == "rsa" else "ec"
-    err = Console(stderr=True)
     try:
         federation = init_federation(directory, countries=codes, algorithm=key_algorithm, overwrite=force)
     except FileExistsError:
-        err.print(
-            f"[red]error:[/red] {directory} already holds a federation (trustlist.json); "
-            "use --force to replace it",
-            soft_wrap=True,
-        )
-        raise typer.Exit(code=2) from None
+        message = f"{directory} already holds a federation (trustlist.json); use --force to replace it"
+        raise fail(problem("config.invalid", message)) from None
     except OSError as exc:
-        err.print(f"[red]error:[/red] cannot write the federation to {directory}: {exc}", soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        message = f"cannot write the federation to {directory}: {exc.strerror or 'not writable'}"
+        raise fail(problem("config.invalid", message)) from None
     table = Table(title=f"federation in {federation.directory}", show_lines=False)
     table.add_column("what")
     table.add_column("where")
@@ -63,8 +54,9 @@ def init(
         table.add_row(
             f"{code} ({country.name})", f"{country.directory}/ (root CA, node, exporter, entity 001)"
         )
-    Console().print(table)
-    Console().print("Private keys (*.key) are mode 0600; never commit them.")
+    out = console()
+    out.print(table)
+    out.print("Private keys (*.key) are mode 0600; never commit them.")
 
 
 def register(app: typer.Typer) -> None:

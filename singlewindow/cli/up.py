@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from pathlib import Path
@@ -9,24 +10,28 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-_console = Console()
+from singlewindow.cli.output import console, fail, schema_problem
+from singlewindow.cli.output import countries as countries_option
+from singlewindow.demo import DEFAULT_BASE_PORT
+from singlewindow.errors import problem
 
 
-def _show_status(status: dict[str, Any]) -> None:
+def _show_status(status: dict[str, Any], *, out: Console) -> None:
     table = Table(title=f"Certificate {status.get('certificate_id', '?')}: {status.get('status', '?')}")
     table.add_column("when (UTC)")
     table.add_column("state")
     table.add_column("detail")
     for event in status.get("trail", []):
         table.add_row(str(event.get("at", "")), str(event.get("status", "")), str(event.get("detail") or ""))
-    _console.print(table)
+    out.print(table)
     receipt = status.get("receipt")
     if receipt:
-        _console.print(f"signed receipt: {receipt}")
+        out.print(f"signed receipt: {escape(json.dumps(receipt, ensure_ascii=False))}")
     for item in status.get("problems", []) or []:
-        _console.print(f"[red]{item.get('code')}[/] {item.get('message')} ({item.get('path', '')})")
+        out.print(f"[red]{item.get('code')}[/] {item.get('message')} ({item.get('path', '')})")
 
 
 def up(
@@ -34,38 +39,59 @@ def up(
         Path, typer.Option("--dir", help="Where the PKI, databases, logs and federation.json live")
     ] = Path(".federation"),
     countries: Annotated[str, typer.Option(help="Comma-separated member countries")] = "AR,BR,UY",
-    demo: Annotated[bool, typer.Option(help="Send one certificate from the first to the second")] = True,
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Send one certificate from the first to the second")
+    ] = True,
+    base_port: Annotated[
+        int,
+        typer.Option(
+            "--base-port",
+            envvar="SINGLEWINDOW_BASE_PORT",
+            help="The hub's port; the nodes take the next ones in order (0: free ports)",
+        ),
+    ] = DEFAULT_BASE_PORT,
 ) -> None:
     """Start the hub and one node per country as processes on loopback; run until Ctrl-C."""
     from singlewindow.demo import LocalFederation
 
-    codes = tuple(code.strip().upper() for code in countries.split(",") if code.strip())
+    codes = tuple(countries_option(countries))
     if len(codes) < 2:
-        typer.echo("error: --countries needs at least two members, e.g. AR,BR,UY", err=True)
-        raise typer.Exit(code=2)
-    federation = LocalFederation(directory=directory.resolve(), countries=codes)
-    if not federation.schema_dirs:
-        _console.print(
-            "[yellow]warning:[/] SINGLEWINDOW_SCHEMA_DIRS is not set: without the official ALADI XSDs "
-            "every certificate is refused with schema.unknown_version (make run sets it)."
+        raise typer.BadParameter("needs at least two members, e.g. AR,BR,UY", param_hint="--countries")
+    missing = schema_problem()
+    if missing is not None:
+        # Without the official XSDs every certificate would be refused: refuse to start instead.
+        hint = (
+            "make run reads them from ../shared/standards/aladi-cod: "
+            "run make run STANDARDS=/path/to/standards"
         )
+        raise fail(missing.model_copy(update={"message": f"{missing.message} ({hint})"}))
+    federation = LocalFederation(directory=directory.resolve(), countries=codes)
+    busy = federation.busy_ports(base_port=base_port)
+    if busy:
+        message = (
+            f"port {', '.join(map(str, busy))} already in use on 127.0.0.1 (another `up` running?): "
+            "stop it, or choose other ports with --base-port N (or SINGLEWINDOW_BASE_PORT)"
+        )
+        raise fail(problem("config.invalid", message))
     try:
         created = federation.prepare()
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        raise fail(problem("config.invalid", str(exc))) from None
+    _console = console()
     _console.print(f"PKI {'generated' if created else 'reused'} in {federation.pki}")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        federation.start(on_started=lambda name, url: _console.print(f"  started {name:<4} {url}"))
+        federation.start(
+            base_port=base_port, on_started=lambda name, url: _console.print(f"  started {name:<4} {url}")
+        )
         _console.print(f"federation.json (URLs and tokens): {federation.federation_file}")
         if demo:
             exporter, importer = codes[0], codes[1]
             _console.print(f"\nSending a demo certificate {exporter} → {importer} …")
             status = federation.send_demo_certificate(exporter=exporter, importer=importer)
-            _show_status(status)
+            _show_status(status, out=_console)
             certificate_id = status.get("certificate_id", "")
             _console.print(
                 f"\nVerify it as an official of {importer}: "

@@ -70,6 +70,8 @@ class SimulatedFederation:
         self.database_url = database_url
         self.run_id = f"{int(time.time()) % 1_000_000:06d}{secrets.token_hex(2)}"
         self.tokens = {"customs": secrets.token_urlsafe(24), "official": secrets.token_urlsafe(24)}
+        # set, so nodes do not warn that page sessions end at restart (noise in simulate's output)
+        self.session_secret = secrets.token_urlsafe(32)
         names = [HUB, *self.countries]
         self.ports = {name: free_port() for name in names}
         self.proxies = {name: FaultProxy(upstream_port=self.ports[name], seed=seed) for name in names}
@@ -122,6 +124,7 @@ class SimulatedFederation:
                 "hub_url": self.url(HUB),
                 "public_url": self.url(name),
                 "sync_interval": 0.3,
+                "session_secret": self.session_secret,
                 "tokens": [
                     TokenConfig(name=role, role=role, token=token) for role, token in self.tokens.items()
                 ],

@@ -60,14 +60,35 @@ class Report(BaseModel):
     duplicate_ids: list[str] = Field(default_factory=list)
 
     @property
+    def failures(self) -> list[str]:
+        """Why the run failed, in plain words; empty when it passed.
+
+        Every certificate the harness sends is legitimate, so a rejection is a failure too, and so
+        is a run where the hub accepted nothing (e.g. no schemas configured): "nothing lost" would
+        then be true of nothing.
+        """
+        reasons = []
+        if self.accepted == 0:
+            reasons.append("nothing was accepted")
+        if self.rejected:
+            codes = ", ".join(f"{code} ×{count}" for code, count in sorted(self.rejected_by_code.items()))
+            reasons.append(f"{self.rejected} legitimate rejected" + (f" ({codes})" if codes else ""))
+        if self.lost:
+            reasons.append(f"{self.lost} lost")
+        if self.duplicates:
+            reasons.append(f"{self.duplicates} duplicated")
+        return reasons
+
+    @property
     def ok(self) -> bool:
-        """True when nothing accepted was lost and nothing was stored twice."""
-        return self.lost == 0 and self.duplicates == 0
+        """True when certificates were accepted, none rejected, none lost and none stored twice."""
+        return not self.failures
 
     def write_json(self, *, path: Path) -> None:
         """Write the report as JSON (UTF-8, indented) to ``path``."""
         data = self.model_dump(mode="json")
         data["ok"] = self.ok
+        data["failures"] = self.failures
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -130,7 +151,10 @@ def render(*, report: Report, console: Console) -> None:
     for label, ids in (("lost", report.lost_ids), ("duplicated", report.duplicate_ids)):
         if ids:
             console.print(f"[red]{label}:[/red] {', '.join(ids[:20])}{' …' if len(ids) > 20 else ''}")
-    verdict = "[green]OK[/green]: nothing lost, nothing duplicated"
+    verdict = (
+        f"[green]OK[/green]: {report.accepted} accepted, {report.delivered} delivered, "
+        "none rejected, nothing lost, nothing duplicated"
+    )
     if not report.ok:
-        verdict = f"[red]FAIL[/red]: {report.lost} lost, {report.duplicates} duplicated"
+        verdict = f"[red]FAIL[/red]: {'; '.join(report.failures)}"
     console.print(verdict)

@@ -18,7 +18,7 @@ from singlewindow.harness.driver import Driver
 from singlewindow.harness.faults import FaultScheduler, skews
 from singlewindow.harness.federation import SimulatedFederation, pick_countries
 from singlewindow.harness.report import Report, latency_of
-from singlewindow.harness.spec import Fault
+from singlewindow.harness.spec import Fault, check_targets
 from singlewindow.harness.traffic import plan_traffic
 
 
@@ -54,8 +54,10 @@ def simulate(
     """
     if certificates < 1 or concurrency < 1:
         raise ValueError("certificates and concurrency must be at least 1")
+    codes = pick_countries(count=countries) if isinstance(countries, int) else list(countries)
+    check_targets(faults, countries=codes)
     with running(
-        countries=countries,
+        countries=codes,
         processes=processes,
         database_url=database_url,
         workdir=workdir,

@@ -138,3 +138,16 @@ def parse_faults(spec: str) -> tuple[Fault, ...]:
         except ValueError as exc:
             raise SpecError(f"fault {item!r}: {exc}\n\n{SYNTAX}") from None
     return tuple(faults)
+
+
+def check_targets(faults: tuple[Fault, ...], *, countries: list[str]) -> None:
+    """Refuse (SpecError) a fault aimed at a country that is not a member of this run."""
+    members = set(countries)
+    for fault in faults:
+        if fault.target in ("", "hub", "node") or fault.target in members:
+            continue
+        raise SpecError(
+            f"fault {fault.describe()!r}: {fault.target} is not a country of this run "
+            f"(the run has {' '.join(countries)}; --countries N takes the first N of "
+            "AR BR UY PY CL BO PE CO EC VE MX PA CU)"
+        )

@@ -28,7 +28,10 @@ def _syntax_problem(exc: etree.XMLSyntaxError) -> Problem:
     message = str(exc) or "the input is not well-formed XML"
     if "entity" in message.lower():
         return problem("input.entity_forbidden", f"entity reference refused: {message}")
-    return problem("input.not_xml", message)
+    # plain words and where, not libxml2's message ("Start tag expected, '<' not found … (<string>, line 1)")
+    line, column = getattr(exc, "position", None) or (exc.lineno, 0)
+    where = f" at line {line}, column {column}" if line else ""
+    return problem("input.not_xml", f"the input is not well-formed XML{where}")
 
 
 def _doctype_problems(tree: etree._ElementTree) -> list[Problem]:

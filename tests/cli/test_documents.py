@@ -131,7 +131,8 @@ def test_verify_tampered_exits_1_with_json_report(federation: Federation, workdi
 @pytest.mark.parametrize(
     ("content", "code"),
     [
-        (None, "input.empty"),
+        (None, "input.not_found"),
+        (b"", "input.empty"),
         (b"not xml", "input.not_xml"),
         (b'<!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]><e>&x;</e>', "input.entity_forbidden"),
     ],
@@ -139,7 +140,7 @@ def test_verify_tampered_exits_1_with_json_report(federation: Federation, workdi
 def test_verify_unusable_input_exits_2(
     content: bytes | None, code: str, federation: Federation, workdir: Path
 ) -> None:
-    """A missing file, non-XML and unsafe XML exit 2 with ``{"valid": false, "problems": [...]}``."""
+    """A missing or empty file, non-XML and unsafe XML exit 2 with ``{"valid": false, "problems": [...]}``."""
     target = workdir / "input.xml"
     if content is not None:
         target.write_bytes(content)

@@ -32,7 +32,8 @@ def test_up_delivers_the_demo_certificate_and_stops_every_child(tmp_path: Path, 
     env = {**os.environ, "SINGLEWINDOW_SCHEMA_DIRS": str(aladi_dir), "COLUMNS": "200"}
     with out.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "singlewindow", "up", "--dir", str(tmp_path / "fed")],
+            # free ports: the fixed defaults may be taken by a `make run` on the same machine
+            [sys.executable, "-m", "singlewindow", "up", "--dir", str(tmp_path / "fed"), "--base-port", "0"],
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=env,
@@ -41,6 +42,8 @@ def test_up_delivers_the_demo_certificate_and_stops_every_child(tmp_path: Path, 
         content = _wait_for(out, "press Ctrl-C", timeout=120)
         assert ": delivered" in content
         assert "signed receipt" in content
+        receipt = content.split("signed receipt: ", 1)[1].splitlines()[0]
+        assert isinstance(json.loads(receipt), dict)  # JSON, not a Python dict
         federation = json.loads((tmp_path / "fed" / "federation.json").read_text())
         assert set(federation["nodes"]) == {"AR", "BR", "UY"}
         assert {"url", "customs_token", "official_token"} <= set(federation["nodes"]["BR"])
@@ -61,3 +64,14 @@ def test_up_delivers_the_demo_certificate_and_stops_every_child(tmp_path: Path, 
     assert "stopped." in out.read_text()
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{federation['hub_url']}/healthz", timeout=2)
+
+
+def test_up_ports_are_fixed_so_links_survive_a_restart(tmp_path: Path) -> None:
+    """The hub takes the base port and the nodes the next ones in order, the same at every start."""
+    from singlewindow.demo import DEFAULT_BASE_PORT, LocalFederation
+
+    federation = LocalFederation(directory=tmp_path, countries=("AR", "BR", "UY"))
+    assert DEFAULT_BASE_PORT == 8700
+    assert federation.ports() == {"hub": 8700, "AR": 8701, "BR": 8702, "UY": 8703}
+    assert federation.ports(base_port=9100) == federation.ports(base_port=9100)
+    assert federation.ports(base_port=9100)["UY"] == 9103

@@ -11,16 +11,16 @@ from singlewindow.harness import Report, render
 from singlewindow.harness.report import latency_of, percentile
 
 
-def _report(*, lost: int = 0, duplicates: int = 0) -> Report:
+def _report(*, lost: int = 0, duplicates: int = 0, accepted: int = 10, rejected: int = 0) -> Report:
     return Report(
         mode="in-process",
         countries=["AR", "BR"],
         certificates=10,
         submitted=10,
-        accepted=9,
-        rejected=1,
-        rejected_by_code={"schema.invalid": 1},
-        delivered=9 - lost,
+        accepted=accepted,
+        rejected=rejected,
+        rejected_by_code={"schema.invalid": rejected} if rejected else {},
+        delivered=accepted - lost,
         lost=lost,
         duplicates=duplicates,
         latency_ms=latency_of(samples_ms=[float(n) for n in range(1, 101)]),
@@ -41,10 +41,19 @@ def test_verdict_fails_on_loss_or_duplicates() -> None:
     assert not _report(duplicates=1).ok
 
 
+def test_verdict_fails_when_nothing_was_accepted_or_legitimate_ones_rejected() -> None:
+    """Nothing accepted (e.g. no schemas) or a legitimate certificate rejected is a FAIL, with the reason."""
+    empty = _report(accepted=0, rejected=10)
+    assert not empty.ok
+    assert empty.failures[0] == "nothing was accepted"
+    assert "10 legitimate rejected (schema.invalid ×10)" in empty.failures
+    assert not _report(accepted=9, rejected=1).ok
+
+
 def test_json_has_the_documented_keys(tmp_path: Path) -> None:
     """The JSON file carries submitted … duplicates and latency_ms.p50/p95/p99, plus ok."""
     path = tmp_path / "report.json"
-    _report(lost=2).write_json(path=path)
+    _report(lost=2, accepted=9, rejected=1).write_json(path=path)
     data = json.loads(path.read_text())
     for key in ("submitted", "accepted", "rejected", "delivered", "lost", "duplicates"):
         assert isinstance(data[key], int), key
@@ -57,11 +66,11 @@ def test_json_has_the_documented_keys(tmp_path: Path) -> None:
 def test_render_prints_counts_codes_and_verdict() -> None:
     """The human report shows every measure, the rejection codes and a FAIL verdict when lost."""
     console = Console(record=True, width=120)
-    render(report=_report(lost=1), console=console)
+    render(report=_report(lost=1, accepted=9, rejected=1), console=console)
     text = console.export_text()
     assert "schema.invalid" in text
     assert "lost" in text
-    assert "FAIL: 1 lost, 0 duplicated" in text
+    assert "FAIL: 1 legitimate rejected (schema.invalid ×1); 1 lost" in text
 
 
 def test_package_exports_are_complete() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from singlewindow.harness import Fault, SpecError, parse_faults
+from singlewindow.harness.spec import check_targets
 
 
 def test_full_spec_parses_into_faults() -> None:
@@ -65,3 +66,11 @@ def test_bad_specs_are_refused_with_the_syntax(spec: str, message: str) -> None:
     assert message in str(caught.value)
     assert repr(spec) in str(caught.value)
     assert "KIND" in str(caught.value)
+
+
+def test_a_fault_aimed_at_a_country_outside_the_run_is_refused() -> None:
+    """``kill:MX`` in a run of AR BR UY is refused, naming the run's countries; hub and node are fine."""
+    faults = parse_faults("kill:MX@50%")
+    with pytest.raises(SpecError, match=r"MX is not a country of this run .*AR BR UY"):
+        check_targets(faults, countries=["AR", "BR", "UY"])
+    check_targets(parse_faults("kill:hub,kill:node,pause:br,duplicate=5%"), countries=["AR", "BR"])

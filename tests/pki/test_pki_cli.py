@@ -29,12 +29,19 @@ def test_init_ec(tmp_path: Path) -> None:
     assert isinstance(Federation.load(tmp_path).hub.private_key, ec.EllipticCurvePrivateKey)
 
 
-@pytest.mark.parametrize("countries", ["AR,XX", "ar", "ARG", "AR,AR", ""])
+@pytest.mark.parametrize("countries", ["AR,XX", "ARG", "AR,ar", ""])
 def test_bad_country_codes_exit_2(tmp_path: Path, countries: str) -> None:
     """Invalid, non-ALADI, duplicate or empty country lists exit 2 and write nothing."""
     result = runner.invoke(app, ["pki", "init", str(tmp_path / "f"), "--countries", countries])
     assert result.exit_code == 2
     assert not (tmp_path / "f").exists()
+
+
+def test_country_codes_are_case_insensitive(tmp_path: Path) -> None:
+    """``--countries ar,Br`` is read as AR and BR, like every other command reads country codes."""
+    result = runner.invoke(app, ["pki", "init", str(tmp_path / "f"), "--countries", "ar,Br"])
+    assert result.exit_code == 0, result.output
+    assert Federation.load(tmp_path / "f").countries == ["AR", "BR"]
 
 
 def test_bad_algorithm_exit_2(tmp_path: Path) -> None:
