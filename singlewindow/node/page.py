@@ -13,8 +13,10 @@ from singlewindow.logging import get_logger
 from singlewindow.node.auth import token_hash
 from singlewindow.node.web import CertificateRecord, LifecycleState, Official, TrailEvent, create_web_router
 from singlewindow.node.web.model import TrailStep
+from singlewindow.node.web.session import SessionRecord
 from singlewindow.protocol import CertificateStatus
 from singlewindow.storage import NodeEvent
+from singlewindow.storage.node_sessions import NodeSessions
 from singlewindow.verification import VerificationReport
 
 _log = get_logger("singlewindow.node.page")
@@ -76,6 +78,36 @@ def authenticate_in(app: FastAPI, token: str) -> Official | None:
     return Official(name=name, role=role, country=node.settings.country)
 
 
+class StoredSessions:
+    """The page's sessions in the node's database (read through ``app.state.node`` when called)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    def _table(self) -> NodeSessions:
+        return NodeSessions(engine=self._app.state.node.store.engine)
+
+    def start(self, record: SessionRecord) -> None:
+        """Record a signed-in official's session."""
+        self._table().start(
+            session_id=record.session_id,
+            name=record.official.name,
+            role=record.official.role,
+            country=record.official.country or "",
+            token_sha256=record.credential,
+            started_at=record.started_at,
+            expires_at=record.expires_at,
+        )
+
+    def alive(self, session_id: str, *, country: str, now: datetime) -> bool:
+        """Whether the session is still valid for this node (not signed out, expired or withdrawn)."""
+        return self._table().alive(session_id, country=country, now=now)
+
+    def end(self, session_id: str) -> None:
+        """Sign a session out."""
+        self._table().end(session_id)
+
+
 def session_key(settings: NodeSettings) -> bytes:
     """The configured session secret, or a random one with a warning that sessions end at restart."""
     if settings.session_secret is not None:
@@ -113,7 +145,8 @@ def page_router(app: FastAPI, settings: NodeSettings) -> APIRouter:
         secret_key=session_key(settings),
         base_url=settings.public_url,
         clock=clock,
+        sessions=StoredSessions(app),
     )
 
 
-__all__ = ["authenticate_in", "lookup_in", "page_router", "session_key"]
+__all__ = ["StoredSessions", "authenticate_in", "lookup_in", "page_router", "session_key"]

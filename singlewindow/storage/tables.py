@@ -142,3 +142,17 @@ api_tokens = Table(
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+#: the officials' page sessions: one row per signed-in browser, deleted at sign-out; a session whose
+#: token is no longer among ``api_tokens`` is over (withdrawing a token ends its sessions)
+node_sessions = Table(
+    "node_sessions",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("token_sha256", String(64), nullable=False, index=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)

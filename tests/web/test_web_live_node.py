@@ -204,3 +204,24 @@ def test_live_cancelled_and_rectified_look_ups(page: Page, signed_documents: dic
     page.locator(".verdict a.newer").click()
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", "genuine")
     expect(page.locator(".verdict-id")).to_have_text(certificate_id_of(signed_documents["newer"]))
+
+
+def test_live_sign_out_ends_the_session_for_a_copied_cookie(browser: Browser, live_node: str) -> None:
+    """Signing out with the button ends the session in the node: a cookie copied before is refused."""
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_node)
+    tab = context.new_page()
+    tab.goto("/verify")
+    tab.get_by_label("Access token").fill(OFFICIAL)
+    tab.keyboard.press("Enter")
+    expect(tab).to_have_url(f"{live_node}/verify")
+    copied = [c for c in context.cookies() if c.get("name") == "sw_session"]
+    assert copied
+    tab.get_by_role("button", name="Sign out").click()
+    expect(tab).to_have_url(re.compile(r"/verify/sign-in$"))
+    context.close()
+    thief = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_node)
+    thief.add_cookies(copied)  # type: ignore[arg-type]
+    stolen = thief.new_page()
+    stolen.goto("/verify")
+    expect(stolen).to_have_url(re.compile(r"/verify/sign-in\?next="))
+    thief.close()

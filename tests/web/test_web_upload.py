@@ -21,7 +21,11 @@ def signed_in(
     """An in-process client signed in as an official, with its CSRF token."""
     runner = asyncio.Runner()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=page_app), base_url="http://node-br.test")
-    runner.run(client.post("/verify/sign-in", data={"token": official_token, "next": "/verify"}))
+    form = runner.run(client.get("/verify/sign-in"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    data = {"token": official_token, "next": "/verify", "csrf_token": token.group(1)}
+    runner.run(client.post("/verify/sign-in", data=data))
     page = runner.run(client.get("/verify"))
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match is not None

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from singlewindow.node.web.i18n import LANGUAGES, Language, negotiate, parse_language
 from singlewindow.node.web.qr import verification_url
 from singlewindow.node.web.render import Chrome, language_links
-from singlewindow.node.web.session import COOKIE_NAME, Session, SessionSigner
+from singlewindow.node.web.session import (
+    COOKIE_NAME,
+    SIGN_IN_COOKIE,
+    Session,
+    SessionSigner,
+    SessionStore,
+    new_session_id,
+)
 
 LANGUAGE_COOKIE = "sw_lang"
 SECURITY_HEADERS = {
@@ -21,7 +31,9 @@ SECURITY_HEADERS = {
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form posts, which the
+    # sign-in Origin check must refuse; addresses (certificate IDs) still never leave the page.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -54,13 +66,26 @@ class PageKit:
     """What every route of the page shares: the session signer and the node's settings."""
 
     signer: SessionSigner
+    sessions: SessionStore
+    now: Callable[[], datetime]
     node_country: str
     base_url: str | None
     secure_cookies: bool | None
     default_language: Language
     session_max_age: int
 
-    def current(self, request: Request, *, lang: str | None, certificate_id: str = "") -> Current:
+    async def session(self, request: Request) -> Session | None:
+        """The request's session: a cookie this node signed, for this node's country, whose server-side
+        record is still alive (not signed out, not expired, its token not withdrawn)."""
+        session = self.signer.read(request.cookies.get(COOKIE_NAME))
+        if session is None or session.official.country != self.node_country:
+            return None
+        alive = await run_in_threadpool(
+            lambda: self.sessions.alive(session.session_id, country=self.node_country, now=self.now())
+        )
+        return session if alive else None
+
+    async def current(self, request: Request, *, lang: str | None, certificate_id: str = "") -> Current:
         """Language, session and chrome of this request; language links keep the certificate shown."""
         language = negotiate(
             explicit=lang,
@@ -68,7 +93,7 @@ class PageKit:
             accept_language=request.headers.get("accept-language"),
             default=self.default_language,
         )
-        session = self.signer.read(request.cookies.get(COOKIE_NAME))
+        session = await self.session(request)
         path = "/verify/sign-in" if request.url.path == "/verify/sign-in" else "/verify"
         hrefs: dict[Language, str] = {}
         for code in LANGUAGES:
@@ -133,6 +158,38 @@ class PageKit:
         response.delete_cookie(
             COOKIE_NAME, path="/verify", httponly=True, samesite="strict", secure=self.secure(request)
         )
+
+    def sign_in_nonce(self, request: Request) -> str:
+        """The browser's sign-in nonce when it has a well-formed one, else a new one."""
+        nonce = request.cookies.get(SIGN_IN_COOKIE, "")
+        if 16 <= len(nonce) <= 64 and nonce.replace("-", "").replace("_", "").isalnum():
+            return nonce
+        return new_session_id()
+
+    def set_sign_in_nonce(self, request: Request, response: Response, nonce: str) -> None:
+        """Give the browser the nonce its sign-in form's CSRF token is bound to (SameSite=Strict)."""
+        response.set_cookie(
+            SIGN_IN_COOKIE,
+            nonce,
+            max_age=3600,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure(request),
+            path="/verify/sign-in",
+        )
+
+    def same_origin(self, request: Request) -> bool:
+        """Whether a form post comes from this page: a browser's Origin (when sent) names this host and
+        Sec-Fetch-Site does not say cross-site."""
+        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            return False
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True
+        hosts = {request.headers.get("host", "")}
+        if self.base_url:
+            hosts.add(urlsplit(self.base_url).netloc)
+        return origin != "null" and urlsplit(origin).netloc in hosts
 
     def absolute_url(self, request: Request, certificate_id: str) -> str:
         """The absolute verification address of a certificate (the configured base URL wins)."""

@@ -202,8 +202,11 @@ def render_page(
     )
 
 
-def render_sign_in(*, chrome: Chrome, next_url: str, notice: Notice | None = None) -> str:
-    """The sign-in page for officials, returning to ``next_url`` once signed in."""
+def render_sign_in(
+    *, chrome: Chrome, next_url: str, notice: Notice | None = None, csrf_token: str = ""
+) -> str:
+    """The sign-in page for officials, returning to ``next_url`` once signed in; ``csrf_token`` is
+    bound to the browser's sign-in cookie."""
     return (
         _environment()
         .get_template("sign_in.html")
@@ -212,5 +215,6 @@ def render_sign_in(*, chrome: Chrome, next_url: str, notice: Notice | None = Non
             chrome=chrome,
             next_url=next_url,
             notice=notice,
+            csrf_token=csrf_token,
         )
     )

@@ -5,21 +5,31 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import InputTooLarge, UnusableInput
 from singlewindow.node.web.calls import call
 from singlewindow.node.web.form import form_from_xml
 from singlewindow.node.web.i18n import Language
 from singlewindow.node.web.model import Authenticate, CertificateRecord, LifecycleState, Lookup, Verify
-from singlewindow.node.web.pages import PageKit, safe_next, stylesheet
+from singlewindow.node.web.pages import Current, PageKit, safe_next, stylesheet
 from singlewindow.node.web.render import Notice, render_page, render_result, render_sign_in
-from singlewindow.node.web.session import SessionSigner
+from singlewindow.node.web.session import (
+    SIGN_IN_COOKIE,
+    MemorySessions,
+    SessionRecord,
+    SessionSigner,
+    SessionStore,
+    SignInLimiter,
+    credential_of,
+    new_session_id,
+)
 
 #: The XSD pattern of CertificateID allows lowercase letters: IDs are matched exactly, never case-folded.
 _CERTIFICATE_ID = re.compile(r"^[A-Za-z0-9]{20}$")
@@ -49,6 +59,8 @@ def create_web_router(
     default_language: Language = "en",
     clock: Callable[[], datetime] | None = None,
     time_zone: tzinfo = UTC,
+    sessions: SessionStore | None = None,
+    sign_in_limiter: SignInLimiter | None = None,
 ) -> APIRouter:
     """Build the page's router; include it in the node app without a prefix (its paths start ``/verify``).
 
@@ -56,13 +68,20 @@ def create_web_router(
     uploaded bytes (raising ``UnusableInput`` for unreadable input), ``authenticate`` turns an
     official's bearer token into an ``Official``. Without ``secret_key`` sessions last until restart.
     ``clock`` dates each check (printed with the result); every time is shown in ``time_zone``.
+    ``sessions`` keeps sessions server-side (the node's store; in memory by default) so sign-out and
+    token withdrawal end them; ``sign_in_limiter`` caps failed sign-ins per client (429 beyond).
     """
 
     def now() -> datetime:
         return clock() if clock is not None else datetime.now(UTC)
 
+    limiter = sign_in_limiter or SignInLimiter()
     kit = PageKit(
-        signer=SessionSigner(secret_key=secret_key or secrets.token_bytes(32), max_age=session_max_age),
+        signer=SessionSigner(
+            secret_key=secret_key or secrets.token_bytes(32), max_age=session_max_age, scope=node_country
+        ),
+        sessions=sessions if sessions is not None else MemorySessions(),
+        now=now,
         node_country=node_country,
         base_url=base_url,
         secure_cookies=secure_cookies,
@@ -78,7 +97,7 @@ def create_web_router(
         lang: Annotated[str | None, Query(max_length=16)] = None,
     ) -> Response:
         wanted = (certificate_id or "").strip()
-        current = kit.current(request, lang=lang, certificate_id=wanted)
+        current = await kit.current(request, lang=lang, certificate_id=wanted)
         chrome = current.chrome
         if current.session is None:
             back = f"/verify?{urlencode({'certificate_id': wanted})}" if wanted else "/verify"
@@ -111,7 +130,7 @@ def create_web_router(
 
     @router.post("/verify", response_class=HTMLResponse, summary="Verify an uploaded certificate file")
     async def verify_upload(request: Request) -> Response:
-        current = kit.current(request, lang=None)
+        current = await kit.current(request, lang=None)
         if current.session is None:
             return kit.to_sign_in(request, current, "/verify")
 
@@ -119,6 +138,9 @@ def create_web_router(
             return kit.html(
                 request, current, render_page(chrome=current.chrome, notice=Notice(key=key)), status_code
             )
+
+        if not kit.same_origin(request):
+            return fail("cross_site", 403)
 
         declared = request.headers.get("content-length", "")
         # Browsers always declare the length of a form post; the server enforces it while reading.
@@ -162,42 +184,93 @@ def create_web_router(
         )
         return kit.html(request, current, render_page(chrome=current.chrome, result=result))
 
+    def sign_in_page(
+        request: Request,
+        current: Current,
+        next_path: str,
+        notice: Notice | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        nonce = kit.sign_in_nonce(request)
+        body = render_sign_in(
+            chrome=current.chrome,
+            next_url=next_path,
+            notice=notice,
+            csrf_token=kit.signer.sign_in_token(nonce),
+        )
+        response = kit.html(request, current, body, status_code)
+        kit.set_sign_in_nonce(request, response, nonce)
+        return response
+
     @router.get("/verify/sign-in", response_class=HTMLResponse, summary="Officials' sign-in form")
     async def sign_in_form(
         request: Request,
         next: Annotated[str | None, Query(max_length=200)] = None,
         lang: Annotated[str | None, Query(max_length=16)] = None,
     ) -> Response:
-        current = kit.current(request, lang=lang)
+        current = await kit.current(request, lang=lang)
         if current.session is not None:
             return kit.redirect(request, current, safe_next(next))
-        return kit.html(request, current, render_sign_in(chrome=current.chrome, next_url=safe_next(next)))
+        return sign_in_page(request, current, safe_next(next))
 
     @router.post("/verify/sign-in", response_class=HTMLResponse, summary="Sign in with an official's token")
     async def sign_in(request: Request) -> Response:
-        current = kit.current(request, lang=None)
-        async with request.form(max_files=0, max_fields=4) as fields:
+        client = request.client.host if request.client is not None else "unknown"
+        async with request.form(max_files=0, max_fields=5) as fields:
             token, next_url = fields.get("token"), fields.get("next")
+            csrf, lang = fields.get("csrf_token"), fields.get("lang")
+        # The language chosen before signing in stays chosen afterwards.
+        current = await kit.current(request, lang=lang if isinstance(lang, str) else None)
         next_path = safe_next(next_url if isinstance(next_url, str) else None)
-        official = await call(authenticate, token) if isinstance(token, str) and token else None
-        if official is None or official.role not in allowed_roles:
+        wait = limiter.retry_after(client)
+        if wait is not None:
+            minutes = str(max(1, (wait + 59) // 60))
+            response = sign_in_page(request, current, next_path, Notice(key="too_many", value=minutes), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if not kit.same_origin(request):
+            limiter.failed(client)
+            return sign_in_page(request, current, next_path, Notice(key="cross_site"), 403)
+        if not kit.signer.check_sign_in(
+            request.cookies.get(SIGN_IN_COOKIE), csrf if isinstance(csrf, str) else None
+        ):
+            limiter.failed(client)
+            return sign_in_page(request, current, next_path, Notice(key="form_expired"), 400)
+        token_text = token if isinstance(token, str) else ""
+        official = await call(authenticate, token_text) if token_text else None
+        if official is None or official.role not in allowed_roles or official.country != node_country:
+            limiter.failed(client)
             notice = Notice(key="token_rejected" if official is None else "not_official")
-            body = render_sign_in(chrome=current.chrome, next_url=next_path, notice=notice)
-            return kit.html(request, current, body, 401 if official is None else 403)
+            return sign_in_page(request, current, next_path, notice, 401 if official is None else 403)
+        limiter.succeeded(client)
+        session_id = new_session_id()
+        started = now()
+        record = SessionRecord(
+            session_id=session_id,
+            official=official,
+            credential=credential_of(token_text),
+            started_at=started,
+            expires_at=started + timedelta(seconds=session_max_age),
+        )
+        await run_in_threadpool(kit.sessions.start, record)
         response = kit.redirect(request, current, next_path)
-        kit.start_session(request, response, kit.signer.issue(official=official))
+        kit.start_session(request, response, kit.signer.issue(official=official, session_id=session_id))
         return response
 
     @router.post("/verify/sign-out", summary="Sign out of the officials' page")
     async def sign_out(request: Request) -> Response:
-        current = kit.current(request, lang=None)
+        current = await kit.current(request, lang=None)
         async with request.form(max_files=0, max_fields=4) as fields:
             token = fields.get("csrf_token")
-        if current.session is not None and not kit.signer.check_csrf(
-            current.session, token if isinstance(token, str) else None
+        if current.session is not None and not (
+            kit.same_origin(request)
+            and kit.signer.check_csrf(current.session, token if isinstance(token, str) else None)
         ):
             notice = Notice(key="form_expired")
             return kit.html(request, current, render_page(chrome=current.chrome, notice=notice), 400)
+        if current.session is not None:
+            # The server forgets the session: a copy of the cookie is worthless from now on.
+            await run_in_threadpool(kit.sessions.end, current.session.session_id)
         response = kit.redirect(request, current, "/verify/sign-in")
         kit.end_session(request, response)
         return response
