@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,9 +25,16 @@ def _fail(exc: SinglewindowError) -> typer.Exit:
 
 
 def _plain_settings(message: str) -> str:
-    """Settings errors name the service and the setting, not the settings class."""
-    for name, plain in (("HubSettings", "hub settings"), ("NodeSettings", "node settings")):
-        message = message.replace(f"invalid {name}", f"invalid {plain}").replace(name, plain)
+    """Settings errors name the service and the setting (option and variable), not the settings class."""
+    for name, plain, prefix in (
+        ("HubSettings", "hub settings", "SINGLEWINDOW_HUB_"),
+        ("NodeSettings", "node settings", "SINGLEWINDOW_NODE_"),
+    ):
+        if name in message:
+            message = message.replace(f"invalid {name}", f"invalid {plain}").replace(name, plain)
+            for field in re.findall(r"(\w+): Field required", message):
+                option = f"--{field.replace('_', '-')} or {prefix}{field.upper()}"
+                message = message.replace(f"{field}: Field required", f"{field} is required ({option})")
     return message
 
 
