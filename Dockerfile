@@ -5,7 +5,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY singlewindow ./singlewindow
-COPY schemas ./schemas
 RUN pip install . && useradd --system --uid 10001 singlewindow && mkdir -p /data && chown singlewindow /data
 USER singlewindow
 WORKDIR /data

@@ -121,7 +121,7 @@ def verify_cancellation(
     country's CA and is not revoked at CancellationDate; the registry answers 00 for the signer as an
     official of the CertificateID's entity (otherwise ``lifecycle.not_issuer``, naming the answer code).
     ``now`` bounds CancellationDate (clock skew ``MAX_FUTURE``); ``schema_dirs`` are searched for
-    ``lifecycle.xsd`` before the repository's ``schemas/`` and $SINGLEWINDOW_SCHEMA_DIRS.
+    ``lifecycle.xsd`` before $SINGLEWINDOW_SCHEMA_DIRS and the copy packaged in ``singlewindow/schemas/``.
     """
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     root = parse_xml(data, max_bytes=context.max_bytes)

@@ -10,7 +10,6 @@ import pytest
 from lxml import etree
 
 import singlewindow.lifecycle as lifecycle
-from singlewindow.cod import default_schema_dirs
 from singlewindow.errors import ConfigurationError, UnusableInput
 from singlewindow.lifecycle import (
     CANCELLATION,
@@ -22,7 +21,7 @@ from singlewindow.lifecycle import (
     read_cancellation,
     validate_lifecycle,
 )
-from singlewindow.lifecycle.schema import schema_path
+from singlewindow.lifecycle.schema import PACKAGED, schema_path
 from singlewindow.xmlsec import parse_xml
 
 Cancel = Callable[..., bytes]
@@ -124,11 +123,16 @@ def test_read_ignores_repeated_children() -> None:
 
 
 def test_schema_is_found_in_given_directories_first(tmp_path: Path) -> None:
-    """A directory holding lifecycle.xsd is searched first; a list without it is a configuration error."""
-    shipped = schema_path(default_schema_dirs())
-    (tmp_path / "lifecycle.xsd").write_bytes(shipped.read_bytes())
-    assert schema_path([tmp_path, shipped.parent]) == tmp_path / "lifecycle.xsd"
+    """A folder holding lifecycle.xsd overrides the packaged one; a list without it is a config error."""
+    (tmp_path / "lifecycle.xsd").write_bytes(PACKAGED.read_bytes())
+    assert schema_path([tmp_path]) == tmp_path / "lifecycle.xsd"
     assert lifecycle_schema([tmp_path]) is lifecycle_schema([tmp_path])
     with pytest.raises(ConfigurationError) as caught:
         schema_path([tmp_path / "empty"])
     assert [p.code for p in caught.value.problems] == ["config.invalid"]
+
+
+def test_the_packaged_schema_is_used_without_any_directory(tmp_path: Path) -> None:
+    """With no directory holding lifecycle.xsd, the copy shipped inside the package validates."""
+    assert PACKAGED.is_file()
+    assert isinstance(lifecycle_schema([tmp_path / "nowhere"]), etree.XMLSchema)
