@@ -72,6 +72,10 @@ class _Common(BaseSettings):
     signature_max_age: int = Field(default=300, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
+    #: Swagger UI at /docs, served from the packaged swagger-ui-bundle-v2 (never a CDN); false: no /docs
+    docs_enabled: bool = True
+    #: when set, GET /metrics needs ``Authorization: Bearer <token>``; unset: loopback clients only
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
 
     @field_validator("pki")
     @classmethod

@@ -16,6 +16,7 @@ from singlewindow.hub.directory import Directory
 from singlewindow.hub.worker import DeliveryWorker
 from singlewindow.logging import get_logger
 from singlewindow.metrics import HubMetrics
+from singlewindow.operator_endpoints import secure_operator_endpoints
 from singlewindow.pki.files import read_private_key
 from singlewindow.pki.trustlist import Trustlist
 from singlewindow.protocol.edge import (
@@ -113,7 +114,14 @@ def create_app(
         title="singlewindow hub",
         summary="Routes signed ALADI certificates of origin between country nodes.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from a packaged Swagger UI, never a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
+    secure_operator_endpoints(
+        app,
+        docs_enabled=settings.docs_enabled,
+        metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+    )
     app.include_router(router)
     return app

@@ -18,6 +18,7 @@ from singlewindow.logging import get_logger
 from singlewindow.metrics import NodeMetrics
 from singlewindow.node.auth import configured
 from singlewindow.node.outbound import Outbox
+from singlewindow.operator_endpoints import secure_operator_endpoints
 from singlewindow.pki import Federation
 from singlewindow.pki.trustlist import Trustlist
 from singlewindow.protocol.edge import (
@@ -124,8 +125,15 @@ def create_app(
         title=f"singlewindow node {settings.country}",
         summary="A country node: customs submissions, deliveries from the hub, officials' verification.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from a packaged Swagger UI, never a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
+    secure_operator_endpoints(
+        app,
+        docs_enabled=settings.docs_enabled,
+        metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+    )
     app.include_router(router)
     app.include_router(page_router(app, settings))
     return app
