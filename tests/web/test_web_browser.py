@@ -116,6 +116,9 @@ def test_look_up_genuine_certificate(page: Page, ids: list[str], live_url: str) 
         ("genuine", "genuine", "GENUINE"),
         ("tampered", "not_genuine", "NOT GENUINE"),
         ("cancelled", "cancelled", "CANCELLED"),
+        ("other_version", "not_held", "NOT THE CERTIFICATE HELD HERE"),
+        ("foreign", "unknown", "STATUS UNKNOWN HERE"),
+        ("lowercase", "cancelled", "CANCELLED"),
     ],
 )
 def test_upload_shows_the_verdict(
@@ -129,6 +132,13 @@ def test_upload_shows_the_verdict(
     banner = page.locator(".verdict")
     expect(banner).to_have_attribute("data-verdict", verdict)
     expect(banner.locator(".verdict-word")).to_contain_text(word)
+    expect(banner.locator(".file-name")).to_have_text(f"File checked: {name}.xml")
+    if verdict != "genuine":
+        expect(banner).not_to_contain_text("Genuine and in force")
+    if verdict in ("not_genuine", "not_held", "unknown"):
+        expect(page.locator(".qr")).to_have_count(0)
+    if verdict == "cancelled":
+        expect(banner.locator(".verdict-reason")).to_have_text("Reason given: issued in error")
     if name == "tampered":
         expect(banner.locator(".reasons li").first).to_have_text(
             "The content was changed after it was signed."
@@ -186,3 +196,97 @@ def test_keyboard_reaches_skip_link_and_forms(page: Page) -> None:
     expect(page.get_by_role("link", name="Skip to the result")).to_be_focused()
     for name in ("Certificate ID", "Certificate file (XML)"):
         expect(page.get_by_label(name, exact=True)).to_have_count(1)
+
+
+def _signed_in_context(browser: Browser, live_url: str, token: str, **options: object) -> Page:
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_url, **options)
+    tab = context.new_page()
+    tab.goto("/verify")
+    tab.get_by_label("Access token").fill(token)
+    tab.keyboard.press("Enter")
+    expect(tab).to_have_url(f"{live_url}/verify")
+    return tab
+
+
+def _overflow(page: Page) -> int:
+    """How far the page is wider than the viewport (0: no sideways scrolling)."""
+    width: int = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    return width
+
+
+def test_phone_shows_the_verdict_first_and_scrolls_tables_inside_their_card(
+    browser: Browser,
+    live_url: str,
+    official_token: str,
+    ids: list[str],
+    signed_documents: dict[str, bytes],
+    tmp_path: Path,
+) -> None:
+    """At 390 px the verdict comes before both forms, the page never scrolls sideways, and the goods
+    table scrolls inside its card; screenshots of the phone layout are kept."""
+    page = _signed_in_context(
+        browser, live_url, official_token, viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    _shot(page, "phone-empty")
+    _look_up(page, _id_of(ids, "00000043"))
+    verdict, forms = page.locator(".verdict").bounding_box(), page.locator(".searches").bounding_box()
+    assert verdict is not None and forms is not None and verdict["y"] < forms["y"]
+    assert verdict["y"] < 844, "the verdict is on the first screen"
+    assert _overflow(page) <= 0
+    scroller = page.locator(".table-scroll").filter(has=page.locator("table.goods"))
+    card = page.locator(".certificate").bounding_box()
+    box = scroller.bounding_box()
+    assert card is not None and box is not None and box["x"] + box["width"] <= card["x"] + card["width"]
+    assert scroller.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+    _shot(page, "phone-lookup-genuine")
+    path = tmp_path / "tampered.xml"
+    path.write_bytes(signed_documents["tampered"])
+    page.get_by_label("Certificate file (XML)", exact=True).set_input_files(str(path))
+    page.get_by_role("button", name="Verify the file").click()
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "not_genuine")
+    assert _overflow(page) <= 0
+    _shot(page, "phone-upload-tampered")
+    page.context.close()
+
+
+def test_not_genuine_is_not_styled_like_a_link(
+    page: Page, signed_documents: dict[str, bytes], tmp_path: Path
+) -> None:
+    """The NOT GENUINE word is neither underlined nor in the link colour."""
+    path = tmp_path / "tampered.xml"
+    path.write_bytes(signed_documents["tampered"])
+    page.get_by_label("Certificate file (XML)", exact=True).set_input_files(str(path))
+    page.get_by_role("button", name="Verify the file").click()
+    word = page.locator(".verdict-not_genuine .word")
+    expect(word).to_have_css("text-decoration-line", "none")
+    expect(word).not_to_have_css("color", "rgb(11, 79, 168)")
+
+
+def test_printed_copy_says_when_and_by_which_node_it_was_checked(page: Page, ids: list[str]) -> None:
+    """A printed result carries "Checked by node BR at <time> UTC+00:00", readable anchors and zoned times."""
+    _look_up(page, _id_of(ids, "00000043"))
+    page.emulate_media(media="print")
+    checked = page.locator(".verdict .checked")
+    expect(checked).to_be_visible()
+    expect(checked).to_have_text(
+        re.compile(r"^Checked by node BR at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\+00:00$")
+    )
+    expect(page.locator(".signatures")).to_contain_text("AR Root CA")
+    expect(page.locator(".signatures")).not_to_contain_text("CN=")
+    for time_text in page.locator(".trail time").all_inner_texts():
+        assert time_text.endswith("UTC+00:00")
+    _shot(page, "print-genuine")
+
+
+def test_language_is_kept_through_sign_in(browser: Browser, live_url: str, official_token: str) -> None:
+    """Choosing Español before signing in keeps the page in Español after signing in."""
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_url)
+    tab = context.new_page()
+    tab.goto("/verify?lang=es")
+    expect(tab.get_by_role("heading", name="Iniciar sesión")).to_be_visible()
+    tab.get_by_label("Token de acceso").fill(official_token)
+    tab.keyboard.press("Enter")
+    expect(tab).to_have_url(f"{live_url}/verify")
+    expect(tab.locator("html")).to_have_attribute("lang", "es")
+    expect(tab.get_by_role("button", name="Cerrar sesión")).to_be_visible()
+    context.close()
