@@ -90,37 +90,103 @@ _GENERIC = (
     "camara.example",
 )
 
-# (HS code, description, unit, weight per unit in kg, unit price in USD)
+# (HS code, description, unit, smallest and largest quantity of one shipment line in that unit,
+# unit price in USD): quantities are counted in the line's own unit, as GoodsItemWeightAmount is
 _CATALOG = (
     (
         "8408.90.90",
         "Motores de émbolo (pistón) de encendido por compresión (diésel o semidiésel)",
         "UNIDADES",
-        450,
+        2,
+        40,
         6681,
     ),
     (
         "4107.12.20",
         "Cueros y pieles curtidos de bovino, plena flor sin dividir, teñidos",
         "KILOGRAMOS",
-        1,
+        2_000,
+        18_000,
         14,
     ),
-    ("0901.21.00", "Café tostado sin descafeinar, en grano", "KILOGRAMOS", 1, 9),
-    ("2204.21.00", "Vino fino de mesa (Malbec), en recipientes de capacidad ≤ 2 l", "LITROS", 1, 6),
-    ("1006.30.21", "Arroz semiblanqueado o blanqueado, pulido, de grano largo", "TONELADAS", 1000, 620),
-    ("0903.00.90", "Yerba mate elaborada con palo, envases de 1 kg", "KILOGRAMOS", 1, 4),
-    ("8433.51.00", "Cosechadoras-trilladoras autopropulsadas", "UNIDADES", 14500, 185000),
-    ("5101.11.00", "Lana sucia esquilada, sin cardar ni peinar", "KILOGRAMOS", 1, 5),
-    ("1507.10.00", "Aceite de soja en bruto, incluso desgomado", "TONELADAS", 1000, 980),
+    ("0901.21.00", "Café tostado sin descafeinar, en grano", "KILOGRAMOS", 1_000, 15_000, 9),
+    (
+        "2204.21.00",
+        "Vino fino de mesa (Malbec), en recipientes de capacidad ≤ 2 l",
+        "LITROS",
+        2_000,
+        9_000,
+        6,
+    ),
+    ("1006.30.21", "Arroz semiblanqueado o blanqueado, pulido, de grano largo", "TONELADAS", 25, 500, 620),
+    ("0903.00.90", "Yerba mate elaborada con palo, envases de 1 kg", "KILOGRAMOS", 5_000, 24_000, 4),
+    ("8433.51.00", "Cosechadoras-trilladoras autopropulsadas", "UNIDADES", 1, 6, 185000),
+    ("5101.11.00", "Lana sucia esquilada, sin cardar ni peinar", "KILOGRAMOS", 5_000, 20_000, 5),
+    ("1507.10.00", "Aceite de soja en bruto, incluso desgomado", "TONELADAS", 100, 2_000, 980),
     (
         "8701.94.90",
         "Tractores de potencia superior a 75 kW pero inferior o igual a 130 kW",
         "UNIDADES",
-        5200,
+        1,
+        12,
         64000,
     ),
 )
+#: decimals a quantity carries in each unit (whole machines, kilograms to the gram, …)
+_UNIT_DECIMALS = {"UNIDADES": 0, "KILOGRAMOS": 2, "LITROS": 1, "TONELADAS": 3}
+
+# where goods leave each exporting country, with the means of transport of that place
+_PORTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "AR": (
+        ("Buenos Aires", "Marítimo"),
+        ("Rosario", "Fluvial"),
+        ("Bahía Blanca", "Marítimo"),
+        ("Paso de los Libres", "Terrestre"),
+        ("Aeropuerto Internacional de Ezeiza", "Aéreo"),
+    ),
+    "BR": (
+        ("Santos", "Marítimo"),
+        ("Paranaguá", "Marítimo"),
+        ("Rio Grande", "Marítimo"),
+        ("Uruguaiana", "Terrestre"),
+    ),
+    "UY": (("Montevideo", "Marítimo"), ("Nueva Palmira", "Fluvial"), ("Fray Bentos", "Terrestre")),
+    "PY": (("Villeta", "Fluvial"), ("Asunción", "Fluvial"), ("Ciudad del Este", "Terrestre")),
+    "CL": (("Valparaíso", "Marítimo"), ("San Antonio", "Marítimo"), ("Los Andes", "Terrestre")),
+    "BO": (("Puerto Quijarro", "Fluvial"), ("Desaguadero", "Terrestre")),
+    "PE": (("Callao", "Marítimo"), ("Paita", "Marítimo")),
+    "CO": (("Cartagena", "Marítimo"), ("Buenaventura", "Marítimo")),
+    "EC": (("Guayaquil", "Marítimo"), ("Manta", "Marítimo")),
+    "VE": (("Puerto Cabello", "Marítimo"), ("La Guaira", "Marítimo")),
+    "MX": (("Veracruz", "Marítimo"), ("Manzanillo", "Marítimo")),
+    "PA": (("Balboa", "Marítimo"), ("Manzanillo (Colón)", "Marítimo")),
+    "CU": (("Mariel", "Marítimo"), ("La Habana", "Marítimo")),
+}
+
+#: the demo issuing entity's officials (EHId 001): (active, revoked), real-looking names per country
+_OFFICIALS: dict[str, tuple[str, str]] = {
+    "AR": ("Lucía Belén Fernández", "Jorge Alberto Castillo"),
+    "BR": ("Ana Paula Ribeiro", "Carlos Eduardo Moura"),
+    "UY": ("María Noel Pereira", "Diego Sosa Acosta"),
+    "PY": ("Rosa Elena Benítez", "Hugo Ramón Giménez"),
+    "CL": ("Camila Andrea Soto", "Rodrigo Muñoz Vera"),
+    "BO": ("Carmen Rosa Quispe", "Luis Fernando Mamani"),
+    "PE": ("Patricia Huamán Rojas", "José Luis Paredes"),
+    "CO": ("Natalia Restrepo Gómez", "Andrés Felipe Ospina"),
+    "EC": ("Gabriela Cevallos Mora", "Fernando Andrade Vélez"),
+    "VE": ("Mariela Rodríguez Silva", "Rafael Ángel Pérez"),
+    "MX": ("Guadalupe Hernández Ortiz", "Miguel Ángel Ramírez"),
+    "PA": ("Itzel Castillo de León", "Ricardo Arosemena Díaz"),
+    "CU": ("Yamilé Fernández Pérez", "Osvaldo Díaz Rivero"),
+}
+
+#: the demo issuing entity's seat: (street address, city)
+_ENTITY_SEATS: dict[str, tuple[str, str]] = {
+    "AR": ("Av. Leandro N. Alem 1067, piso 11", "Buenos Aires"),
+    "BR": ("Avenida Paulista 1313, 9º andar", "São Paulo"),
+    "UY": ("Av. de las Leyes s/n, Palacio Legislativo", "Montevideo"),
+    "PY": ("Avda. Mariscal López 3333", "Asunción"),
+}
 
 _AGREEMENTS: dict[FormName, tuple[str, str]] = {
     "FormA18": ("A18", "ACE N° 18 — Mercado Común del Sur (MERCOSUR)"),
@@ -160,6 +226,25 @@ def demo_exporter(country: str) -> str:
 def demo_issuing_entity(country: str) -> str:
     """The name of ``country``'s demo issuing entity (EHId 001) in samples and the demo PKI."""
     return _COUNTRY.get(country, _GENERIC)[3]
+
+
+def demo_official(country: str, *, status: str = "active") -> str:
+    """The name of ``country``'s demo official of entity 001 (``active`` or ``revoked``) in the demo PKI."""
+    active, revoked = _OFFICIALS.get(country, ("Laura Méndez", "Tomás Herrera"))
+    return revoked if status == "revoked" else active
+
+
+def demo_issuing_entity_seat(country: str) -> dict[str, str]:
+    """Where ``country``'s demo issuing entity sits: address, city, telephone, email, url."""
+    cities, _, streets, _, phone, domain = _COUNTRY.get(country, _GENERIC)
+    address, city = _ENTITY_SEATS.get(country, (f"{streets[0]} 1250", cities[0]))
+    return {
+        "address": address,
+        "city": city,
+        "telephone": f"{phone} 5219-4400",
+        "email": f"cod@{domain}",
+        "url": f"https://www.{domain}",
+    }
 
 
 def _email(name: str) -> str:
@@ -218,10 +303,10 @@ def sample_certificate(
     )
     lines = []
     for i in range(1, goods + 1):
-        code, name, unit, unit_weight, unit_price = rng.choice(_CATALOG)
-        quantity = rng.randint(1, 40)
-        weight = Decimal(unit_weight * quantity) + Decimal(rng.randint(0, 9999)) / 10_000
-        value = Decimal(unit_price * quantity * rng.randint(90, 110)) / 100
+        code, name, unit, smallest, largest, unit_price = rng.choice(_CATALOG)
+        places = _UNIT_DECIMALS[unit]
+        weight = Decimal(rng.randint(smallest * 10**places, largest * 10**places)).scaleb(-places)
+        value = (weight * unit_price * rng.randint(90, 110) / 100).quantize(Decimal("0.01"))
         lines.append(
             Goods(
                 order_no=i,
@@ -236,7 +321,9 @@ def sample_certificate(
                 declaration_number=rng.randint(1, 99_999) if modern else None,
             )
         )
-    _, _, _, eh_name, eh_phone, eh_domain = _COUNTRY.get(exporter_country, _GENERIC)
+    eh_name = demo_issuing_entity(exporter_country)
+    seat = demo_issuing_entity_seat(exporter_country)
+    port, means = rng.choice(_PORTS.get(exporter_country, (("Puerto Principal", "Marítimo"),)))
     certificate_id = CertificateID.compose(
         country=exporter_country, eh_id=eh_id, acronym=acronym, year=certified.year, number=number
     )
@@ -269,10 +356,8 @@ def sample_certificate(
         transport=None
         if form == "FormR252"
         else Transport(
-            port_of_loading=rng.choice(
-                ("Buenos Aires", "Santos", "Montevideo", "Paso de los Libres", "Foz do Iguaçu")
-            ),
-            means=None if modern else rng.choice(("Marítimo", "Terrestre", "Aéreo", "Fluvial")),
+            port_of_loading=port,
+            means=None if modern else means,
             country_destination=None if modern else importer_country,
         ),
         comments=Comments(
@@ -289,11 +374,11 @@ def sample_certificate(
             id=eh_id,
             country=exporter_country,
             name=eh_name,
-            address=f"{rng.choice(_COUNTRY.get(exporter_country, _GENERIC)[2])} {rng.randint(100, 999)}",
-            city=_COUNTRY.get(exporter_country, _GENERIC)[0][0],
-            telephone=f"{eh_phone} {rng.randint(5000, 5999)}-{rng.randint(1000, 9999)}",
-            email=f"cod@{eh_domain}",
-            url=f"https://www.{eh_domain}",
+            address=seat["address"],
+            city=seat["city"],
+            telephone=seat["telephone"],
+            email=seat["email"],
+            url=seat["url"],
             comments="Certificado emitido en forma digital." if layout.cod_ver.startswith("4.") else None,
         ),
         certification=Certification(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from singlewindow.cod.samples import demo_exporter, demo_issuing_entity
+from singlewindow.cod.samples import demo_exporter, demo_issuing_entity, demo_official
 from singlewindow.pki.certificates import build_crl, issue_leaf, issue_root_ca
 from singlewindow.pki.countries import ALADI_COUNTRIES, check_country_codes
 from singlewindow.pki.federation import ENTITY_ID, TRUSTLIST_NAME, Federation
@@ -146,8 +146,8 @@ def _init_country(directory: Path, *, code: str, algorithm: Algorithm, now: date
     revoked_at = now - REVOCATION_AGE
     revoked_serials: list[tuple[int, datetime]] = []
     for stem, person, status in (
-        ("official-active", f"Funcionario Activo {code}", "active"),
-        ("official-revoked", f"Funcionario Revocado {code}", "revoked"),
+        ("official-active", demo_official(code, status="active"), "active"),
+        ("official-revoked", demo_official(code, status="revoked"), "revoked"),
     ):
         key = generate_key(algorithm=algorithm)
         cert = _leaf(

@@ -20,6 +20,7 @@ from singlewindow.cod import (
     from_element,
     to_element,
 )
+from singlewindow.cod.samples import demo_issuing_entity_seat
 from singlewindow.errors import InvalidDocument, UnusableInput, problem
 from singlewindow.pki import Federation
 from singlewindow.xmlsec import (
@@ -75,9 +76,7 @@ def _entity(federation: Federation, country: str) -> EH:
         id=pki.eh_id,
         country=country,
         name=entity.name if entity is not None else f"Entidad habilitada {pki.eh_id} de {entry.name}",
-        address="Sede central",
-        city=entry.name,
-        url=f"https://cod.{country.lower()}.example.org",
+        **demo_issuing_entity_seat(country),  # the demo entity's address and contacts (demo data)
     )
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from singlewindow.cli import app
 from singlewindow.cod import sample_certificate, to_bytes
+from singlewindow.cod.samples import demo_official
 from singlewindow.pki import Federation
 from singlewindow.xmlsec import parse_xml, serialize, sign_exporter
 
@@ -52,7 +53,7 @@ def test_sign_from_json_writes_certificate_id_file_that_verifies(
     assert target == workdir / f"{certificate_id}.xml"
     result = runner.invoke(app, ["verify", str(target), "--trust", str(federation.trust_dir)])
     assert result.exit_code == 0, result.output
-    assert "VALID" in result.output and "Funcionario Activo AR" in result.output
+    assert "VALID" in result.output and demo_official("AR") in result.output
 
 
 def test_sign_from_request_xml(federation: Federation, workdir: Path) -> None:

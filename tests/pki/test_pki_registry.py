@@ -9,6 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from singlewindow.cod.samples import demo_official
 from singlewindow.pki import Federation, Official, Registry
 from singlewindow.pki.files import certificate_pem
 
@@ -98,7 +99,7 @@ def test_valid_answer_names_the_official(federation: Federation, registry: Regis
     answer = registry.answer(
         federation.country("UY").official.certificate, country="UY", eh_id="001", at=datetime.now(UTC)
     )
-    assert (answer.code, answer.official_name, answer.entity) == ("00", "Funcionario Activo UY", "001")
+    assert (answer.code, answer.official_name, answer.entity) == ("00", demo_official("UY"), "001")
 
 
 def test_revoked_official_before_revocation(federation: Federation, registry: Registry) -> None:
@@ -122,7 +123,7 @@ def test_matches_by_fingerprint_not_subject(
     federation: Federation, registry: Registry, signer_factory: SignerFactory
 ) -> None:
     """A look-alike with an official's exact name but another key is not registered (04)."""
-    fake = signer_factory(issuer=federation.country("AR"), name="Funcionario Activo AR")
+    fake = signer_factory(issuer=federation.country("AR"), name=demo_official("AR"))
     assert registry.answer(fake, country="AR", eh_id="001", at=datetime.now(UTC)).code == "04"
 
 

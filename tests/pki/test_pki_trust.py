@@ -10,6 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from singlewindow.cod.samples import demo_official
 from singlewindow.errors import ConfigurationError
 from singlewindow.pki import Federation, TrustStore, build_crl, generate_key, issue_leaf, issue_root_ca
 
@@ -61,7 +62,7 @@ def test_self_signed_look_alike_is_untrusted(
 ) -> None:
     """A self-signed certificate copying an official's subject, with its own key, does not chain."""
     official = federation.country("AR").official.certificate
-    fake = signer_factory(issuer=None, name="Funcionario Activo AR")
+    fake = signer_factory(issuer=None, name=demo_official("AR"))
     assert fake.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME) == (
         official.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     )
@@ -83,7 +84,7 @@ def test_look_alike_ca_is_untrusted(store: TrustStore, now: datetime, signer_fac
         public_key=generate_key().public_key(),
         issuer_key=key,
         issuer_certificate=forged_ca,
-        common_name="Funcionario Activo AR",
+        common_name=demo_official("AR"),
         country="AR",
         organization="x",
         not_before=fake.not_valid_before_utc,

@@ -10,6 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from singlewindow.cod.samples import demo_official
+
 #: conftest's lowercase CertificateID number (the XSD pattern allows lowercase letters)
 LOWERCASE_NUMBER = "ab000046"
 
@@ -96,7 +98,7 @@ def test_signers_are_listed_with_registry_answer(
 ) -> None:
     """Both signatures appear with their signer, trust anchor and, for the official, registry answer 00."""
     text = _upload(signed_in, signed_documents["genuine"]).text
-    assert "Metalúrgica Río Cuarto S.A." in text and "Funcionario Activo AR" in text
+    assert "Metalúrgica Río Cuarto S.A." in text and demo_official("AR") in text
     assert "AR Root CA" in text and "CN=AR Root CA" not in text
     assert "valid: authorised official of this entity" in text
 
