@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from singlewindow.cli.output import country as check_country
 from singlewindow.cli.output import echo_json, error_lines, fail, read_input
 from singlewindow.errors import Problem, SinglewindowError, problem
 
@@ -113,7 +114,7 @@ def node_serve(
     try:
         settings = load_settings(
             NodeSettings,
-            country=country,
+            country=check_country(country, option="--country") if country is not None else None,
             host=host,
             port=port,
             database_url=database,

@@ -35,6 +35,11 @@ def test_version_prints_the_installed_version() -> None:
             ["pki", "init", "d", "--countries", "AR,ZZ"],
             "error input.invalid_argument Invalid value for --countries",
         ),
+        (["node", "serve", "--country", "zz"], "error input.invalid_argument Invalid value for --country"),
+        (
+            ["sign", "f.json", "--pki", "p", "--country", "XX"],
+            "error input.invalid_argument Invalid value for --country",
+        ),
     ],
 )
 def test_usage_errors_use_the_one_error_format(argv: list[str], expected: str) -> None:

@@ -74,7 +74,7 @@ def test_soak_processes_with_a_node_and_the_hub_killed(tmp_path: Path) -> None:
 
 
 def test_cli_reports_and_writes_json(tmp_path: Path) -> None:
-    """`singlewindow simulate` prints the verdict, writes the JSON keys and exits 0 when all arrived."""
+    """`singlewindow simulate` prints a plain verdict, writes the JSON keys and exits 0 when all arrived."""
     out = tmp_path / "report.json"
     result = CliRunner().invoke(
         app,
@@ -92,7 +92,10 @@ def test_cli_reports_and_writes_json(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "nothing lost, nothing duplicated" in result.output
+    # no warnings of the services (session secret) and no colour codes in captured output
+    assert "session_secret_unset" not in result.output and "\x1b[" not in result.output
     data = json.loads(out.read_text())
+    assert data["ok"] is True and data["failures"] == []
     assert {"submitted", "accepted", "rejected", "delivered", "lost", "duplicates", "latency_ms"} <= set(data)
     assert set(data["latency_ms"]) >= {"p50", "p95", "p99"}
     assert data["delivered"] == 8
