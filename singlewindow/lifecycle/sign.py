@@ -9,9 +9,9 @@ from cryptography import x509
 
 from singlewindow.cod import CertificateID
 from singlewindow.errors import UnusableInput, problem
-from singlewindow.lifecycle.message import CANCELLATION, SIGNED_ID, Reason, build_cancellation
+from singlewindow.lifecycle.message import CANCELLATION, Reason, build_cancellation
 from singlewindow.xmlsec import DEFAULT_MAX_BYTES, SigningAlgorithm, SigningKey, parse_xml, serialize
-from singlewindow.xmlsec.lifecycle import sign_root
+from singlewindow.xmlsec.sign import sign_root
 
 
 class Signatory(Protocol):
@@ -40,7 +40,7 @@ def sign_cancellation(
     if root.tag != CANCELLATION:
         raise UnusableInput(problem("lifecycle.invalid", f"the root is {root.tag}, not a Cancellation", "/"))
     try:
-        sign_root(root, signed_id=SIGNED_ID, key=key, certificate=certificate, algorithm=algorithm)
+        sign_root(root, key=key, certificate=certificate, algorithm=algorithm)
     except ValueError as exc:
         raise UnusableInput(problem("lifecycle.invalid", str(exc), "/")) from None
     return serialize(root)

@@ -9,18 +9,20 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from lxml import etree
 
 from singlewindow.cod import CertificateID
 from singlewindow.errors import Problem, problem
-from singlewindow.lifecycle.message import CANCELLATION, SIGNED_ID, CancellationValues, read_cancellation
+from singlewindow.lifecycle.message import CANCELLATION, CancellationValues, read_cancellation
 from singlewindow.lifecycle.report import LifecycleReport
 from singlewindow.lifecycle.schema import lifecycle_schema, validate_lifecycle
 from singlewindow.pki import ChainResult
 from singlewindow.verification import Signer, VerificationContext
+from singlewindow.verification.policy import SignerFacts
 from singlewindow.verification.report import CheckLog
 from singlewindow.verification.values import parse_date
-from singlewindow.xmlsec import SignatureResult, parse_xml
-from singlewindow.xmlsec.lifecycle import verify_root
+from singlewindow.xmlsec import SignatureResult, parse_xml, verify_signature
+from singlewindow.xmlsec.profile import CANCELLATION as CANCELLATION_PROFILE
 
 #: How far a CancellationDate may lie ahead of the verifier's clock (clock skew between countries).
 MAX_FUTURE = timedelta(minutes=5)
@@ -123,8 +125,20 @@ def verify_cancellation(
     ``now`` bounds CancellationDate (clock skew ``MAX_FUTURE``); ``schema_dirs`` are searched for
     ``lifecycle.xsd`` before $SINGLEWINDOW_SCHEMA_DIRS and the copy packaged in ``singlewindow/schemas/``.
     """
-    digest, size = hashlib.sha256(data).hexdigest(), len(data)
     root = parse_xml(data, max_bytes=context.max_bytes)
+    return verify_cancellation_tree(root, data=data, context=context, now=now, schema_dirs=schema_dirs)
+
+
+def verify_cancellation_tree(
+    root: etree._Element,
+    *,
+    data: bytes,
+    context: VerificationContext,
+    now: datetime | None = None,
+    schema_dirs: Sequence[Path] = (),
+) -> LifecycleReport:
+    """``verify_cancellation`` on the tree already parsed from ``data`` by the hardened parser."""
+    digest, size = hashlib.sha256(data).hexdigest(), len(data)
     run = CheckLog()
     run.check("parse", [], detail=f"{size} bytes, no DTD, no entities")
     if root.tag != CANCELLATION:
@@ -144,10 +158,9 @@ def verify_cancellation(
         chains.append(context.trust.validate(certificate, at=at, country=cid.country))
         return chains[-1].problems
 
-    result = verify_root(
+    result = verify_signature(
         root,
-        root_tag=CANCELLATION,
-        signed_id=SIGNED_ID,
+        role=CANCELLATION_PROFILE,
         allow_sha1=context.allow_sha1,
         at=at or datetime.now(UTC),
         certificate_check=certificate_check,
@@ -164,6 +177,15 @@ def verify_cancellation(
             problem("signature.wrapping", "the signed values differ from the document's", "/Cancellation")
         ]
     run.check("signed_values", mismatch)
+    if signed is not None and not mismatch and result.certificate is not None and context.signer_policy:
+        facts = SignerFacts(
+            role="official",
+            profile=result.profile,
+            certificate=result.certificate,
+            signed_at=at,
+            values=signed,
+        )
+        run.check("policy.official", list(context.signer_policy(facts)))
 
     problems = list(dict.fromkeys(run.problems))
     shown = signed or CancellationValues()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from singlewindow.cod import SchemaRegistry, default_schema_dirs
 from singlewindow.pki import Registry, TrustStore
+from singlewindow.verification.policy import SignerPolicy
 from singlewindow.xmlsec import DEFAULT_MAX_BYTES
 
 
@@ -20,6 +21,8 @@ class VerificationContext:
     registry: Registry | None = None
     allow_sha1: bool = False
     max_bytes: int = DEFAULT_MAX_BYTES
+    #: judges each verified signer (role, trusted time); None: no per-signer policy beyond chain/registry
+    signer_policy: SignerPolicy | None = None
 
     @classmethod
     def from_paths(

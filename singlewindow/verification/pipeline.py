@@ -13,8 +13,9 @@ from singlewindow.cod import CertificateID, detect_stage
 from singlewindow.errors import Problem, UnusableInput, problem
 from singlewindow.pki import ChainResult
 from singlewindow.verification.context import VerificationContext
+from singlewindow.verification.policy import SignerFacts
 from singlewindow.verification.report import CheckLog, Signer, Stage, VerificationReport
-from singlewindow.verification.values import CODEHValues, cod_values, codeh_values, parse_date
+from singlewindow.verification.values import CODEHValues, CODValues, cod_values, codeh_values, parse_date
 from singlewindow.xmlsec import SignatureResult, SignatureRole, parse_xml, verify_signature
 from singlewindow.xmlsec.structure import pinned_element
 
@@ -131,10 +132,32 @@ def _dedup(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
+def _policy(
+    context: VerificationContext,
+    run: CheckLog,
+    result: SignatureResult,
+    *,
+    at: datetime | None,
+    values: CODValues | CODEHValues,
+) -> None:
+    """The per-signer policy (roles, trusted time) on a verified signature, when the context has one."""
+    if context.signer_policy is None or result.certificate is None or result.signed is None:
+        return
+    facts = SignerFacts(
+        role=result.role, profile=result.profile, certificate=result.certificate, signed_at=at, values=values
+    )
+    run.check(f"policy.{result.role}", list(context.signer_policy(facts)))
+
+
 def verify_document(data: bytes, *, context: VerificationContext) -> VerificationReport:
     """Verify a complete COD; every problem is in the report. Raises UnusableInput only for unusable input."""
-    digest, size = hashlib.sha256(data).hexdigest(), len(data)
     root = parse_xml(data, max_bytes=context.max_bytes)
+    return verify_cod_tree(root, data=data, context=context)
+
+
+def verify_cod_tree(root: etree._Element, *, data: bytes, context: VerificationContext) -> VerificationReport:
+    """``verify_document`` on the tree the hardened parser made of ``data`` (parsed once, never again)."""
+    digest, size = hashlib.sha256(data).hexdigest(), len(data)
     run = CheckLog()
     run.check("parse", [], detail=f"{size} bytes, no DTD, no entities")
     stage, stage_problems = _stage(root)
@@ -182,6 +205,10 @@ def verify_document(data: bytes, *, context: VerificationContext) -> Verificatio
             problem("signature.wrapping", "the signed values differ from the document's", "/Envelope")
         ]
     run.check("signed_values", mismatch)
+    if not mismatch:
+        _policy(context, run, exporter, at=exporter_at, values=signed_cod)
+        if signed is not None:
+            _policy(context, run, official, at=official_at, values=signed)
 
     problems = _dedup(run.problems)
     certificate_date = parse_date(signed.certificate_date) if signed is not None else None

@@ -1,30 +1,38 @@
-"""Structural checks and signxml settings shared by every pinned signature (COD and lifecycle messages)."""
+"""Structural checks shared by every pinned signature: ids, comments, the shape of ds:Signature, KeyInfo."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
-from signxml.algorithms import DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
-from signxml.verifier import SignatureConfiguration
 
 from singlewindow.errors import Problem, problem
 from singlewindow.xmlsec.names import (
-    CANONICALIZATIONS,
     DS_NS,
     ENVELOPED,
+    EXC_C14N,
+    EXC_C14N_COMMENTS,
     LEGACY_DIGEST_METHODS,
     LEGACY_SIGNATURE_METHODS,
-    TRANSFORMS,
-    allowed_digest_methods,
-    allowed_signature_methods,
 )
+from singlewindow.xmlsec.profile import SignatureProfile
 
 _DS = f"{{{DS_NS}}}"
+EC_NS = EXC_C14N  # the InclusiveNamespaces element lives in the exclusive C14N namespace
+DSIG11_NS = "http://www.w3.org/2009/xmldsig11#"
+_INCLUSIVE = f"{{{EC_NS}}}InclusiveNamespaces"
+#: Every element carrying an id-like attribute (any case, any namespace) equal to $v: one C-level pass.
+_ID_CARRIERS = etree.XPath("//*[@*[translate(local-name(), 'DI', 'di') = 'id'] = $v]")
+#: The named curves an ECKeyValue may name (only P-256/384/521 are used by X.509 signers here).
+_CURVES = {
+    "urn:oid:1.2.840.10045.3.1.7": "secp256r1",
+    "urn:oid:1.3.132.0.34": "secp384r1",
+    "urn:oid:1.3.132.0.35": "secp521r1",
+}
 
 
 def id_values(element: etree._Element) -> list[str]:
@@ -32,6 +40,13 @@ def id_values(element: etree._Element) -> list[str]:
     return [
         str(value) for name, value in element.attrib.items() if etree.QName(name).localname.lower() == "id"
     ]
+
+
+def id_carriers(root: etree._Element, wanted: str) -> list[etree._Element]:
+    """Every element of ``root``'s tree that carries ``wanted`` in an id-like attribute."""
+    found = _ID_CARRIERS(root, v=wanted)
+    assert isinstance(found, list)
+    return [element for element in found if isinstance(element, etree._Element)]
 
 
 def comment_problems(signed: etree._Element) -> list[Problem]:
@@ -54,18 +69,67 @@ def object_problems(signature: etree._Element, *, path: str) -> list[Problem]:
     ]
 
 
+def _shape(element: etree._Element, expected: list[tuple[str, str]]) -> str | None:
+    """None when the element children follow ``expected`` [(localname, '1'|'?'|'+'|'*')], else why not."""
+    children = list(element)
+    if any(not isinstance(child.tag, str) for child in children):
+        return f"ds:{etree.QName(element).localname} contains a comment or processing instruction"
+    index = 0
+    for name, occurs in expected:
+        count = 0
+        while index < len(children) and children[index].tag == f"{_DS}{name}":
+            index, count = index + 1, count + 1
+        if (occurs == "1" and count != 1) or (occurs == "?" and count > 1) or (occurs == "+" and not count):
+            return f"ds:{etree.QName(element).localname} must hold {occurs} ds:{name}, found {count}"
+    if index < len(children):
+        return f"unexpected {children[index].tag} in ds:{etree.QName(element).localname}"
+    return None
+
+
+def shape_problems(signature: etree._Element, *, path: str) -> list[Problem]:
+    """The XMLDSig element structure (what signxml checks with the XMLDSig XSD), plus no comments inside."""
+    reasons = [
+        _shape(signature, [("SignedInfo", "1"), ("SignatureValue", "1"), ("KeyInfo", "?"), ("Object", "*")])
+    ]
+    signed_info = signature.find(f"{_DS}SignedInfo")
+    if signed_info is not None:
+        expected = [("CanonicalizationMethod", "1"), ("SignatureMethod", "1"), ("Reference", "+")]
+        reasons.append(_shape(signed_info, expected))
+        for reference in signed_info.iterfind(f"{_DS}Reference"):
+            reasons.append(
+                _shape(reference, [("Transforms", "?"), ("DigestMethod", "1"), ("DigestValue", "1")])
+            )
+            for transforms in reference.iterfind(f"{_DS}Transforms"):
+                reasons.append(_shape(transforms, [("Transform", "+")]))
+        for _node in signed_info.iter(etree.Comment, etree.ProcessingInstruction):
+            reasons.append("SignedInfo contains a comment or processing instruction")
+            break
+        for element in signed_info.iter(
+            f"{_DS}CanonicalizationMethod", f"{_DS}Transform", f"{_DS}DigestMethod"
+        ):
+            algorithm = element.get("Algorithm")
+            inclusive = element.get("Algorithm") in (EXC_C14N, EXC_C14N_COMMENTS)
+            extra = [child for child in element if not (inclusive and child.tag == _INCLUSIVE)]
+            if algorithm is None or extra or len(element) > 1:
+                reasons.append(
+                    f"ds:{etree.QName(element).localname} {algorithm!r} carries unexpected content"
+                )
+    return [problem("signature.malformed", reason, path) for reason in dict.fromkeys(reasons) if reason]
+
+
 def signed_info_problems(
-    signed_info: etree._Element, *, want: str, allow_sha1: bool, path: str, require_enveloped: bool = False
+    signed_info: etree._Element, *, profile: SignatureProfile, allow_sha1: bool, path: str
 ) -> list[Problem]:
-    """Exactly one Reference to ``want``; only allowed canonicalizations, methods, digests, transforms."""
+    """Exactly one Reference to the pinned id; only the profile's canonicalizations, methods, transforms."""
     problems: list[Problem] = []
+    want = profile.reference_uri
     references = signed_info.findall(f"{_DS}Reference")
     if len(references) != 1 or references[0].get("URI") != want:
         uris = ", ".join(repr(ref.get("URI")) for ref in references) or "none"
         message = f"the signature must hold exactly one Reference with URI {want!r}; found {uris}"
         problems.append(problem("signature.reference_invalid", message, path))
     c14n = signed_info.find(f"{_DS}CanonicalizationMethod")
-    if c14n is None or c14n.get("Algorithm") not in CANONICALIZATIONS:
+    if c14n is None or c14n.get("Algorithm") not in profile.canonicalizations:
         uri = None if c14n is None else c14n.get("Algorithm")
         problems.append(
             problem("signature.algorithm_forbidden", f"canonicalization {uri!r} is not allowed", path)
@@ -74,7 +138,11 @@ def signed_info_problems(
     methods = [("signature method", None if method is None else method.get("Algorithm"))]
     methods += [("digest", d.get("Algorithm")) for d in signed_info.iter(f"{_DS}DigestMethod")]
     for kind, uri in methods:
-        allowed = allowed_signature_methods if kind == "signature method" else allowed_digest_methods
+        allowed = (
+            profile.allowed_signature_methods
+            if kind == "signature method"
+            else profile.allowed_digest_methods
+        )
         if uri in allowed(allow_sha1=allow_sha1):
             continue
         legacy = uri in LEGACY_SIGNATURE_METHODS | LEGACY_DIGEST_METHODS
@@ -84,11 +152,15 @@ def signed_info_problems(
         )
     transforms = [transform.get("Algorithm") for transform in signed_info.iter(f"{_DS}Transform")]
     for uri in transforms:
-        if uri not in TRANSFORMS:
+        if uri not in profile.transforms:
             problems.append(
                 problem("signature.algorithm_forbidden", f"transform {uri!r} is not allowed", path)
             )
-    if require_enveloped and ENVELOPED not in transforms:
+    order = [uri for uri in transforms if uri in profile.transforms]
+    if order not in ([], [ENVELOPED]) and (order[-1] == ENVELOPED or order[:-1] not in ([], [ENVELOPED])):
+        message = "the transforms must be the enveloped-signature transform, then at most one C14N"
+        problems.append(problem("signature.malformed", message, path))
+    if profile.require_enveloped and ENVELOPED not in transforms:
         problems.append(
             problem("signature.malformed", "the reference lacks the enveloped-signature transform", path)
         )
@@ -101,8 +173,55 @@ def signature_method(signed_info: etree._Element) -> str:
     return (method.get("Algorithm") or "") if method is not None else ""
 
 
+def b64(text: str | None) -> bytes:
+    """A base64 value as DER-style bytes; line ends of any kind (``&#13;`` too) are ignored."""
+    return base64.b64decode("".join((text or "").split()), validate=True)
+
+
+def _integer(element: etree._Element | None) -> int | None:
+    if element is None:
+        return None
+    return int.from_bytes(b64(element.text), "big")
+
+
+def _key_value_problem(key_value: etree._Element, certificate: x509.Certificate) -> str | None:
+    """None when the KeyValue is the certificate's own public key, else why not."""
+    public = certificate.public_key()
+    children = [child for child in key_value if isinstance(child.tag, str)]
+    if len(children) != 1:
+        return f"KeyValue must hold one key, found {len(children)}"
+    value = children[0]
+    if value.tag == f"{_DS}RSAKeyValue":
+        modulus = _integer(value.find(f"{_DS}Modulus"))
+        exponent = _integer(value.find(f"{_DS}Exponent"))
+        if modulus is None or exponent is None:
+            return "RSAKeyValue lacks Modulus or Exponent"
+        numbers = public.public_numbers() if isinstance(public, rsa.RSAPublicKey) else None
+        if numbers is None or (numbers.n, numbers.e) != (modulus, exponent):
+            return "the RSAKeyValue is not the certificate's key"
+        return None
+    if value.tag == f"{{{DSIG11_NS}}}ECKeyValue":
+        curve = value.find(f"{{{DSIG11_NS}}}NamedCurve")
+        point = value.find(f"{{{DSIG11_NS}}}PublicKey")
+        if curve is None or point is None:
+            return "ECKeyValue lacks NamedCurve or PublicKey"
+        if (
+            not isinstance(public, ec.EllipticCurvePublicKey)
+            or _CURVES.get(curve.get("URI") or "") != public.curve.name
+        ):
+            return "the ECKeyValue is not the certificate's key"
+        own = public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        if b64(point.text) != own:
+            return "the ECKeyValue is not the certificate's key"
+        return None
+    return f"KeyValue {value.tag} is not supported"
+
+
 def key_info(signature: etree._Element, *, path: str) -> tuple[x509.Certificate | None, list[Problem]]:
-    """The one X.509 certificate of KeyInfo; a bare KeyValue, several certificates or a pointer: refused."""
+    """The one X.509 certificate of KeyInfo; a KeyValue, when present, must be that certificate's key.
+
+    A bare KeyValue, several certificates, a pointer elsewhere or a KeyValue of another key: refused.
+    """
     where = f"{path}/ds:KeyInfo"
     key_infos = signature.findall(f"{_DS}KeyInfo")
     certificates = [] if len(key_infos) != 1 else list(key_infos[0].iter(f"{_DS}X509Certificate"))
@@ -114,61 +233,19 @@ def key_info(signature: etree._Element, *, path: str) -> tuple[x509.Certificate 
     if any(True for _ in key_infos[0].iter(f"{_DS}RetrievalMethod")):
         return None, [problem("signature.key_info_invalid", "KeyInfo must not point elsewhere", where)]
     try:
-        der = base64.b64decode("".join((certificates[0].text or "").split()), validate=True)
-        return x509.load_der_x509_certificate(der), []
+        certificate = x509.load_der_x509_certificate(b64(certificates[0].text))
     except (binascii.Error, ValueError) as exc:
         return None, [
             problem("signature.key_info_invalid", f"the X509Certificate cannot be read: {exc}", where)
         ]
-
-
-def map_exception(exc: Exception, *, path: str, whose: str = "the") -> Problem:
-    """A signxml/lxml failure as the precise problem it stands for (``whose``: "the exporter's", …)."""
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, InvalidDigest):
-        return problem("signature.digest_mismatch", f"{whose} signed content was changed: {text}", path)
-    if isinstance(exc, InvalidCertificate):
-        return problem("chain.not_valid_at_signing_time", text, path)
-    if isinstance(exc, InvalidSignature):
-        return problem("signature.value_invalid", f"{whose} signature value does not verify: {text}", path)
-    if isinstance(exc, InvalidInput):
-        lowered = text.lower()
-        if "forbidden by configuration" in lowered:
-            return problem("signature.algorithm_forbidden", text, path)
-        if "ambiguous reference" in lowered:
-            return problem("signature.duplicate_id", text, path)
-        if "reference" in lowered:
-            return problem("signature.reference_invalid", text, path)
-        if "keyvalue" in lowered or "key value" in lowered:
-            return problem("signature.key_info_invalid", text, path)
-    return problem("signature.malformed", f"{type(exc).__name__}: {text}", path)
-
-
-def verifier_config(*, location: str, allow_sha1: bool, at: datetime) -> SignatureConfiguration:
-    """signxml's configuration: one reference, the policy's algorithms, certificate validity at ``at``."""
-    return SignatureConfiguration(
-        location=location,
-        expect_references=1,
-        signature_methods=frozenset(
-            SignatureMethod(uri) for uri in allowed_signature_methods(allow_sha1=allow_sha1)
-        ),
-        digest_algorithms=frozenset(
-            DigestAlgorithm(uri) for uri in allowed_digest_methods(allow_sha1=allow_sha1)
-        ),
-        verification_time=at,
-    )
-
-
-def within_validity(certificate: x509.Certificate, at: datetime) -> datetime:
-    """``at`` clamped into the certificate's validity.
-
-    The chain check has already judged validity at ``at``; signxml only needs a moment at which it can
-    check the cryptography, so an out-of-validity signing time must not hide a tampered document.
-    """
-    moment = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return min(max(moment, certificate.not_valid_before_utc), certificate.not_valid_after_utc)
-
-
-def safe_parser() -> etree.XMLParser:
-    """The parser signxml re-parses with: no entities, no network, no DTD, no huge trees."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    key_values = list(key_infos[0].iter(f"{_DS}KeyValue"))
+    if len(key_values) > 1:
+        return certificate, [problem("signature.key_info_invalid", "KeyInfo holds several KeyValues", where)]
+    for key_value in key_values:
+        try:
+            reason = _key_value_problem(key_value, certificate)
+        except (binascii.Error, ValueError) as exc:
+            reason = f"the KeyValue cannot be read: {exc}"
+        if reason is not None:
+            return certificate, [problem("signature.key_info_invalid", reason, where)]
+    return certificate, []

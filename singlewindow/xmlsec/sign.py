@@ -1,4 +1,8 @@
-"""Production signing profile: enveloped XMLDSig over #COD (exporter) and #CODEH (official), in place."""
+"""Production signing profile: one enveloped XMLDSig per profile, inserted in place at its pinned spot.
+
+KeyInfo carries the signer's key twice, as the DS-COD production signer writes it: ds:KeyValue
+(RSAKeyValue / ECKeyValue) for validators that look only there, and ds:X509Data with the certificate.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureConstructionMethod
 from signxml.signer import XMLSigner
 
-from singlewindow.xmlsec.names import CERT_ORIGIN, DS_NS, DS_SIGNATURE, ENVELOPE, EXC_C14N, SIGNED_ID
+from singlewindow.xmlsec.names import CERT_ORIGIN, DS_NS, DS_SIGNATURE, ENVELOPE, EXC_C14N
+from singlewindow.xmlsec.profile import CANCELLATION, EXPORTER, OFFICIAL, SignatureProfile
 
 SigningAlgorithm = Literal["rsa-sha256", "ecdsa-sha256"]
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -48,23 +53,49 @@ def _check_key(key: SigningKey, algorithm: SigningAlgorithm) -> None:
         raise ValueError("ecdsa-sha256 needs an EC private key")
 
 
-def _insert_signature(
-    *,
+def _place_placeholder(signed: etree._Element, profile: SignatureProfile) -> etree._Element:
+    """Put an empty ds:Signature where the profile pins it, laid out like its neighbours."""
+    placeholder = etree.Element(DS_SIGNATURE, nsmap={"ds": DS_NS}, Id=_PLACEHOLDER)
+    if profile.placement == "next_sibling":
+        parent = signed.getparent()
+        assert parent is not None
+        if any(child.tag == DS_SIGNATURE for child in parent):
+            raise ValueError(f"{parent.tag} already holds a signature: refusing to sign {signed.tag} twice")
+        placeholder.tail = signed.tail
+        signed.addnext(placeholder)
+        return placeholder
+    if any(True for _ in signed.iter(DS_SIGNATURE)):
+        raise ValueError("the element is already signed: refusing to sign twice")
+    children = list(signed)
+    signed.append(placeholder)
+    if children:
+        # Whitespace inside the signed element is signed: lay the signature out before signing.
+        placeholder.tail = children[-1].tail
+        children[-1].tail = children[-2].tail if len(children) > 1 else signed.text
+    return placeholder
+
+
+def sign_pinned(
     root: etree._Element,
+    *,
+    profile: SignatureProfile,
     signed: etree._Element,
     key: SigningKey,
     certificate: x509.Certificate,
-    algorithm: SigningAlgorithm,
+    algorithm: SigningAlgorithm = "rsa-sha256",
 ) -> etree._Element:
-    """Sign ``signed`` (by its id) and put the ds:Signature right after it; nothing else changes."""
+    """Sign ``signed`` (by its id) with the profile and put the ds:Signature at its pinned place.
+
+    signxml signs a copy of the tree; only its new ds:Signature is grafted back into ours, so every byte
+    outside the signature stays as it was (but the whitespace laying out a last-child signature).
+    """
     _check_key(key, algorithm)
-    parent = signed.getparent()
+    if signed.get("id") != profile.signed_id:
+        raise ValueError(f'{etree.QName(signed).localname} must carry id="{profile.signed_id}"')
+    before = [(node, node.tail) for node in signed.iterchildren()][-1:]
+    placeholder = _place_placeholder(signed, profile)
+    parent = placeholder.getparent()
     assert parent is not None
-    if any(child.tag == DS_SIGNATURE for child in parent):
-        raise ValueError(f"{parent.tag} already holds a signature: refusing to sign {signed.tag} twice")
-    placeholder = etree.Element(DS_SIGNATURE, nsmap={"ds": DS_NS}, Id=_PLACEHOLDER)
-    placeholder.tail = signed.tail
-    signed.addnext(placeholder)
     try:
         signer = XMLSigner(
             method=SignatureConstructionMethod.enveloped,
@@ -72,10 +103,13 @@ def _insert_signature(
             digest_algorithm=DigestAlgorithm.SHA256,
             c14n_algorithm=CanonicalizationMethod(EXC_C14N),
         )
-        # signxml signs a copy of the tree; only its new ds:Signature is grafted back into ours,
-        # so every byte outside the signature stays as it was.
         signed_copy = signer.sign(
-            root, key=key, cert=[certificate], reference_uri=f"#{signed.get('id')}", id_attribute="id"
+            root,
+            key=key,
+            cert=[certificate],
+            reference_uri=profile.reference_uri,
+            id_attribute="id",
+            always_add_key_value=True,
         )
         signature = _same_place(signed_copy, _index_path(root, placeholder))
         if signature.tag != DS_SIGNATURE:
@@ -85,6 +119,8 @@ def _insert_signature(
     except BaseException:
         if placeholder.getparent() is not None:
             parent.remove(placeholder)
+        for node, tail in before:
+            node.tail = tail
         raise
     return root
 
@@ -93,10 +129,7 @@ def _codeh(root: etree._Element) -> etree._Element:
     if root.tag != ENVELOPE:
         raise ValueError(f"the root element must be Envelope, not {root.tag}")
     cert_origin = _only_child(root, CERT_ORIGIN, "Envelope")
-    codeh = _only_child(cert_origin, "CODEH", "CertOrigin")
-    if codeh.get("id") != SIGNED_ID["official"]:
-        raise ValueError('CODEH must carry id="CODEH"')
-    return codeh
+    return _only_child(cert_origin, "CODEH", "CertOrigin")
 
 
 def sign_exporter(
@@ -109,9 +142,9 @@ def sign_exporter(
     """Insert the exporter's signature over ``#COD`` as the next sibling of COD inside CODExporter."""
     exporter = _only_child(_codeh(root), "CODExporter", "CODEH")
     cod = _only_child(exporter, "COD", "CODExporter")
-    if cod.get("id") != SIGNED_ID["exporter"]:
-        raise ValueError('COD must carry id="COD"')
-    return _insert_signature(root=root, signed=cod, key=key, certificate=certificate, algorithm=algorithm)
+    return sign_pinned(
+        root, profile=EXPORTER, signed=cod, key=key, certificate=certificate, algorithm=algorithm
+    )
 
 
 def sign_official(
@@ -122,5 +155,22 @@ def sign_official(
     algorithm: SigningAlgorithm = "rsa-sha256",
 ) -> etree._Element:
     """Insert the official's signature over ``#CODEH`` as the next sibling of CODEH inside CertOrigin."""
-    codeh = _codeh(root)
-    return _insert_signature(root=root, signed=codeh, key=key, certificate=certificate, algorithm=algorithm)
+    return sign_pinned(
+        root, profile=OFFICIAL, signed=_codeh(root), key=key, certificate=certificate, algorithm=algorithm
+    )
+
+
+def sign_root(
+    root: etree._Element,
+    *,
+    key: SigningKey,
+    certificate: x509.Certificate,
+    algorithm: SigningAlgorithm = "rsa-sha256",
+    profile: SignatureProfile = CANCELLATION,
+) -> etree._Element:
+    """Append to ``root`` the profile's enveloped signature over the whole root (a Cancellation)."""
+    if root.tag != profile.root_tag:
+        raise ValueError(f"the root element must be {etree.QName(profile.root_tag).localname}")
+    return sign_pinned(
+        root, profile=profile, signed=root, key=key, certificate=certificate, algorithm=algorithm
+    )

@@ -10,29 +10,17 @@ from lxml import etree
 from singlewindow.errors import Problem, problem
 from singlewindow.xmlsec.checks import (
     comment_problems,
-    id_values,
+    id_carriers,
     key_info,
     object_problems,
+    shape_problems,
     signature_method,
     signed_info_problems,
 )
-from singlewindow.xmlsec.names import (
-    CERT_ORIGIN,
-    DS_NS,
-    DS_SIGNATURE,
-    ENVELOPE,
-    SIGNATURE_PATH,
-    SIGNED_ID,
-    SIGNED_PATH,
-    SignatureRole,
-)
+from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE, SignatureRole
+from singlewindow.xmlsec.profile import SignatureProfile, profile_of
 
 _DS = f"{{{DS_NS}}}"
-#: The element path from Envelope to the signed element of each role (each step must be unique).
-_STEPS: dict[SignatureRole, tuple[str, ...]] = {
-    "exporter": (CERT_ORIGIN, "CODEH", "CODExporter", "COD"),
-    "official": (CERT_ORIGIN, "CODEH"),
-}
 
 
 @dataclass(frozen=True)
@@ -46,14 +34,22 @@ class Structure:
     problems: list[Problem] = field(default_factory=list)
 
 
-def pinned_element(root: etree._Element, role: SignatureRole) -> tuple[etree._Element | None, list[Problem]]:
-    """The element at the role's pinned path, each step the only child of its name; problems otherwise."""
-    if root.tag != ENVELOPE:
-        return None, [problem("signature.wrapping", f"the root element is {root.tag}, not Envelope", "/")]
-    node, where = root, "/Envelope"
-    for step in _STEPS[role]:
+def _name(tag: str) -> str:
+    return etree.QName(tag).localname
+
+
+def pinned_element(
+    root: etree._Element, role: SignatureRole | SignatureProfile
+) -> tuple[etree._Element | None, list[Problem]]:
+    """The element at the profile's pinned path, each step the only child of its name; problems otherwise."""
+    profile = profile_of(role)
+    if root.tag != profile.root_tag:
+        message = f"the root element is {root.tag}, not {_name(profile.root_tag)}"
+        return None, [problem("signature.wrapping", message, "/")]
+    node, where = root, f"/{_name(profile.root_tag)}"
+    for step in profile.steps:
         found = [child for child in node if child.tag == step]
-        name = etree.QName(step).localname
+        name = _name(step)
         if len(found) != 1:
             message = f"expected exactly one {name} under {where}, found {len(found)}"
             code = "signature.missing" if not found else "signature.wrapping"
@@ -62,10 +58,37 @@ def pinned_element(root: etree._Element, role: SignatureRole) -> tuple[etree._El
     return node, []
 
 
-def _id_problems(root: etree._Element, signed: etree._Element | None, role: SignatureRole) -> list[Problem]:
-    wanted = SIGNED_ID[role]
-    carriers = [element for element in root.iter(etree.Element) if wanted in id_values(element)]
-    path = SIGNED_PATH[role]
+def _at_place(root: etree._Element, parent: etree._Element, place: tuple[str, ...]) -> bool:
+    node: etree._Element | None = parent
+    for step in reversed(place):
+        if node is None or node.tag != step:
+            return False
+        node = node.getparent()
+    return node is root
+
+
+def stray_signatures(
+    root: etree._Element, profile: SignatureProfile | None = None
+) -> tuple[list[etree._Element], list[Problem]]:
+    """Every ds:Signature whose parent is none of the profile's places, and a problem for each."""
+    places = (profile or profile_of("official")).places
+    strays = []
+    problems = []
+    for signature in root.iter(DS_SIGNATURE):
+        parent = signature.getparent()
+        if parent is None or not any(_at_place(root, parent, place) for place in places):
+            strays.append(signature)
+            where = root.getroottree().getpath(signature)
+            problems.append(problem("signature.unexpected", "a signature outside the pinned places", where))
+    return strays, problems
+
+
+def _id_problems(
+    root: etree._Element, signed: etree._Element | None, profile: SignatureProfile
+) -> list[Problem]:
+    wanted = profile.signed_id
+    carriers = id_carriers(root, wanted)
+    path = profile.signed_path
     if len(carriers) > 1:
         return [problem("signature.duplicate_id", f'id="{wanted}" appears {len(carriers)} times', path)]
     if not carriers:
@@ -76,52 +99,57 @@ def _id_problems(root: etree._Element, signed: etree._Element | None, role: Sign
     return []
 
 
-def stray_signatures(root: etree._Element) -> list[Problem]:
-    """Every ds:Signature that is neither a child of CODExporter nor of CertOrigin (both pinned places)."""
-    problems = []
-    for signature in root.iter(DS_SIGNATURE):
-        parent = signature.getparent()
-        grand = parent.getparent() if parent is not None else None
-        pinned_official = parent is not None and parent.tag == CERT_ORIGIN and grand is root
-        pinned_exporter = parent is not None and parent.tag == "CODExporter"
-        if not (pinned_official or pinned_exporter):
-            where = root.getroottree().getpath(signature)
-            problems.append(problem("signature.unexpected", "a signature outside the pinned places", where))
-    return problems
+def _pinned_signatures(signed: etree._Element, profile: SignatureProfile) -> list[etree._Element]:
+    parent = signed if profile.placement == "last_child" else signed.getparent()
+    assert parent is not None
+    return [child for child in parent if child.tag == DS_SIGNATURE]
 
 
-def check_structure(root: etree._Element, *, role: SignatureRole, allow_sha1: bool) -> Structure:
-    """Every structural problem of the ``role`` signature, and what a cryptographic check then needs."""
-    signed, problems = pinned_element(root, role)
-    problems += stray_signatures(root)
-    problems += _id_problems(root, signed, role)
+def _placement_problems(
+    signed: etree._Element, signature: etree._Element, profile: SignatureProfile
+) -> list[Problem]:
+    if profile.placement == "next_sibling" and signed.getnext() is not signature:
+        message = f"the signature is not the next sibling of {_name(str(signed.tag))}"
+        return [problem("signature.wrapping", message, profile.signature_path)]
+    if profile.placement == "last_child" and (
+        signature.getparent() is not signed or signed[-1] is not signature
+    ):
+        where = signed.getroottree().getpath(signature)
+        message = f"the signature is at {where}, not last in {_name(str(signed.tag))}"
+        return [problem("signature.wrapping", message, profile.signature_path)]
+    return []
+
+
+def check_structure(
+    root: etree._Element, *, role: SignatureRole | SignatureProfile, allow_sha1: bool
+) -> Structure:
+    """Every structural problem of the profile's signature, and what a cryptographic check then needs."""
+    profile = profile_of(role)
+    path = profile.signature_path
+    signed, problems = pinned_element(root, profile)
+    strays, stray_problems = stray_signatures(root, profile) if root.tag == profile.root_tag else ([], [])
+    problems += stray_problems
+    problems += _id_problems(root, signed, profile)
     if signed is None:
         return Structure(problems=problems)
-    parent = signed.getparent()
-    assert parent is not None
-    signatures = [child for child in parent if child.tag == DS_SIGNATURE]
-    if not signatures:
-        return Structure(
-            signed=signed, problems=[*problems, problem("signature.missing", path=SIGNATURE_PATH[role])]
-        )
+    signatures = _pinned_signatures(signed, profile)
+    if not signatures and not strays:
+        return Structure(signed=signed, problems=[*problems, problem("signature.missing", path=path)])
     if len(signatures) > 1:
         message = f"{len(signatures)} signatures where one is expected"
-        problems.append(problem("signature.unexpected", message, SIGNATURE_PATH[role]))
-    signature = signatures[0]
-    if signed.getnext() is not signature:
-        message = f"the signature is not the next sibling of {signed.tag}"
-        problems.append(problem("signature.wrapping", message, SIGNATURE_PATH[role]))
+        problems.append(problem("signature.unexpected", message, path))
+    # No signature at its place but one elsewhere: report where it is, never verify it.
+    signature = signatures[-1] if profile.placement == "last_child" and signatures else None
+    signature = signature if signature is not None else (signatures[0] if signatures else strays[-1])
+    problems += _placement_problems(signed, signature, profile)
     problems += comment_problems(signed)
-    problems += object_problems(signature, path=SIGNATURE_PATH[role])
+    problems += object_problems(signature, path=path)
+    problems += shape_problems(signature, path=path)
     signed_info = signature.find(f"{_DS}SignedInfo")
     if signed_info is None:
-        return Structure(
-            problems=[*problems, problem("signature.malformed", "no SignedInfo", SIGNATURE_PATH[role])]
-        )
-    problems += signed_info_problems(
-        signed_info, want=f"#{SIGNED_ID[role]}", allow_sha1=allow_sha1, path=SIGNATURE_PATH[role]
-    )
-    certificate, key_problems = key_info(signature, path=SIGNATURE_PATH[role])
+        return Structure(problems=[*problems, problem("signature.malformed", "no SignedInfo", path)])
+    problems += signed_info_problems(signed_info, profile=profile, allow_sha1=allow_sha1, path=path)
+    certificate, key_problems = key_info(signature, path=path)
     return Structure(
         signature=signature,
         signed=signed,

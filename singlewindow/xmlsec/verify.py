@@ -1,4 +1,4 @@
-"""Verifying ONE signature at its pinned place: structure first, then the signer's chain, then signxml."""
+"""Verifying ONE pinned signature: structure first, then the signer's certificate, then the core."""
 
 from __future__ import annotations
 
@@ -8,17 +8,11 @@ from datetime import datetime
 
 from cryptography import x509
 from lxml import etree
-from signxml.verifier import VerifyResult, XMLVerifier
 
-from singlewindow.errors import Problem, problem
-from singlewindow.xmlsec.checks import map_exception, safe_parser, verifier_config, within_validity
-from singlewindow.xmlsec.names import (
-    SHORT_NAMES,
-    SIGNATURE_LOCATION,
-    SIGNATURE_PATH,
-    SIGNED_ID,
-    SignatureRole,
-)
+from singlewindow.errors import Problem
+from singlewindow.xmlsec.core import verify_core
+from singlewindow.xmlsec.names import SHORT_NAMES, SignatureRole
+from singlewindow.xmlsec.profile import SignatureProfile, profile_of
 from singlewindow.xmlsec.structure import check_structure
 
 CertificateCheck = Callable[[x509.Certificate], Sequence[Problem]]
@@ -26,7 +20,7 @@ CertificateCheck = Callable[[x509.Certificate], Sequence[Problem]]
 
 @dataclass(frozen=True)
 class SignatureResult:
-    """One signature's outcome: ``ok`` only without problems; ``signed`` is what signxml says was signed."""
+    """One signature's outcome: ``ok`` only without problems; ``signed`` is the element that was signed."""
 
     role: SignatureRole
     ok: bool
@@ -36,72 +30,56 @@ class SignatureResult:
     signed: etree._Element | None = None
     signature_valid: bool = False
     certificate_problems: tuple[Problem, ...] = field(default=())
+    profile: str = ""
 
 
 def verify_signature(
     root: etree._Element,
     *,
-    role: SignatureRole,
+    role: SignatureRole | SignatureProfile,
     allow_sha1: bool,
     at: datetime,
     certificate_check: CertificateCheck,
 ) -> SignatureResult:
-    """Verify the ``role`` signature of a COD tree signed at ``at``; every problem is in the result.
+    """Verify the pinned signature of ``role`` (a COD role or any profile) signed at ``at``.
 
     ``certificate_check`` judges the signer's certificate (chain to an anchor, validity and revocation
-    at ``at``) before signxml runs with that certificate pinned as ``x509_cert``.
+    at ``at``); the cryptography runs only on a structurally sound signature, with that certificate's key.
+    ``at`` is the signing time the caller's check uses; the core itself needs no clock.
     """
-    structure = check_structure(root, role=role, allow_sha1=allow_sha1)
+    del at  # the certificate check owns time; kept in the signature for the callers
+    profile = profile_of(role)
+    structure = check_structure(root, role=profile, allow_sha1=allow_sha1)
     algorithm = SHORT_NAMES.get(structure.signature_method, structure.signature_method)
     problems = list(structure.problems)
     certificate = structure.certificate
     if structure.signature is None or certificate is None:
-        return SignatureResult(role=role, ok=False, problems=tuple(problems), algorithm=algorithm)
-    certificate_problems = tuple(certificate_check(certificate))
-    problems += certificate_problems
-    if structure.problems:
-        # Wrapped, ambiguous or forbidden signatures are never handed to the cryptography.
         return SignatureResult(
-            role=role,
+            role=profile.role,
             ok=False,
             problems=tuple(problems),
             certificate=certificate,
             algorithm=algorithm,
-            certificate_problems=certificate_problems,
+            profile=profile.name,
         )
+    certificate_problems = tuple(certificate_check(certificate))
+    problems += certificate_problems
     signed: etree._Element | None = None
-    try:
-        result = XMLVerifier().verify(
-            root,
-            x509_cert=certificate,
-            id_attribute="id",
-            parser=safe_parser(),
-            expect_config=verifier_config(
-                location=SIGNATURE_LOCATION[role],
-                allow_sha1=allow_sha1,
-                at=within_validity(certificate, at),
-            ),
+    if not structure.problems and structure.signed is not None:
+        # Wrapped, ambiguous or forbidden signatures are never handed to the cryptography.
+        core = verify_core(
+            signed=structure.signed, signature=structure.signature, certificate=certificate, profile=profile
         )
-        signed = result.signed_xml if isinstance(result, VerifyResult) else None
-        if (
-            signed is None
-            or structure.signed is None
-            or signed.tag != structure.signed.tag
-            or signed.get("id") != SIGNED_ID[role]
-        ):
-            problems.append(
-                problem("signature.wrapping", "signxml verified another element", SIGNATURE_PATH[role])
-            )
-            signed = None
-    except Exception as exc:  # every signxml/lxml failure becomes a precise problem
-        problems.append(map_exception(exc, path=SIGNATURE_PATH[role], whose=f"the {role}'s"))
+        signed = core.signed
+        problems += core.problems
     return SignatureResult(
-        role=role,
+        role=profile.role,
         ok=not problems,
         problems=tuple(problems),
         certificate=certificate,
-        algorithm=algorithm,
         signed=signed,
         signature_valid=signed is not None,
         certificate_problems=certificate_problems,
+        algorithm=algorithm,
+        profile=profile.name,
     )

@@ -30,7 +30,7 @@ def _signed(federation: Federation) -> etree._Element:
 def test_signature_follows_the_production_profile(
     role: str, uri: str, after: str, federation: Federation
 ) -> None:
-    """Each signature follows what it signs: one Reference, enveloped + exc-C14N, SHA-256, X.509 only."""
+    """Each signature follows what it signs: one Reference, enveloped + exc-C14N, SHA-256, KeyValue + X.509."""
     root = _signed(federation)
     signed = root.find(f".//{after}")
     assert signed is not None
@@ -46,8 +46,8 @@ def test_signature_follows_the_production_profile(
     assert references[0].find(f"{DS}DigestMethod").get("Algorithm").endswith("#sha256")  # type: ignore[union-attr]
     key_info = signature.find(f"{DS}KeyInfo")
     assert key_info is not None
-    assert [child.tag for child in key_info] == [f"{DS}X509Data"]
-    assert signature.find(f".//{DS}KeyValue") is None
+    assert [child.tag for child in key_info] == [f"{DS}KeyValue", f"{DS}X509Data"]
+    assert key_info.find(f"{DS}KeyValue/{DS}RSAKeyValue/{DS}Modulus") is not None
 
 
 def test_signing_alters_nothing_outside_the_signature(federation: Federation) -> None:

@@ -1,0 +1,187 @@
+"""The single-pass cryptographic core: one pinned signature checked on the caller's own tree, no re-parse.
+
+SignedInfo is canonicalised once with lxml C14N and verified with ``cryptography`` (RSA PKCS#1 v1.5 or
+ECDSA); the one Reference digest is computed from lxml C14N of the pinned element itself. Everything the
+structure may get wrong has been refused before (``structure.check_structure``); signxml and xmlsec1
+stay as oracles in the tests.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from lxml import etree
+
+from singlewindow.errors import Problem, problem
+from singlewindow.xmlsec.checks import b64
+from singlewindow.xmlsec.names import (
+    C14N,
+    DS_NS,
+    ECDSA_SHA256,
+    ECDSA_SHA384,
+    ECDSA_SHA512,
+    ENVELOPED,
+    EXC_C14N,
+    EXC_C14N_COMMENTS,
+    RSA_SHA1,
+    RSA_SHA256,
+    RSA_SHA384,
+    RSA_SHA512,
+    SHA1,
+    SHA256,
+    SHA384,
+    SHA512,
+)
+from singlewindow.xmlsec.profile import SignatureProfile
+
+_DS = f"{{{DS_NS}}}"
+_INCLUSIVE = f"{{{EXC_C14N}}}InclusiveNamespaces"
+_DIGESTS = {SHA256: "sha256", SHA384: "sha384", SHA512: "sha512", SHA1: "sha1"}
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    RSA_SHA256: hashes.SHA256,
+    RSA_SHA384: hashes.SHA384,
+    RSA_SHA512: hashes.SHA512,
+    RSA_SHA1: hashes.SHA1,
+    ECDSA_SHA256: hashes.SHA256,
+    ECDSA_SHA384: hashes.SHA384,
+    ECDSA_SHA512: hashes.SHA512,
+}
+_ECDSA = frozenset({ECDSA_SHA256, ECDSA_SHA384, ECDSA_SHA512})
+
+
+@dataclass(frozen=True)
+class CoreResult:
+    """The cryptographic verdict: the element that was signed (None unless both checks hold), problems."""
+
+    signed: etree._Element | None
+    problems: tuple[Problem, ...] = ()
+
+
+def c14n(element: etree._Element, *, algorithm: str, method: etree._Element | None = None) -> bytes:
+    """``element`` canonicalised by a C14N 1.0 URI (exclusive or inclusive, with comments or not)."""
+    exclusive = algorithm in (EXC_C14N, EXC_C14N_COMMENTS)
+    prefixes = None
+    if exclusive and method is not None:
+        inclusive = method.find(_INCLUSIVE)
+        if inclusive is not None:
+            prefixes = (inclusive.get("PrefixList") or "").split()
+    return etree.tostring(
+        element,
+        method="c14n",
+        exclusive=exclusive,
+        with_comments=algorithm.endswith("#WithComments"),
+        inclusive_ns_prefixes=prefixes,
+    )
+
+
+def _contains(ancestor: etree._Element, node: etree._Element) -> bool:
+    return any(parent is ancestor for parent in node.iterancestors())
+
+
+def _enveloped_c14n(
+    signed: etree._Element, signature: etree._Element, *, algorithm: str, method: etree._Element | None
+) -> bytes:
+    """C14N of ``signed`` without ``signature`` (the enveloped-signature transform); the tree is restored."""
+    parent = signature.getparent()
+    assert parent is not None
+    index, tail, previous = parent.index(signature), signature.tail, signature.getprevious()
+    saved = previous.tail if previous is not None else parent.text
+    if tail:  # the transform removes the element, not the text after it
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(signature)
+    try:
+        return c14n(signed, algorithm=algorithm, method=method)
+    finally:
+        parent.insert(index, signature)
+        signature.tail = tail
+        if previous is not None:
+            previous.tail = saved
+        else:
+            parent.text = saved
+
+
+def reference_octets(signed: etree._Element, signature: etree._Element, reference: etree._Element) -> bytes:
+    """The octets the Reference digests: enveloped-signature transform, then its C14N (default C14N 1.0)."""
+    transforms = list(reference.iterfind(f"{_DS}Transforms/{_DS}Transform"))
+    algorithms = [transform.get("Algorithm") or "" for transform in transforms]
+    c14n_method = next((t for t in transforms if t.get("Algorithm") != ENVELOPED), None)
+    algorithm = c14n_method.get("Algorithm") or C14N if c14n_method is not None else C14N
+    if ENVELOPED in algorithms and _contains(signed, signature):
+        return _enveloped_c14n(signed, signature, algorithm=algorithm, method=c14n_method)
+    return c14n(signed, algorithm=algorithm, method=c14n_method)
+
+
+def _verify_value(certificate: x509.Certificate, method: str, value: bytes, data: bytes) -> str | None:
+    """None when ``value`` is a valid signature of ``data`` by the certificate's key, else why not."""
+    key = certificate.public_key()
+    digest = _HASHES[method]()
+    try:
+        if method in _ECDSA:
+            if not isinstance(key, ec.EllipticCurvePublicKey):
+                return f"the certificate's key is not an EC key, the method is {method}"
+            size = (key.curve.key_size + 7) // 8
+            if len(value) != 2 * size:
+                return f"an ECDSA SignatureValue of {len(value)} bytes, {2 * size} expected"
+            der = utils.encode_dss_signature(
+                int.from_bytes(value[:size], "big"), int.from_bytes(value[size:], "big")
+            )
+            key.verify(der, data, ec.ECDSA(digest))
+        else:
+            if not isinstance(key, rsa.RSAPublicKey):
+                return f"the certificate's key is not an RSA key, the method is {method}"
+            key.verify(value, data, padding.PKCS1v15(), digest)
+    except InvalidSignature:
+        return "Signature verification failed"
+    return None
+
+
+def verify_core(
+    *,
+    signed: etree._Element,
+    signature: etree._Element,
+    certificate: x509.Certificate,
+    profile: SignatureProfile,
+) -> CoreResult:
+    """Check the SignatureValue over C14N(SignedInfo), then the one Reference digest of ``signed``.
+
+    Call only after ``check_structure`` found no problem: the algorithms are then the profile's, the
+    Reference points at ``signed`` and the ds:Signature has the XMLDSig shape.
+    """
+    path, whose = profile.signature_path, f"the {profile.role}'s"
+    signed_info = signature.find(f"{_DS}SignedInfo")
+    reference = signed_info.find(f"{_DS}Reference") if signed_info is not None else None
+    c14n_method = signed_info.find(f"{_DS}CanonicalizationMethod") if signed_info is not None else None
+    method = signed_info.find(f"{_DS}SignatureMethod") if signed_info is not None else None
+    if signed_info is None or reference is None or c14n_method is None or method is None:
+        return CoreResult(None, (problem("signature.malformed", "incomplete SignedInfo", path),))
+    try:
+        value = b64(signature.findtext(f"{_DS}SignatureValue"))
+    except (binascii.Error, ValueError) as exc:
+        message = f"{whose} SignatureValue is not base64: {exc}"
+        return CoreResult(None, (problem("signature.value_invalid", message, path),))
+    info_octets = c14n(signed_info, algorithm=c14n_method.get("Algorithm") or "", method=c14n_method)
+    why = _verify_value(certificate, method.get("Algorithm") or "", value, info_octets)
+    if why is not None:
+        message = f"{whose} signature value does not verify: {why}"
+        return CoreResult(None, (problem("signature.value_invalid", message, path),))
+    digest_method = reference.find(f"{_DS}DigestMethod")
+    name = _DIGESTS[digest_method.get("Algorithm") or ""] if digest_method is not None else "sha256"
+    computed = hashlib.new(name, reference_octets(signed, signature, reference)).digest()
+    try:
+        expected = b64(reference.findtext(f"{_DS}DigestValue"))
+    except (binascii.Error, ValueError):
+        expected = b""
+    if not hmac.compare_digest(computed, expected):
+        message = f"{whose} signed content was changed: digest mismatch for {profile.reference_uri}"
+        return CoreResult(None, (problem("signature.digest_mismatch", message, path),))
+    return CoreResult(signed)
