@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -99,11 +98,9 @@ def test_every_problem_is_collected(issue: Issue, context: VerificationContext) 
     assert {"signature.digest_mismatch", "cod.country_mismatch", "chain.wrong_country"} <= codes
 
 
-def test_verification_is_fast(issue: Issue, context: VerificationContext) -> None:
-    """One document verifies in well under 50 ms (parse, XSD, both signatures, chains, registry)."""
+def test_repeated_verification_gives_the_same_report(issue: Issue, context: VerificationContext) -> None:
+    """Cached chains and registry answers do not change the verdict: the second report equals the first."""
     data = issue()
-    verify_document(data, context=context)
-    start = time.perf_counter()
-    for _ in range(20):
-        verify_document(data, context=context)
-    assert (time.perf_counter() - start) / 20 < 0.05
+    first = verify_document(data, context=context)
+    assert first.valid, first.problems
+    assert verify_document(data, context=context) == first

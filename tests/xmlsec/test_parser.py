@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from singlewindow.errors import InputTooLarge, UnusableInput
@@ -35,11 +33,9 @@ LAUGHS = (
     ],
 )
 def test_unsafe_or_unusable_input_is_refused_with_its_code(data: bytes, code: str) -> None:
-    """Each kind of unusable or unsafe input raises UnusableInput carrying its own code, fast."""
-    start = time.perf_counter()
+    """Each kind of unusable or unsafe input raises UnusableInput carrying its own code."""
     with pytest.raises(UnusableInput) as raised:
         parse_xml(data)
-    assert time.perf_counter() - start < 0.2
     assert raised.value.problems[0].code == code
 
 
@@ -58,12 +54,15 @@ def test_size_is_checked_before_parsing() -> None:
     assert parse_xml(b"<a>" + b"x" * 93 + b"</a>", max_bytes=100).tag == "a"
 
 
-def test_a_50_mb_body_is_refused_quickly() -> None:
-    """A 50 MB body is refused by size in milliseconds under the default 5 MB cap."""
-    start = time.perf_counter()
+def test_a_50_mb_body_is_refused_without_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 50 MB body is refused by size under the default 5 MB cap before any parser is even built."""
+
+    def no_parser() -> None:
+        raise AssertionError("the parser was built for an oversized body")
+
+    monkeypatch.setattr("singlewindow.xmlsec.parser._parser", no_parser)
     with pytest.raises(InputTooLarge):
         parse_xml(b"<" * (50 * 1024 * 1024))
-    assert time.perf_counter() - start < 0.1
 
 
 def test_bom_and_comments_are_kept_readable() -> None:

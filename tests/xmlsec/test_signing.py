@@ -30,7 +30,7 @@ def _signed(federation: Federation) -> etree._Element:
 def test_signature_follows_the_production_profile(
     role: str, uri: str, after: str, federation: Federation
 ) -> None:
-    """Each signature follows what it signs: one Reference, enveloped + exc-C14N, SHA-256, KeyValue + X.509."""
+    """Each signature follows its target: one Reference, enveloped + exc-C14N, SHA-256, KeyValue + X.509."""
     root = _signed(federation)
     signed = root.find(f".//{after}")
     assert signed is not None
