@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import UTC, datetime
 
@@ -97,22 +98,33 @@ def _verify_role(
     return result, (chains[0] if chains else None)
 
 
+@functools.lru_cache(maxsize=256)
+def _identity(certificate: x509.Certificate) -> tuple[str, str, str, str | None, str | None]:
+    """CN, subject, serial (hex), O and C of a certificate; cached, as a signer signs many documents."""
+    return (
+        _cn(certificate),
+        certificate.subject.rfc4514_string(),
+        format(certificate.serial_number, "x"),
+        _attr(certificate, NameOID.ORGANIZATION_NAME),
+        _attr(certificate, NameOID.COUNTRY_NAME),
+    )
+
+
 def _signer(
     result: SignatureResult, chain: ChainResult | None, *, at: datetime | None, registry_code: str | None
 ) -> Signer | None:
     certificate = result.certificate
     if certificate is None:
         return None
+    name, subject, serial_number, entity, country = _identity(certificate)
     return Signer(
         role=result.role,
-        name=_cn(certificate),
-        subject=certificate.subject.rfc4514_string(),
-        serial_number=format(certificate.serial_number, "x"),
-        entity=_attr(certificate, NameOID.ORGANIZATION_NAME),
-        country=_attr(certificate, NameOID.COUNTRY_NAME),
-        anchor=chain.anchor.subject.rfc4514_string()
-        if chain is not None and chain.anchor is not None
-        else None,
+        name=name,
+        subject=subject,
+        serial_number=serial_number,
+        entity=entity,
+        country=country,
+        anchor=_identity(chain.anchor)[1] if chain is not None and chain.anchor is not None else None,
         signed_at=at,
         algorithm=result.algorithm,
         valid_at_signing_time=chain is not None and chain.ok,
@@ -197,7 +209,12 @@ def verify_cod_tree(root: etree._Element, *, data: bytes, context: VerificationC
         found = answer.to_problem(path="/Envelope/CertOrigin/ds:Signature")
         run.check("registry.official", [found] if found is not None else [])
 
-    signed = codeh_values(official.signed) if official.signed is not None else None
+    # The core returns the pinned element itself: read it again only if it were another one.
+    signed = (
+        (raw if official.signed is codeh else codeh_values(official.signed))
+        if official.signed is not None
+        else None
+    )
     signed_cod = signed.cod if signed is not None else cod_values(exporter.signed)
     mismatch = []
     if (signed is not None and signed != raw) or (exporter.signed is not None and signed_cod != raw.cod):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import importlib.resources
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -25,8 +27,8 @@ _DS = f"{{{DS_NS}}}"
 EC_NS = EXC_C14N  # the InclusiveNamespaces element lives in the exclusive C14N namespace
 DSIG11_NS = "http://www.w3.org/2009/xmldsig11#"
 _INCLUSIVE = f"{{{EC_NS}}}InclusiveNamespaces"
-#: Every element carrying an id-like attribute (any case, any namespace) equal to $v: one C-level pass.
-_ID_CARRIERS = etree.XPath("//*[@*[translate(local-name(), 'DI', 'di') = 'id'] = $v]")
+#: Every attribute whose value is $v: one C-level pass (the names are then filtered in Python).
+_VALUED = etree.XPath("//@*[. = $v]")
 #: The named curves an ECKeyValue may name (only P-256/384/521 are used by X.509 signers here).
 _CURVES = {
     "urn:oid:1.2.840.10045.3.1.7": "secp256r1",
@@ -44,9 +46,16 @@ def id_values(element: etree._Element) -> list[str]:
 
 def id_carriers(root: etree._Element, wanted: str) -> list[etree._Element]:
     """Every element of ``root``'s tree that carries ``wanted`` in an id-like attribute."""
-    found = _ID_CARRIERS(root, v=wanted)
+    found = _VALUED(root, v=wanted)
     assert isinstance(found, list)
-    return [element for element in found if isinstance(element, etree._Element)]
+    carriers: list[etree._Element] = []
+    for value in found:
+        name = getattr(value, "attrname", None)
+        parent = getattr(value, "getparent", lambda: None)()
+        is_id = bool(name) and etree.QName(str(name)).localname.lower() == "id"
+        if is_id and parent is not None and not any(carrier is parent for carrier in carriers):
+            carriers.append(parent)
+    return carriers
 
 
 def comment_problems(signed: etree._Element) -> list[Problem]:
@@ -86,6 +95,66 @@ def _shape(element: etree._Element, expected: list[tuple[str, str]]) -> str | No
     return None
 
 
+#: XMLDSig elements of simple (text-only) content: any child node in them is malformed.
+_SIMPLE = tuple(
+    f"{_DS}{name}"
+    for name in (
+        "SignatureValue",
+        "DigestValue",
+        "X509Certificate",
+        "X509SubjectName",
+        "X509SKI",
+        "X509CRL",
+        "KeyName",
+        "Modulus",
+        "Exponent",
+        "X509IssuerName",
+        "X509SerialNumber",
+    )
+)
+_SIMPLE_CONTENT = (*_SIMPLE, f"{{{DSIG11_NS}}}PublicKey")
+_KEY_INFO_CHILDREN = frozenset(
+    f"{_DS}{name}" for name in ("KeyName", "KeyValue", "X509Data", "RetrievalMethod")
+)
+_X509_CHILDREN = frozenset(
+    f"{_DS}{name}"
+    for name in ("X509IssuerSerial", "X509SKI", "X509SubjectName", "X509Certificate", "X509CRL")
+)
+
+
+def _content_reasons(signature: etree._Element) -> list[str]:
+    """Child nodes where XMLDSig allows text only, and unknown elements in KeyInfo and X509Data."""
+    reasons = [
+        f"ds:{etree.QName(element).localname} must hold text only"
+        for element in signature.iter(*_SIMPLE_CONTENT)
+        if len(element)
+    ]
+    for key_info in signature.iterfind(f"{_DS}KeyInfo"):
+        for child in key_info:
+            if child.tag not in _KEY_INFO_CHILDREN:
+                reasons.append(f"unexpected {child.tag} in ds:KeyInfo")
+        for x509_data in key_info.iterfind(f"{_DS}X509Data"):
+            for child in x509_data:
+                if child.tag not in _X509_CHILDREN:
+                    reasons.append(f"unexpected {child.tag} in ds:X509Data")
+    return reasons
+
+
+@functools.cache
+def _dsig_schema() -> etree.XMLSchema:
+    """The XMLDSig 1.1 XSD signxml ships (and checks every signature against), loaded once."""
+    with importlib.resources.files("signxml.schemas").joinpath("xmldsig1-schema.xsd").open("rb") as source:
+        return etree.XMLSchema(etree.parse(source))
+
+
+def _schema_reason(signature: etree._Element) -> str | None:
+    schema = _dsig_schema()
+    if schema.validate(signature):
+        return None
+    error = getattr(schema.error_log, "last_error", None)  # lxml-stubs lack _ErrorLog.last_error
+    return f"not a valid XMLDSig signature: {getattr(error, 'message', 'schema error')}"
+
+
 def shape_problems(signature: etree._Element, *, path: str) -> list[Problem]:
     """The XMLDSig element structure (what signxml checks with the XMLDSig XSD), plus no comments inside."""
     reasons = [
@@ -114,6 +183,9 @@ def shape_problems(signature: etree._Element, *, path: str) -> list[Problem]:
                 reasons.append(
                     f"ds:{etree.QName(element).localname} {algorithm!r} carries unexpected content"
                 )
+    reasons += _content_reasons(signature)
+    if not any(reasons):  # the XSD backstop: what the checks above do not name, it still refuses
+        reasons.append(_schema_reason(signature))
     return [problem("signature.malformed", reason, path) for reason in dict.fromkeys(reasons) if reason]
 
 
@@ -232,20 +304,25 @@ def key_info(signature: etree._Element, *, path: str) -> tuple[x509.Certificate 
         return None, [problem("signature.key_info_invalid", message, where)]
     if any(True for _ in key_infos[0].iter(f"{_DS}RetrievalMethod")):
         return None, [problem("signature.key_info_invalid", "KeyInfo must not point elsewhere", where)]
-    try:
-        certificate = x509.load_der_x509_certificate(b64(certificates[0].text))
-    except (binascii.Error, ValueError) as exc:
-        return None, [
-            problem("signature.key_info_invalid", f"the X509Certificate cannot be read: {exc}", where)
-        ]
     key_values = list(key_infos[0].iter(f"{_DS}KeyValue"))
     if len(key_values) > 1:
+        certificate, _ = _read_key(certificates[0].text or "", None)
         return certificate, [problem("signature.key_info_invalid", "KeyInfo holds several KeyValues", where)]
-    for key_value in key_values:
-        try:
-            reason = _key_value_problem(key_value, certificate)
-        except (binascii.Error, ValueError) as exc:
-            reason = f"the KeyValue cannot be read: {exc}"
-        if reason is not None:
-            return certificate, [problem("signature.key_info_invalid", reason, where)]
-    return certificate, []
+    key_value = etree.tostring(key_values[0]) if key_values else None
+    certificate, reason = _read_key(certificates[0].text or "", key_value)
+    return certificate, [] if reason is None else [problem("signature.key_info_invalid", reason, where)]
+
+
+@functools.lru_cache(maxsize=256)
+def _read_key(certificate_text: str, key_value: bytes | None) -> tuple[x509.Certificate | None, str | None]:
+    """The certificate, and why its KeyInfo is refused (None: usable); cached: signers sign many documents."""
+    try:
+        certificate = x509.load_der_x509_certificate(b64(certificate_text))
+    except (binascii.Error, ValueError) as exc:
+        return None, f"the X509Certificate cannot be read: {exc}"
+    if key_value is None:
+        return certificate, None
+    try:
+        return certificate, _key_value_problem(etree.fromstring(key_value), certificate)
+    except (binascii.Error, ValueError) as exc:
+        return certificate, f"the KeyValue cannot be read: {exc}"

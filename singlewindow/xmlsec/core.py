@@ -9,6 +9,7 @@ stay as oracles in the tests.
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from lxml import etree
 
 from singlewindow.errors import Problem, problem
@@ -121,9 +123,14 @@ def reference_octets(signed: etree._Element, signature: etree._Element, referenc
     return c14n(signed, algorithm=algorithm, method=c14n_method)
 
 
+@functools.lru_cache(maxsize=256)
+def _public_key(certificate: x509.Certificate) -> CertificatePublicKeyTypes:
+    return certificate.public_key()
+
+
 def _verify_value(certificate: x509.Certificate, method: str, value: bytes, data: bytes) -> str | None:
     """None when ``value`` is a valid signature of ``data`` by the certificate's key, else why not."""
-    key = certificate.public_key()
+    key = _public_key(certificate)
     digest = _HASHES[method]()
     try:
         if method in _ECDSA:

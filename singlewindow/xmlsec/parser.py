@@ -52,7 +52,12 @@ def _content_problems(root: etree._Element) -> list[Problem]:
     problems: list[Problem] = []
     if any(True for _ in root.iter(etree.Entity)):
         problems.append(problem("input.entity_forbidden", "the document references entities"))
-    around = [*root.itersiblings(preceding=True), *root.itersiblings(), *root.iter()]
+    # lxml filters node types in C: no Python loop over every node of a large document.
+    around = [
+        *root.itersiblings(preceding=True),
+        *root.itersiblings(),
+        *root.iter(etree.ProcessingInstruction),
+    ]
     targets = [str(node.target) for node in around if isinstance(node, etree._ProcessingInstruction)]
     if targets:
         message = f"processing instruction <?{targets[0]}?>"

@@ -35,7 +35,7 @@ class Structure:
 
 
 def _name(tag: str) -> str:
-    return etree.QName(tag).localname
+    return tag.rpartition("}")[2]
 
 
 def pinned_element(
