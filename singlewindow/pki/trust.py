@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from bisect import bisect_right
@@ -45,8 +46,9 @@ class CacheStats:
     size: int
 
 
+@functools.lru_cache(maxsize=1024)
 def fingerprint(certificate: x509.Certificate) -> bytes:
-    """SHA-256 over the certificate's DER encoding."""
+    """SHA-256 over the certificate's DER encoding (memoised: the same signers come back per document)."""
     return certificate.fingerprint(hashes.SHA256())
 
 

@@ -79,6 +79,7 @@ def _verify_role(
     country: str | None,
     at: datetime | None,
     context: VerificationContext,
+    schema_checked: bool,
 ) -> tuple[SignatureResult, ChainResult | None]:
     chains: list[ChainResult] = []
 
@@ -94,6 +95,7 @@ def _verify_role(
         allow_sha1=context.allow_sha1,
         at=at or datetime.now(UTC),
         certificate_check=certificate_check,
+        schema_checked=schema_checked,
     )
     return result, (chains[0] if chains else None)
 
@@ -174,7 +176,8 @@ def verify_cod_tree(root: etree._Element, *, data: bytes, context: VerificationC
     run.check("parse", [], detail=f"{size} bytes, no DTD, no entities")
     stage, stage_problems = _stage(root)
     run.check("stage", stage_problems)
-    run.check("schema", context.schemas.validate(root, stage="complete"))
+    schema_problems = context.schemas.validate(root, stage="complete")
+    run.check("schema", schema_problems)
 
     # Tentative values from the pinned elements: they choose the chain country and signing time, and
     # are compared below with what the verifier returns as signed.
@@ -191,9 +194,15 @@ def verify_cod_tree(root: etree._Element, *, data: bytes, context: VerificationC
         country=raw.cod.exporter_country or cid_country,
         at=exporter_at,
         context=context,
+        schema_checked=not schema_problems,
     )
     official, official_chain = _verify_role(
-        root, role="official", country=raw.eh_country or cid_country, at=official_at, context=context
+        root,
+        role="official",
+        country=raw.eh_country or cid_country,
+        at=official_at,
+        context=context,
+        schema_checked=not schema_problems,
     )
     for result in (exporter, official):
         chain_problems = result.certificate_problems

@@ -155,12 +155,11 @@ def _schema_reason(signature: etree._Element) -> str | None:
     return f"not a valid XMLDSig signature: {getattr(error, 'message', 'schema error')}"
 
 
-def shape_problems(signature: etree._Element, *, path: str) -> list[Problem]:
-    """The XMLDSig element structure (what signxml checks with the XMLDSig XSD), plus no comments inside."""
+def _element_reasons(signature: etree._Element, signed_info: etree._Element | None) -> list[str | None]:
+    """The XMLDSig element structure, by hand (named reasons), then by signxml's XMLDSig XSD."""
     reasons = [
         _shape(signature, [("SignedInfo", "1"), ("SignatureValue", "1"), ("KeyInfo", "?"), ("Object", "*")])
     ]
-    signed_info = signature.find(f"{_DS}SignedInfo")
     if signed_info is not None:
         expected = [("CanonicalizationMethod", "1"), ("SignatureMethod", "1"), ("Reference", "+")]
         reasons.append(_shape(signed_info, expected))
@@ -170,6 +169,21 @@ def shape_problems(signature: etree._Element, *, path: str) -> list[Problem]:
             )
             for transforms in reference.iterfind(f"{_DS}Transforms"):
                 reasons.append(_shape(transforms, [("Transform", "+")]))
+    reasons += _content_reasons(signature)
+    if not any(reasons):  # the XSD backstop: what the checks above do not name, it still refuses
+        reasons.append(_schema_reason(signature))
+    return reasons
+
+
+def shape_problems(signature: etree._Element, *, path: str, schema_checked: bool = False) -> list[Problem]:
+    """The XMLDSig structure (what signxml checks with its XSD), no comments in SignedInfo, bare methods.
+
+    ``schema_checked``: the whole document already passed an XSD that validates this ds:Signature
+    (the official COD XSDs import XMLDSig), so the element structure is not checked twice.
+    """
+    signed_info = signature.find(f"{_DS}SignedInfo")
+    reasons = [] if schema_checked else _element_reasons(signature, signed_info)
+    if signed_info is not None:
         for _node in signed_info.iter(etree.Comment, etree.ProcessingInstruction):
             reasons.append("SignedInfo contains a comment or processing instruction")
             break
@@ -183,9 +197,6 @@ def shape_problems(signature: etree._Element, *, path: str) -> list[Problem]:
                 reasons.append(
                     f"ds:{etree.QName(element).localname} {algorithm!r} carries unexpected content"
                 )
-    reasons += _content_reasons(signature)
-    if not any(reasons):  # the XSD backstop: what the checks above do not name, it still refuses
-        reasons.append(_schema_reason(signature))
     return [problem("signature.malformed", reason, path) for reason in dict.fromkeys(reasons) if reason]
 
 

@@ -121,9 +121,16 @@ def _placement_problems(
 
 
 def check_structure(
-    root: etree._Element, *, role: SignatureRole | SignatureProfile, allow_sha1: bool
+    root: etree._Element,
+    *,
+    role: SignatureRole | SignatureProfile,
+    allow_sha1: bool,
+    schema_checked: bool = False,
 ) -> Structure:
-    """Every structural problem of the profile's signature, and what a cryptographic check then needs."""
+    """Every structural problem of the profile's signature, and what a cryptographic check then needs.
+
+    ``schema_checked``: the document passed an XSD that validates its ds:Signature elements.
+    """
     profile = profile_of(role)
     path = profile.signature_path
     signed, problems = pinned_element(root, profile)
@@ -144,7 +151,7 @@ def check_structure(
     problems += _placement_problems(signed, signature, profile)
     problems += comment_problems(signed)
     problems += object_problems(signature, path=path)
-    problems += shape_problems(signature, path=path)
+    problems += shape_problems(signature, path=path, schema_checked=schema_checked)
     signed_info = signature.find(f"{_DS}SignedInfo")
     if signed_info is None:
         return Structure(problems=[*problems, problem("signature.malformed", "no SignedInfo", path)])

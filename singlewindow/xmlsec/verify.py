@@ -40,16 +40,18 @@ def verify_signature(
     allow_sha1: bool,
     at: datetime,
     certificate_check: CertificateCheck,
+    schema_checked: bool = False,
 ) -> SignatureResult:
     """Verify the pinned signature of ``role`` (a COD role or any profile) signed at ``at``.
 
     ``certificate_check`` judges the signer's certificate (chain to an anchor, validity and revocation
     at ``at``); the cryptography runs only on a structurally sound signature, with that certificate's key.
     ``at`` is the signing time the caller's check uses; the core itself needs no clock.
+    ``schema_checked``: the caller validated the document with an XSD covering its ds:Signature.
     """
     del at  # the certificate check owns time; kept in the signature for the callers
     profile = profile_of(role)
-    structure = check_structure(root, role=profile, allow_sha1=allow_sha1)
+    structure = check_structure(root, role=profile, allow_sha1=allow_sha1, schema_checked=schema_checked)
     algorithm = SHORT_NAMES.get(structure.signature_method, structure.signature_method)
     problems = list(structure.problems)
     certificate = structure.certificate
