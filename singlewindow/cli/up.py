@@ -13,25 +13,37 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from singlewindow.cli.output import console, fail, schema_problem
+from singlewindow.cli.output import console, error_lines, fail, schema_problem
 from singlewindow.cli.output import countries as countries_option
 from singlewindow.demo import DEFAULT_BASE_PORT
-from singlewindow.errors import problem
+from singlewindow.errors import Problem, problem
 
 
 def _show_status(status: dict[str, Any], *, out: Console) -> None:
-    table = Table(title=f"Certificate {status.get('certificate_id', '?')}: {status.get('status', '?')}")
-    table.add_column("when (UTC)")
-    table.add_column("state")
-    table.add_column("detail")
-    for event in status.get("trail", []):
-        table.add_row(str(event.get("at", "")), str(event.get("status", "")), str(event.get("detail") or ""))
-    out.print(table)
+    trail = status.get("trail") or []
+    if "certificate_id" in status or trail:
+        table = Table(title=f"Certificate {status.get('certificate_id', '?')}: {status.get('status', '?')}")
+        table.add_column("when (UTC)")
+        table.add_column("state")
+        table.add_column("detail")
+        for event in trail:
+            table.add_row(
+                str(event.get("at", "")), str(event.get("status", "")), str(event.get("detail") or "")
+            )
+        out.print(table)
+    else:  # refused before it had a CertificateID: say so instead of "Certificate ?" and an empty trail
+        out.print(f"The demo certificate was refused (HTTP {status.get('http_status', '?')}):")
     receipt = status.get("receipt")
     if receipt:
         out.print(f"signed receipt: {escape(json.dumps(receipt, ensure_ascii=False))}")
-    for item in status.get("problems", []) or []:
-        out.print(f"[red]{item.get('code')}[/] {item.get('message')} ({item.get('path', '')})")
+    answer = status.get("answer")
+    problems = status.get("problems") or (answer.get("problems") if isinstance(answer, dict) else None) or []
+    for line in error_lines(
+        Problem(code=str(p.get("code", "")), message=str(p.get("message", "")), path=str(p.get("path", "")))
+        for p in problems
+        if isinstance(p, dict)
+    ):
+        out.print(escape(line))
 
 
 def up(

@@ -75,3 +75,17 @@ def test_up_ports_are_fixed_so_links_survive_a_restart(tmp_path: Path) -> None:
     assert federation.ports() == {"hub": 8700, "AR": 8701, "BR": 8702, "UY": 8703}
     assert federation.ports(base_port=9100) == federation.ports(base_port=9100)
     assert federation.ports(base_port=9100)["UY"] == 9103
+
+
+def test_a_refused_demo_certificate_shows_why_not_an_empty_trail() -> None:
+    """A demo certificate refused by the node prints the refusal and its problems, not "Certificate ?"."""
+    from rich.console import Console
+
+    from singlewindow.cli.up import _show_status
+
+    out = Console(record=True, width=200)
+    answer = {"problems": [{"code": "schema.invalid", "message": "line 3: bad", "path": "/Envelope"}]}
+    _show_status({"status": "rejected", "http_status": 422, "answer": answer}, out=out)
+    text = out.export_text()
+    assert "Certificate ?" not in text
+    assert "refused (HTTP 422)" in text and "error schema.invalid line 3: bad (/Envelope)" in text
