@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 import pytest
@@ -114,3 +115,43 @@ def test_certificate_check_problems_make_the_signature_fail(federation: Federati
     )
     assert not result.ok and result.signature_valid
     assert [p.code for p in result.problems] == ["chain.untrusted"]
+
+
+def _official_key_info(root: etree._Element) -> etree._Element:
+    key_info = root.find(f"{{http://www.w3.org/2001/12/soap-envelope}}CertOrigin/{DS}Signature/{DS}KeyInfo")
+    assert key_info is not None
+    return key_info
+
+
+def _verify_official(root: etree._Element) -> list[str]:
+    result = verify_signature(
+        parse_xml(serialize(root)),
+        role="official",
+        allow_sha1=False,
+        at=datetime.now(UTC),
+        certificate_check=lambda c: [],
+    )
+    return [p.code for p in result.problems]
+
+
+def test_base64_wrapped_with_carriage_returns_verifies(federation: Federation) -> None:
+    """Certificate, modulus and signature value wrapped with &#13; line ends (as DS-COD writes) verify."""
+    root = _signed(federation)
+    signature = _official_key_info(root).getparent()
+    assert signature is not None
+    for element in signature.iter(f"{DS}X509Certificate", f"{DS}Modulus", f"{DS}SignatureValue"):
+        flat = "".join((element.text or "").split())
+        element.text = "\r\n".join(flat[i : i + 76] for i in range(0, len(flat), 76))
+    assert b"&#13;" in serialize(root)
+    assert _verify_official(root) == []
+
+
+def test_a_key_value_of_another_key_is_refused(federation: Federation) -> None:
+    """A KeyValue beside the certificate must be the certificate's own key; another is key_info_invalid."""
+    root = _signed(federation)
+    modulus = _official_key_info(root).find(f"{DS}KeyValue/{DS}RSAKeyValue/{DS}Modulus")
+    assert modulus is not None and modulus.text
+    other = federation.country("BR").official.certificate.public_key()
+    number = other.public_numbers().n  # type: ignore[union-attr]
+    modulus.text = base64.b64encode(number.to_bytes((number.bit_length() + 7) // 8, "big")).decode()
+    assert _verify_official(root) == ["signature.key_info_invalid"]
