@@ -11,9 +11,16 @@ from lxml import etree
 
 from singlewindow.cod.samples import demo_official
 from singlewindow.errors import InputTooLarge, UnusableInput
-from singlewindow.lifecycle import NS, Reason, build_cancellation, sign_cancellation, verify_cancellation
+from singlewindow.lifecycle import (
+    NS,
+    LifecycleReport,
+    Reason,
+    build_cancellation,
+    sign_cancellation,
+    verify_cancellation,
+)
 from singlewindow.pki import Federation, init_federation
-from singlewindow.verification import VerificationContext
+from singlewindow.verification import VerificationContext, admit
 from singlewindow.xmlsec import parse_xml, serialize
 
 Cancel = Callable[..., bytes]
@@ -231,3 +238,10 @@ def test_a_cod_is_not_a_cancellation(context: VerificationContext) -> None:
     """Another XML document is refused as lifecycle.invalid with a schema problem, not verified as a COD."""
     found = codes(b"<Envelope><CertOrigin/></Envelope>", context)
     assert {"lifecycle.invalid", "schema.invalid"} <= found
+
+
+def test_one_admission_path_dispatches_a_cancellation(cancel: Cancel, context: VerificationContext) -> None:
+    """`admit` parses once and answers a Cancellation with its lifecycle report, valid."""
+    report = admit(cancel(), context=context)
+    assert isinstance(report, LifecycleReport)
+    assert report.valid, report.problems

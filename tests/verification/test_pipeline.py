@@ -11,7 +11,7 @@ from lxml import etree
 from singlewindow.cod import SchemaRegistry
 from singlewindow.cod.samples import demo_official
 from singlewindow.pki import Federation
-from singlewindow.verification import VerificationContext, verify_document
+from singlewindow.verification import VerificationContext, admit, verify_document
 from singlewindow.xmlsec import parse_xml
 
 Issue = Callable[..., bytes]
@@ -104,3 +104,9 @@ def test_repeated_verification_gives_the_same_report(issue: Issue, context: Veri
     first = verify_document(data, context=context)
     assert first.valid, first.problems
     assert verify_document(data, context=context) == first
+
+
+def test_one_admission_path_dispatches_a_cod(issue: Issue, context: VerificationContext) -> None:
+    """`admit` answers a COD with the same report `verify_document` gives."""
+    data = issue()
+    assert admit(data, context=context) == verify_document(data, context=context)
