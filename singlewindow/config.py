@@ -11,9 +11,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
-    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,8 +56,14 @@ class _Common(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    #: the federation directory written by ``singlewindow pki init``
-    pki: Path
+    #: this service's home (its key and certificate, the pinned operator certificate, the trust list)
+    home: Path | None = None
+    #: a federation directory written by ``singlewindow pki init``: the service uses only its own
+    #: home inside it (``hub/`` or ``CC/node/``); give ``home`` in a real deployment
+    pki: Path | None = None
+    #: seconds between two fetches of the signed trust list (changes reach the service without restart)
+    trustlist_refresh: float = Field(default=10.0, gt=0)
+    _home: Path = PrivateAttr(default=Path())
     #: SQLAlchemy URL; SQLite by default, ``postgresql+psycopg://…`` in production
     database_url: str | None = None
     #: PostgreSQL schema holding this service's tables (several services may share one database)
@@ -77,27 +83,42 @@ class _Common(BaseSettings):
     #: when set, GET /metrics needs ``Authorization: Bearer <token>``; unset: loopback clients only
     metrics_token: SecretStr | None = Field(default=None, min_length=16)
 
-    @field_validator("pki")
-    @classmethod
-    def _pki_exists(cls, value: Path) -> Path:
-        if not (value / "trustlist.json").is_file():
-            raise ValueError(f"{value} holds no trustlist.json (run `singlewindow pki init`)")
-        return value
-
     @property
     def schema_paths(self) -> list[Path]:
         """The schema directories as paths."""
         return [Path(part) for part in self.schema_dirs.split(os.pathsep) if part]
 
-    @property
-    def trustlist_path(self) -> Path:
-        """Where the federation trust list is."""
-        return self.pki / "trustlist.json"
+    def _resolve_home(self, stem: str, inside: str) -> Path:
+        """The home: ``home``, or the ``inside`` directory of the federation given as ``pki``."""
+        if self.home is not None and self.pki is None:
+            home = self.home
+        elif self.pki is not None and self.home is None:
+            nested = self.pki / inside
+            home = self.pki if (self.pki / f"{stem}.key").is_file() else nested
+        else:
+            prefix = f"SINGLEWINDOW_{stem.upper()}"
+            raise ValueError(
+                f"give exactly one of its home (--home or {prefix}_HOME) "
+                f"or a federation directory (--pki or {prefix}_PKI)"
+            )
+        if not (home / f"{stem}.key").is_file():
+            raise ValueError(f"{home} is not a {stem} home: its private key {stem}.key is missing")
+        for name in ("operator.pem", "trustlist.json"):
+            if not (home / name).is_file():
+                raise ValueError(
+                    f"{home} is not a {stem} home: {name} is missing (run `singlewindow pki init`)"
+                )
+        return home
 
     @property
-    def trust_dir(self) -> Path:
-        """Anchors and CRLs read by the verifier."""
-        return self.pki / "trust"
+    def trustlist_path(self) -> Path:
+        """Where the service keeps its last good signed trust list."""
+        return self.service_home / "trustlist.json"
+
+    @property
+    def service_home(self) -> Path:
+        """The directory this service reads (and nothing else)."""
+        raise NotImplementedError
 
 
 class HubSettings(_Common):
@@ -122,10 +143,13 @@ class HubSettings(_Common):
     def _lease_outlives_call(self) -> HubSettings:
         if self.lease_seconds <= self.delivery_timeout:
             raise ValueError("lease_seconds must be longer than delivery_timeout")
-        key = self.pki / "hub" / "hub.key"
-        if not key.is_file():
-            raise ValueError(f"the hub's private key {key} is missing")
+        self._home = self._resolve_home("hub", "hub")
         return self
+
+    @property
+    def service_home(self) -> Path:
+        """The hub's home."""
+        return self._home
 
     @property
     def url(self) -> str:
@@ -157,10 +181,13 @@ class NodeSettings(_Common):
         names = [token.name for token in self.tokens]
         if len(set(names)) != len(names):
             raise ValueError("token names must be unique")
-        key = self.pki / self.country / "node.key"
-        if not key.is_file():
-            raise ValueError(f"the node's private key {key} is missing")
+        self._home = self._resolve_home("node", f"{self.country}/node")
         return self
+
+    @property
+    def service_home(self) -> Path:
+        """The node's home."""
+        return self._home
 
     @property
     def url(self) -> str:

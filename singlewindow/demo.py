@@ -18,7 +18,8 @@ import httpx
 from singlewindow.cod import sample_certificate
 from singlewindow.harness.proxy import free_port
 from singlewindow.harness.services import ProcessService, ServiceKind
-from singlewindow.pki import init_federation
+from singlewindow.pki import Trustlist, init_federation
+from singlewindow.pki.issue import DEFAULT_HUB_URL
 
 #: what ``up`` starts by default: the MERCOSUR trio of the walkthrough
 DEMO_COUNTRIES = ("AR", "BR", "UY")
@@ -45,17 +46,28 @@ class LocalFederation:
         """The federation PKI (generated on first start, kept afterwards)."""
         return self.directory / "pki"
 
+    def home(self, name: str) -> Path:
+        """The home a service is started with: ``pki/hub`` or ``pki/CC/node`` (its own material only)."""
+        return self.pki / "hub" if name == "hub" else self.pki / name / "node"
+
     @property
     def federation_file(self) -> Path:
         """``federation.json``: hub URL, node URLs and their tokens (mode 600: it holds secrets)."""
         return self.directory / "federation.json"
 
-    def prepare(self) -> bool:
-        """Create the directory and the PKI if missing; reuse earlier tokens. True when the PKI is new."""
+    def prepare(self, *, hub_url: str | None = None) -> bool:
+        """Create the directory and the PKI if missing; reuse earlier tokens. True when the PKI is new.
+
+        ``hub_url`` is where the hub will listen: the CRL distribution points of a new PKI name it.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         created = not (self.pki / "trustlist.json").is_file()
         if created:
-            init_federation(self.pki, countries=list(self.countries))
+            init_federation(self.pki, countries=list(self.countries), hub_url=hub_url or DEFAULT_HUB_URL)
+        else:
+            # members added since (``singlewindow federation country add``) start with the others
+            members = Trustlist.load(self.pki / "trustlist.json").countries
+            self.countries = tuple(dict.fromkeys([*self.countries, *members]))
         earlier: dict[str, Any] = {}
         if self.federation_file.is_file():
             earlier = json.loads(self.federation_file.read_text()).get("nodes", {})
@@ -96,7 +108,8 @@ class LocalFederation:
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         common = {"SCHEMA_DIRS": self.schema_dirs, "LOG_LEVEL": "INFO", "LOG_JSON": "true"}
         hub_env = {
-            "PKI": str(self.pki),
+            "HOME": str(self.home("hub")),
+            "TRUSTLIST_REFRESH": "5",
             "PORT": str(ports["hub"]),
             "DATABASE_URL": f"sqlite:///{self.directory / 'hub.db'}",
             "NODE_URLS": json.dumps({code: self.urls[code] for code in self.countries}),
@@ -112,7 +125,8 @@ class LocalFederation:
             ]
             node_env = {
                 "COUNTRY": code,
-                "PKI": str(self.pki),
+                "HOME": str(self.home(code)),
+                "TRUSTLIST_REFRESH": "5",
                 "PORT": str(ports[code]),
                 "DATABASE_URL": f"sqlite:///{self.directory / f'node-{code}.db'}",
                 "HUB_URL": self.urls["hub"],
@@ -140,9 +154,11 @@ class LocalFederation:
     def _write_federation_file(self) -> None:
         document = {
             "hub_url": self.urls["hub"],
+            "hub_home": str(self.home("hub")),
             "nodes": {
                 code: {
                     "url": self.urls[code],
+                    "home": str(self.home(code)),
                     "customs_token": self.tokens[code]["customs"],
                     "official_token": self.tokens[code]["official"],
                 }

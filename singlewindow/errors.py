@@ -85,6 +85,10 @@ CODES: dict[str, str] = {
     # configuration
     "config.invalid": "the service or command is misconfigured (PKI, trust directory, settings)",
     "config.schemas_missing": "no official COD XSD is configured (SINGLEWINDOW_SCHEMA_DIRS)",
+    # signed trust list
+    "trustlist.signature_invalid": "the trust list is malformed or not signed by the pinned operator key",
+    "trustlist.rollback": "the trust list's sequence is not newer than the one in force (rollback)",
+    "trustlist.crl_not_found": "no CRL is published for that country",
     # lifecycle
     "lifecycle.invalid": "the cancellation or rectification message is invalid",
     "lifecycle.not_issuer": "only an official of the issuing entity may cancel or rectify",

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from singlewindow.cli import bench, documents, harness, network, pki, up
+from singlewindow.cli import bench, documents, federation, harness, network, pki, up
 from singlewindow.cli.output import error_lines
 from singlewindow.errors import problem
 
@@ -82,7 +82,7 @@ def _root(
     """Signed ALADI certificates of origin: PKI, signing, verification, hub and country nodes."""
 
 
-for _group in (pki, documents, network, up, harness, bench):
+for _group in (pki, documents, network, up, harness, bench, federation):
     _group.register(app)
 
 

@@ -17,7 +17,10 @@ Port = Annotated[int | None, typer.Option(help="Port to listen on [default: 8000
 Database = Annotated[
     str | None, typer.Option("--database", help="SQLAlchemy URL (sqlite:///… or postgresql+psycopg://…)")
 ]
-Pki = Annotated[Path | None, typer.Option("--pki", help="Federation directory from `singlewindow pki init`")]
+Pki = Annotated[
+    Path | None, typer.Option("--pki", help="Federation directory from `singlewindow pki init` (development)")
+]
+Home = Annotated[Path | None, typer.Option("--home", help="This service's own home (see docs/TRUST.md)")]
 
 
 def _fail(exc: SinglewindowError) -> typer.Exit:
@@ -46,14 +49,16 @@ def _serve(app: Any, *, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=5)
 
 
-def hub_serve(host: Host = None, port: Port = None, database: Database = None, pki: Pki = None) -> None:
+def hub_serve(
+    host: Host = None, port: Port = None, database: Database = None, pki: Pki = None, home: Home = None
+) -> None:
     """Run the routing hub (settings from SINGLEWINDOW_HUB_*; options override them)."""
     from singlewindow.config import HubSettings, load_settings
     from singlewindow.hub import create_app
     from singlewindow.logging import configure_logging
 
     try:
-        settings = load_settings(HubSettings, host=host, port=port, database_url=database, pki=pki)
+        settings = load_settings(HubSettings, host=host, port=port, database_url=database, pki=pki, home=home)
     except SinglewindowError as exc:
         raise _fail(exc) from None
     configure_logging(level=settings.log_level, json=settings.log_json, service="hub")
@@ -73,6 +78,7 @@ def hub_replay(
     ] = None,
     database: Database = None,
     pki: Pki = None,
+    home: Home = None,
 ) -> None:
     """Re-queue a failed delivery with a fresh retry budget (exit 1 when there is no such failed delivery)."""
     from singlewindow.config import HubSettings, load_settings
@@ -85,7 +91,7 @@ def hub_replay(
         database = database or f"sqlite:///{(directory / 'hub.db').resolve()}"
         pki = pki or directory / "pki"
     try:
-        settings = load_settings(HubSettings, database_url=database, pki=pki)
+        settings = load_settings(HubSettings, database_url=database, pki=pki, home=home)
     except SinglewindowError as exc:
         raise _fail(exc) from None
     engine = make_engine(url=settings.url, schema=settings.database_schema)
@@ -104,6 +110,7 @@ def node_serve(
     port: Port = None,
     database: Database = None,
     pki: Pki = None,
+    home: Home = None,
     hub_url: Annotated[str | None, typer.Option("--hub-url", help="Base URL of the hub")] = None,
 ) -> None:
     """Run a country node (settings from SINGLEWINDOW_NODE_*; options override them)."""
@@ -119,6 +126,7 @@ def node_serve(
             port=port,
             database_url=database,
             pki=pki,
+            home=home,
             hub_url=hub_url,
         )
     except SinglewindowError as exc:

@@ -86,7 +86,8 @@ def up(
         )
         raise fail(problem("config.invalid", message))
     try:
-        created = federation.prepare()
+        # the hub publishes the CRLs the certificates' distribution points name
+        created = federation.prepare(hub_url=f"http://127.0.0.1:{base_port}" if base_port else None)
     except ValueError as exc:
         raise fail(problem("config.invalid", str(exc))) from None
     _console = console()

@@ -87,6 +87,10 @@ class SimulatedFederation:
         """The service's own URL, bypassing faults (for the final audit)."""
         return f"http://127.0.0.1:{self.ports[name]}"
 
+    def home(self, name: str) -> Path:
+        """The home directory a service is started with (``hub/`` or ``CC/node/`` of the PKI)."""
+        return self.pki_dir / "hub" if name == HUB else self.pki_dir / name / "node"
+
     def database(self, name: str) -> tuple[str, str | None]:
         """The database URL and PostgreSQL schema of a service (one SQLite file each otherwise)."""
         if self.database_url and make_url(self.database_url).get_backend_name() == "postgresql":
@@ -98,7 +102,9 @@ class SimulatedFederation:
         values: dict[str, Any] = {
             "host": "127.0.0.1",
             "port": self.ports[name],
-            "pki": self.pki_dir,
+            # each service is started with its own home only
+            "home": self.home(name),
+            "trustlist_refresh": 2.0,
             "database_url": url,
             "database_schema": schema,
             "log_json": True,

@@ -17,14 +17,10 @@ from singlewindow.hub.worker import DeliveryWorker
 from singlewindow.logging import get_logger
 from singlewindow.metrics import HubMetrics
 from singlewindow.operator_endpoints import secure_operator_endpoints
-from singlewindow.pki.files import read_private_key
-from singlewindow.pki.trustlist import Trustlist
-from singlewindow.protocol.edge import (
-    Verify,
-    VerifyLifecycle,
-    install_error_handlers,
-    load_verifiers,
-)
+from singlewindow.pki.federation import ServiceHome
+from singlewindow.pki.signed import SignedTrustlist
+from singlewindow.protocol.edge import Verify, VerifyLifecycle, install_error_handlers
+from singlewindow.protocol.trustsync import TrustlistKeeper, context_for, verifiers_for
 from singlewindow.storage import HubStore, make_engine, migrate, utcnow
 
 _log = get_logger("singlewindow.hub")
@@ -38,6 +34,7 @@ class HubState:
     store: HubStore
     directory: Directory
     trustlist_bytes: bytes
+    keeper: TrustlistKeeper
     verify: Verify
     verify_lifecycle: VerifyLifecycle
     metrics: HubMetrics
@@ -58,23 +55,29 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from singlewindow.cod import SchemaRegistry, default_schema_dirs
+
+        home = ServiceHome.load_hub(settings.service_home)
         engine = make_engine(url=settings.url, schema=settings.database_schema)
         migrate(engine=engine)
         store = HubStore(engine=engine)
-        loaded = (
-            (verify, verify_lifecycle)
-            if verify is not None and verify_lifecycle is not None
-            else load_verifiers(
-                trust_dir=settings.trust_dir,
-                trustlist=settings.trustlist_path,
-                schema_dirs=settings.schema_paths,
+        schema_dirs = list(dict.fromkeys([*default_schema_dirs(), *settings.schema_paths]))
+        schemas = SchemaRegistry.load(schema_dirs) if verify is None or verify_lifecycle is None else None
+
+        def verifiers(signed: SignedTrustlist) -> tuple[Verify, VerifyLifecycle]:
+            if verify is not None and verify_lifecycle is not None:
+                return verify, verify_lifecycle
+            assert schemas is not None
+            context = context_for(
+                signed.trustlist,
+                schemas=schemas,
                 allow_sha1=settings.allow_sha1,
                 max_bytes=settings.max_body_bytes,
-                clock=clock,
             )
-        )
-        trustlist = Trustlist.load(settings.trustlist_path)
-        directory = Directory(trustlist=trustlist, node_urls=settings.node_urls)
+            built = verifiers_for(context, clock=clock, schema_dirs=settings.schema_paths)
+            return verify or built[0], verify_lifecycle or built[1]
+
+        directory = Directory(trustlist=home.trustlist, node_urls=settings.node_urls)
         metrics = HubMetrics()
         metrics.watch(states=lambda: {state.value: n for state, n in store.counts().items()})
         client = httpx.AsyncClient(transport=transport, timeout=settings.delivery_timeout)
@@ -82,31 +85,51 @@ def create_app(
             store=store,
             directory=directory,
             client=client,
-            key=read_private_key(settings.pki / "hub" / "hub.key"),
+            key=home.identity.private_key,
             settings=settings,
             metrics=metrics,
             clock=clock,
         )
+
+        def adopt(signed: SignedTrustlist) -> None:
+            state: HubState = app.state.hub
+            state.verify, state.verify_lifecycle = verifiers(signed)
+            state.directory = worker.directory = Directory(
+                trustlist=signed.trustlist, node_urls=settings.node_urls
+            )
+            state.trustlist_bytes = signed.data
+
+        keeper = TrustlistKeeper(home=home.path, operator=home.operator, current=home.signed, on_change=adopt)
+        first = verifiers(home.signed)
         app.state.hub = HubState(
             settings=settings,
             store=store,
             directory=directory,
-            trustlist_bytes=settings.trustlist_path.read_bytes(),
-            verify=verify or loaded[0],
-            verify_lifecycle=verify_lifecycle or loaded[1],
+            trustlist_bytes=home.signed.data,
+            keeper=keeper,
+            verify=first[0],
+            verify_lifecycle=first[1],
             metrics=metrics,
             worker=worker,
             clock=clock,
+        )
+
+        async def read_home() -> bytes:
+            return await asyncio.to_thread(settings.trustlist_path.read_bytes)
+
+        refresh = asyncio.create_task(
+            keeper.run(fetch=read_home, interval=settings.trustlist_refresh), name="trustlist-refresh"
         )
         task = asyncio.create_task(worker.run(), name="delivery-worker") if settings.worker_enabled else None
         _log.info("hub_started", worker=settings.worker_id, database=engine.dialect.name)
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for running in (task, refresh):
+                if running is not None:
+                    running.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
             await client.aclose()
             engine.dispose()
 

@@ -198,8 +198,42 @@ async def trail(delivery: str, request: Request) -> TrailBody:
 
 @router.get("/api/v1/federation")
 async def federation(request: Request) -> Response:
-    """The trust list (anchors, CRLs, node keys, registry of officials) for offline verification."""
+    """The signed trust list in force (anchors, CRLs, node keys, registry of officials), as signed."""
     return Response(content=_hub(request).trustlist_bytes, media_type="application/json")
+
+
+@router.put(
+    "/api/v1/federation",
+    responses=_REFUSALS,
+    openapi_extra=request_body(description="a trust list signed by the federation operator", xml=False),
+)
+async def publish_federation(request: Request) -> JSONResponse:
+    """Adopt a newer trust list; the operator's signature over it is the authentication.
+
+    422 ``trustlist.signature_invalid`` when not signed by the pinned operator certificate, 409
+    ``trustlist.rollback`` when its sequence is lower than (or equal to, with other content) the
+    one in force; 200 with ``adopted: false`` for the trust list already in force.
+    """
+    hub = _hub(request)
+    body = await read_body(request, limit=hub.settings.max_body_bytes, timeout=hub.settings.body_timeout)
+    adopted = await run_in_threadpool(hub.keeper.offer, body)
+    _log.info("trustlist_published", sequence=hub.keeper.current.sequence, adopted=adopted)
+    return JSONResponse(content={"sequence": hub.keeper.current.sequence, "adopted": adopted})
+
+
+@router.get("/api/v1/crls/{country}", responses={404: {"model": ProblemsBody}})
+async def crl(request: Request, country: str) -> Response:
+    """A member's current CRL (DER, ``application/pkix-crl``), as published in the trust list.
+
+    The CRL distribution points of the federation's certificates name this URL.
+    """
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    entry = _hub(request).keeper.current.trustlist.countries.get(country.upper())
+    if entry is None or not entry.crls:
+        raise NotFound(problem("trustlist.crl_not_found", f"no CRL is published for {country!r}"))
+    der = entry.load_crls()[0].public_bytes(Encoding.DER)
+    return Response(content=der, media_type="application/pkix-crl")
 
 
 @router.get("/healthz")

@@ -19,14 +19,12 @@ from singlewindow.metrics import NodeMetrics
 from singlewindow.node.auth import configured
 from singlewindow.node.outbound import Outbox
 from singlewindow.operator_endpoints import secure_operator_endpoints
-from singlewindow.pki import Federation
+from singlewindow.pki.federation import NodeHome
+from singlewindow.pki.signed import SignedTrustlist
 from singlewindow.pki.trustlist import Trustlist
-from singlewindow.protocol.edge import (
-    Verify,
-    VerifyLifecycle,
-    install_error_handlers,
-    load_verifiers,
-)
+from singlewindow.protocol import SignatureAuth
+from singlewindow.protocol.edge import Verify, VerifyLifecycle, install_error_handlers
+from singlewindow.protocol.trustsync import TrustlistKeeper, context_for, verifiers_for
 from singlewindow.storage import NodeStore, make_engine, migrate, utcnow
 
 _log = get_logger("singlewindow.node")
@@ -38,8 +36,10 @@ class NodeState:
 
     settings: NodeSettings
     store: NodeStore
-    federation: Federation
+    #: this node's home: its key, the pinned operator, the trust list, its issuers (integration mode)
+    federation: NodeHome
     trustlist: Trustlist
+    keeper: TrustlistKeeper
     hub_certificate: x509.Certificate
     verify: Verify
     verify_lifecycle: VerifyLifecycle
@@ -63,26 +63,32 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        federation = Federation.load(settings.pki)
-        trustlist = federation.trustlist
+        from singlewindow.cod import SchemaRegistry, default_schema_dirs
+
+        home = NodeHome.load_node(settings.service_home, country=settings.country)
+        trustlist = home.trustlist
         hub_url = settings.hub_url or trustlist.hub.url
         if not hub_url:
             raise ConfigurationError("no hub URL: set SINGLEWINDOW_NODE_HUB_URL or the trust list's hub.url")
         engine = make_engine(url=settings.url, schema=settings.database_schema)
         migrate(engine=engine)
         store = NodeStore(engine=engine)
-        loaded = (
-            (verify, verify_lifecycle)
-            if verify is not None and verify_lifecycle is not None
-            else load_verifiers(
-                trust_dir=settings.trust_dir,
-                trustlist=settings.trustlist_path,
-                schema_dirs=settings.schema_paths,
+        schema_dirs = list(dict.fromkeys([*default_schema_dirs(), *settings.schema_paths]))
+        schemas = SchemaRegistry.load(schema_dirs) if verify is None or verify_lifecycle is None else None
+
+        def verifiers(signed: SignedTrustlist) -> tuple[Verify, VerifyLifecycle]:
+            if verify is not None and verify_lifecycle is not None:
+                return verify, verify_lifecycle
+            assert schemas is not None
+            context = context_for(
+                signed.trustlist,
+                schemas=schemas,
                 allow_sha1=settings.allow_sha1,
                 max_bytes=settings.max_body_bytes,
-                clock=clock,
             )
-        )
+            built = verifiers_for(context, clock=clock, schema_dirs=settings.schema_paths)
+            return verify or built[0], verify_lifecycle or built[1]
+
         store.replace_tokens(tokens=configured(settings.tokens), now=clock())
         metrics = NodeMetrics()
         client = httpx.AsyncClient(transport=transport, timeout=settings.submit_timeout)
@@ -90,34 +96,63 @@ def create_app(
             store=store,
             client=client,
             hub_url=hub_url,
-            key=federation.country(settings.country).node.private_key,
+            key=home.node.private_key,
             country=settings.country,
             trustlist=trustlist,
             metrics=metrics,
             clock=clock,
             interval=settings.sync_interval,
         )
+
+        def adopt(signed: SignedTrustlist) -> None:
+            state: NodeState = app.state.node
+            # the home is read again: a rotated node key is picked up with the trust list naming it
+            fresh = NodeHome.load_node(settings.service_home, country=settings.country)
+            state.federation = fresh
+            state.trustlist = outbox.trustlist = signed.trustlist
+            state.hub_certificate = x509.load_pem_x509_certificate(
+                signed.trustlist.hub.certificate.encode("ascii")
+            )
+            state.verify, state.verify_lifecycle = verifiers(signed)
+            outbox.auth = SignatureAuth(key=fresh.node.private_key, keyid=settings.country, clock=clock)
+
+        keeper = TrustlistKeeper(home=home.path, operator=home.operator, current=home.signed, on_change=adopt)
+        first = verifiers(home.signed)
         app.state.node = NodeState(
             settings=settings,
             store=store,
-            federation=federation,
+            federation=home,
             trustlist=trustlist,
+            keeper=keeper,
             hub_certificate=x509.load_pem_x509_certificate(trustlist.hub.certificate.encode("ascii")),
-            verify=verify or loaded[0],
-            verify_lifecycle=verify_lifecycle or loaded[1],
+            verify=first[0],
+            verify_lifecycle=first[1],
             outbox=outbox,
             metrics=metrics,
             clock=clock,
+        )
+
+        async def fetch() -> bytes | None:
+            answer = await client.get(f"{hub_url.rstrip('/')}/api/v1/federation")
+            return answer.content if answer.status_code == 200 else None
+
+        refresh = (
+            asyncio.create_task(
+                keeper.run(fetch=fetch, interval=settings.trustlist_refresh), name="trustlist-refresh"
+            )
+            if background
+            else None
         )
         task = asyncio.create_task(outbox.run(), name="outbox") if background else None
         _log.info("node_started", country=settings.country, database=engine.dialect.name)
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for running in (task, refresh):
+                if running is not None:
+                    running.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
             await client.aclose()
             engine.dispose()
 

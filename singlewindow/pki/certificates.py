@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -183,8 +183,12 @@ def build_crl(
     next_update: datetime,
     revoked: Sequence[tuple[int, datetime]] = (),
     number: int = 1,
+    reasons: Mapping[int, x509.ReasonFlags] | None = None,
 ) -> x509.CertificateRevocationList:
-    """A v2 CRL over ``revoked`` (serial number, revocation date), with AKI and CRLNumber."""
+    """A v2 CRL over ``revoked`` (serial number, revocation date), with AKI and CRLNumber.
+
+    Each entry carries its reason from ``reasons`` (by serial number), keyCompromise by default.
+    """
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer_certificate.subject)
@@ -200,7 +204,9 @@ def build_crl(
             x509.RevokedCertificateBuilder()
             .serial_number(serial)
             .revocation_date(revoked_at)
-            .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
+            .add_extension(
+                x509.CRLReason((reasons or {}).get(serial, x509.ReasonFlags.key_compromise)), critical=False
+            )
             .build()
         )
         builder = builder.add_revoked_certificate(entry)

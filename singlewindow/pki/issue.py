@@ -1,4 +1,4 @@
-"""Issuing a demo federation PKI on disk (``singlewindow pki init``), in the layout of ARCHITECTURE.md."""
+"""Issuing a demo federation on disk (``singlewindow pki init``): one home per party (see ``homes``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cryptography import x509
 from singlewindow.cod.samples import demo_exporter, demo_issuing_entity, demo_official
 from singlewindow.pki.certificates import build_crl, issue_leaf, issue_root_ca
 from singlewindow.pki.countries import ALADI_COUNTRIES, check_country_codes
-from singlewindow.pki.federation import ENTITY_ID, TRUSTLIST_NAME, Federation
+from singlewindow.pki.federation import Federation
 from singlewindow.pki.files import (
     Algorithm,
     PrivateKey,
@@ -21,11 +21,26 @@ from singlewindow.pki.files import (
     crl_pem,
     generate_key,
     make_private_dir,
+    read_certificate,
+    read_private_key,
     write_certificate,
     write_crl,
     write_private_key,
 )
+from singlewindow.pki.homes import (
+    ENTITY_ID,
+    OPERATOR_CERT,
+    TRUSTLIST_NAME,
+    ca_home,
+    entity_home,
+    exporter_home,
+    hub_home,
+    node_home,
+    operator_home,
+    write_home_trustlist,
+)
 from singlewindow.pki.roles import Role
+from singlewindow.pki.signed import SignedTrustlist, next_version, sign_trustlist, verify_trustlist
 from singlewindow.pki.trustlist import CountryEntry, Entity, HubEntry, Official, Trustlist
 
 __all__ = ["build_crl", "init_federation", "issue_leaf", "issue_root_ca"]
@@ -40,6 +55,13 @@ LEAF_LIFETIME = timedelta(days=365 + 730)
 #: The revoked official lost their certificate this long before ``now``.
 REVOCATION_AGE = timedelta(days=5)
 CRL_LIFETIME = timedelta(days=365)
+#: where the hub publishes CRLs by default (the CRL distribution point of every issued certificate)
+DEFAULT_HUB_URL = "http://localhost:8000"
+
+
+def crl_url(hub_url: str, country: str) -> str:
+    """The CRL distribution point of ``country``'s certificates: the hub's ``/api/v1/crls/{CC}``."""
+    return f"{hub_url.rstrip('/')}/api/v1/crls/{country}"
 
 
 def _save(directory: Path, stem: str, certificate: x509.Certificate, key: PrivateKey) -> None:
@@ -54,10 +76,10 @@ def _is_federation(directory: Path) -> bool:
 def remove_federation(directory: Path) -> None:
     """Delete what ``init_federation`` wrote in ``directory`` (and nothing else)."""
     (directory / TRUSTLIST_NAME).unlink(missing_ok=True)
-    for name in ("trust", "hub"):
+    for name in ("trust", "hub", "operator"):
         shutil.rmtree(directory / name, ignore_errors=True)
     for code in ALADI_COUNTRIES:
-        if (directory / code / "root-ca.pem").exists():
+        if (ca_home(directory, code) / "root-ca.pem").exists():
             shutil.rmtree(directory / code)
 
 
@@ -99,12 +121,44 @@ def _leaf(
     )
 
 
-def _init_country(directory: Path, *, code: str, algorithm: Algorithm, now: datetime) -> CountryEntry:
+def load_country_ca(directory: Path, code: str, *, hub_url: str, now: datetime) -> _CountryCA:
+    """Country ``code``'s CA as the operator's tools use it (governance: revoke, rotate-key)."""
+    home = ca_home(directory, code)
+    return _CountryCA(
+        certificate=read_certificate(home / "root-ca.pem"),
+        key=read_private_key(home / "root-ca.key"),
+        code=code,
+        crl_uri=crl_url(hub_url, code),
+        now=now,
+    )
+
+
+def issue_node(ca: _CountryCA, *, algorithm: Algorithm, directory: Path) -> x509.Certificate:
+    """A (new) node key and certificate for country ``ca.code``, written into its node home."""
+    code = ca.code
+    key = generate_key(algorithm=algorithm)
+    node = _leaf(
+        key=key,
+        name=f"singlewindow node {code}",
+        serial=f"{code}-NODE",
+        organization=f"Ventanilla Única {ALADI_COUNTRIES[code]}",
+        role=Role.NODE,
+        service=True,
+        dns_names=("localhost", f"node-{code.lower()}"),
+        ca=ca,
+    )
+    _save(make_private_dir(node_home(directory, code)), "node", node, key)
+    return node
+
+
+def _init_country(
+    directory: Path, *, code: str, algorithm: Algorithm, now: datetime, hub_url: str, node_signers: bool
+) -> CountryEntry:
     country_name = ALADI_COUNTRIES[code]
-    base = make_private_dir(directory / code)
-    entity_dir = make_private_dir(base / "entities" / ENTITY_ID)
-    crl_path = base / "root-ca.crl"
-    crl_uri = crl_path.resolve().as_uri()
+    make_private_dir(directory / code)
+    ca_dir = make_private_dir(ca_home(directory, code))
+    entity_dir = make_private_dir(entity_home(directory, code))
+    exporter_dir = make_private_dir(exporter_home(directory, code))
     ca_key = generate_key(algorithm=algorithm)
     ca = issue_root_ca(
         key=ca_key,
@@ -113,21 +167,10 @@ def _init_country(directory: Path, *, code: str, algorithm: Algorithm, now: date
         not_before=now - CA_BACKDATE,
         not_after=now - CA_BACKDATE + CA_LIFETIME,
     )
-    _save(base, "root-ca", ca, ca_key)
-    common = _CountryCA(certificate=ca, key=ca_key, code=code, crl_uri=crl_uri, now=now)
+    _save(ca_dir, "root-ca", ca, ca_key)
+    common = _CountryCA(certificate=ca, key=ca_key, code=code, crl_uri=crl_url(hub_url, code), now=now)
+    node = issue_node(common, algorithm=algorithm, directory=directory)
 
-    node_key = generate_key(algorithm=algorithm)
-    node = _leaf(
-        key=node_key,
-        name=f"singlewindow node {code}",
-        serial=f"{code}-NODE",
-        organization=f"Ventanilla Única {country_name}",
-        role=Role.NODE,
-        service=True,
-        dns_names=("localhost", f"node-{code.lower()}"),
-        ca=common,
-    )
-    _save(base, "node", node, node_key)
     exporter_key = generate_key(algorithm=algorithm)
     # subject O = the exporter's business name and C = the country, as the demo COD names it
     exporter_name = demo_exporter(code)
@@ -139,7 +182,7 @@ def _init_country(directory: Path, *, code: str, algorithm: Algorithm, now: date
         role=Role.EXPORTER,
         ca=common,
     )
-    _save(base, "exporter", exporter, exporter_key)
+    _save(exporter_dir, "exporter", exporter, exporter_key)
 
     entity_name = demo_issuing_entity(code)
     officials: list[Official] = []
@@ -179,9 +222,9 @@ def _init_country(directory: Path, *, code: str, algorithm: Algorithm, now: date
         next_update=now + CRL_LIFETIME,
         revoked=revoked_serials,
     )
-    write_crl(crl_path, crl)
-    write_certificate(directory / "trust" / f"{code}-root-ca.pem", ca)
-    write_crl(directory / "trust" / f"{code}-root-ca.crl", crl)
+    write_crl(ca_dir / "root-ca.crl", crl)
+    if node_signers:
+        give_node_signers(directory, code)
     return CountryEntry(
         name=country_name,
         node_url=None,
@@ -193,8 +236,25 @@ def _init_country(directory: Path, *, code: str, algorithm: Algorithm, now: date
     )
 
 
-def _init_hub(directory: Path, *, algorithm: Algorithm, now: datetime) -> x509.Certificate:
-    hub_dir = make_private_dir(directory / "hub")
+def give_node_signers(directory: Path, code: str) -> None:
+    """Integration mode: copy the entity's active official and the exporter into the node's home.
+
+    Only this country's own issuing entity and exporter, never another country's material.
+    """
+    signers = make_private_dir(node_home(directory, code) / "signer")
+    for source, stem in (
+        (entity_home(directory, code) / "official-active", "official"),
+        (exporter_home(directory, code) / "exporter", "exporter"),
+    ):
+        write_certificate(signers / f"{stem}.pem", read_certificate(source.with_suffix(".pem")))
+        write_private_key(signers / f"{stem}.key", read_private_key(source.with_suffix(".key")))
+
+
+def _init_operator(
+    directory: Path, *, algorithm: Algorithm, now: datetime
+) -> tuple[x509.Certificate, PrivateKey]:
+    """The federation CA and the trust-list signing key (operator role), in the operator's home."""
+    home = make_private_dir(operator_home(directory))
     ca_key = generate_key(algorithm=algorithm)
     ca = issue_root_ca(
         key=ca_key,
@@ -204,7 +264,29 @@ def _init_hub(directory: Path, *, algorithm: Algorithm, now: datetime) -> x509.C
         not_before=now - CA_BACKDATE,
         not_after=now - CA_BACKDATE + CA_LIFETIME,
     )
-    _save(hub_dir, "federation-ca", ca, ca_key)
+    _save(home, "federation-ca", ca, ca_key)
+    signer_key = generate_key(algorithm=algorithm)
+    start = now - LEAF_BACKDATE
+    signer = issue_leaf(
+        public_key=signer_key.public_key(),
+        issuer_key=ca_key,
+        issuer_certificate=ca,
+        common_name="singlewindow trust list",
+        country=None,
+        organization="singlewindow federation",
+        subject_serial="OPERATOR",
+        not_before=start,
+        not_after=start + LEAF_LIFETIME,
+        roles=(Role.OPERATOR,),
+    )
+    _save(home, "trustlist-signer", signer, signer_key)
+    return ca, ca_key
+
+
+def _init_hub(
+    directory: Path, *, ca: x509.Certificate, ca_key: PrivateKey, algorithm: Algorithm, now: datetime
+) -> x509.Certificate:
+    home = make_private_dir(hub_home(directory))
     hub_key = generate_key(algorithm=algorithm)
     start = now - LEAF_BACKDATE
     hub = issue_leaf(
@@ -221,8 +303,47 @@ def _init_hub(directory: Path, *, algorithm: Algorithm, now: datetime) -> x509.C
         dns_names=("localhost", "hub"),
         roles=(Role.HUB,),
     )
-    _save(hub_dir, "hub", hub, hub_key)
+    _save(home, "hub", hub, hub_key)
     return hub
+
+
+def service_homes(directory: Path, trustlist: Trustlist) -> list[Path]:
+    """The hub's and every node's home."""
+    return [hub_home(directory), *(node_home(directory, code) for code in trustlist.countries)]
+
+
+def _pin_operator(directory: Path, home: Path) -> None:
+    write_certificate(
+        home / OPERATOR_CERT, read_certificate(operator_home(directory) / "trustlist-signer.pem")
+    )
+
+
+def publish(directory: Path, trustlist: Trustlist, *, homes: Sequence[Path] = ()) -> SignedTrustlist:
+    """Sign ``trustlist`` with the operator's key; write it, and the public anchors/CRLs, under ``directory``.
+
+    ``homes`` also receive it as their last good copy (a service home not yet started, or the
+    operator deploying it); running services get it from the hub.
+    """
+    home = operator_home(directory)
+    certificate = read_certificate(home / "trustlist-signer.pem")
+    data = sign_trustlist(
+        trustlist=trustlist, key=read_private_key(home / "trustlist-signer.key"), certificate=certificate
+    )
+    signed = verify_trustlist(data, operator=certificate)
+    (directory / TRUSTLIST_NAME).write_bytes(data)
+    trust = make_private_dir(directory / "trust")
+    for stale in trust.iterdir():
+        stale.unlink()
+    for code, entry in trustlist.countries.items():
+        for pem in entry.root_cas[:1]:
+            (trust / f"{code}-root-ca.pem").write_text(pem, encoding="ascii")
+        for pem in entry.crls[:1]:
+            (trust / f"{code}-root-ca.crl").write_text(pem, encoding="ascii")
+    for target in homes:
+        if target.is_dir():
+            _pin_operator(directory, target)
+            write_home_trustlist(target, signed)
+    return signed
 
 
 def init_federation(
@@ -232,11 +353,15 @@ def init_federation(
     algorithm: Algorithm = "rsa",
     now: datetime | None = None,
     overwrite: bool = False,
+    hub_url: str = DEFAULT_HUB_URL,
+    node_signers: bool = True,
 ) -> Federation:
-    """Generate a demo federation in ``directory`` and return it loaded.
+    """Generate a demo federation in ``directory`` (one home per party) and return the operator's view.
 
-    Raises ValueError for invalid country codes and FileExistsError when ``directory`` already
-    holds a federation (unless ``overwrite``, which first removes the old federation's files).
+    ``hub_url`` names the hub in the CRL distribution points; ``node_signers`` gives each node its
+    own country's entity official and exporter (integration mode). Raises ValueError for invalid
+    country codes and FileExistsError when ``directory`` already holds a federation (unless
+    ``overwrite``, which first removes the old federation's files).
     """
     codes = check_country_codes(countries)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -246,9 +371,16 @@ def init_federation(
             raise FileExistsError(f"{directory} already holds a federation ({TRUSTLIST_NAME} exists)")
         remove_federation(directory)
     make_private_dir(directory)
-    make_private_dir(directory / "trust")
-    hub = _init_hub(directory, algorithm=algorithm, now=now)
-    entries = {code: _init_country(directory, code=code, algorithm=algorithm, now=now) for code in codes}
-    trustlist = Trustlist(issued_at=now, hub=HubEntry(certificate=certificate_pem(hub)), countries=entries)
-    trustlist.save(directory / TRUSTLIST_NAME)
+    ca, ca_key = _init_operator(directory, algorithm=algorithm, now=now)
+    hub = _init_hub(directory, ca=ca, ca_key=ca_key, algorithm=algorithm, now=now)
+    entries = {
+        code: _init_country(
+            directory, code=code, algorithm=algorithm, now=now, hub_url=hub_url, node_signers=node_signers
+        )
+        for code in codes
+    }
+    trustlist = next_version(
+        Trustlist(issued_at=now, hub=HubEntry(certificate=certificate_pem(hub)), countries=entries), now=now
+    )
+    publish(directory, trustlist, homes=service_homes(directory, trustlist))
     return Federation.load(directory)

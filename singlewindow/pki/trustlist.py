@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -117,6 +118,10 @@ class Trustlist(_Model):
 
     format: Literal["singlewindow-trustlist/1"] = FORMAT
     issued_at: datetime
+    #: grows by one with every trust list the operator signs; services refuse a lower one (rollback)
+    sequence: int = Field(default=0, ge=0)
+    #: when services should expect a newer trust list at the latest
+    next_update: datetime | None = None
     hub: HubEntry
     countries: dict[str, CountryEntry] = Field(min_length=1)
 
@@ -129,19 +134,34 @@ class Trustlist(_Model):
 
     @classmethod
     def load(cls, path: Path) -> Trustlist:
-        """Read and validate ``trustlist.json``; any problem is a ConfigurationError naming the file."""
+        """Read and validate ``trustlist.json``; any problem is a ConfigurationError naming the file.
+
+        A signed trust list (``{"trustlist": {…}, "signature": {…}}``) is read for its content only:
+        services check the signature with ``singlewindow.pki.signed.verify_trustlist``.
+        """
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigurationError(f"cannot read trust list {path}: {exc}") from exc
+        return cls.parse(text, source=str(path))
+
+    @classmethod
+    def parse(cls, text: str | bytes, *, source: str = "trust list") -> Trustlist:
+        """Validate a trust list, bare or inside its signed envelope; problems are a ConfigurationError."""
         try:
-            return cls.model_validate_json(text)
+            document = json.loads(text)
+        except ValueError as exc:
+            raise ConfigurationError(f"invalid trust list {source}: not JSON ({exc})") from exc
+        if isinstance(document, dict) and set(document) == {"trustlist", "signature"}:
+            document = document["trustlist"]
+        try:
+            return cls.model_validate(document)
         except ValidationError as exc:
             details = "; ".join(
                 f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}"
                 for error in exc.errors()
             )
-            raise ConfigurationError(f"invalid trust list {path}: {details}") from exc
+            raise ConfigurationError(f"invalid trust list {source}: {details}") from exc
 
     def save(self, path: Path) -> None:
         """Write the trust list as indented JSON."""

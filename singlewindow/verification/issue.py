@@ -22,7 +22,7 @@ from singlewindow.cod import (
 )
 from singlewindow.cod.samples import demo_issuing_entity_seat
 from singlewindow.errors import InvalidDocument, UnusableInput, problem
-from singlewindow.pki import Federation
+from singlewindow.pki.federation import IssuingParty
 from singlewindow.xmlsec import (
     SigningAlgorithm,
     SigningKey,
@@ -68,7 +68,7 @@ def _read(data: bytes, *, max_bytes: int) -> tuple[etree._Element, Certificate, 
     return root, cert, stage == "request"
 
 
-def _entity(federation: Federation, country: str) -> EH:
+def _entity(federation: IssuingParty, country: str) -> EH:
     pki = federation.country(country)
     entry = federation.trustlist.countries[country]
     entity = entry.entities.get(pki.eh_id)
@@ -92,7 +92,7 @@ def _certification(cert: Certificate, *, country: str, eh_id: str, now: datetime
 def complete_and_sign(
     data: bytes,
     *,
-    federation: Federation,
+    federation: IssuingParty,
     country: str,
     algorithm: SigningAlgorithm = "rsa-sha256",
     now: datetime | None = None,

@@ -85,13 +85,14 @@ def test_hub_replay_reads_make_runs_folder(federation: Federation, tmp_path: Pat
 
 
 def test_settings_errors_name_the_option_not_a_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``hub replay`` without a PKI names --pki and its variable, never ``HubSettings``."""
+    """``hub replay`` without a home or PKI names --home, --pki and their variables, never ``HubSettings``."""
     monkeypatch.delenv("SINGLEWINDOW_HUB_PKI", raising=False)
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["hub", "replay", "7"])
     assert result.exit_code == 2
     assert "HubSettings" not in result.output
-    assert "pki is required (--pki or SINGLEWINDOW_HUB_PKI)" in result.output
+    assert "(--home or SINGLEWINDOW_HUB_HOME)" in result.output
+    assert "(--pki or SINGLEWINDOW_HUB_PKI)" in result.output
 
 
 def _answer(status: int, body: dict[str, Any]) -> Any:

@@ -16,7 +16,11 @@ from singlewindow.pki import Federation
 
 ROOT = Path(__file__).resolve().parents[2]
 _VAR = re.compile(r"\$\{(\w+)(?::\?[^}]*)?\}")
-VALUES = {"CUSTOMS_TOKEN": "c" * 32, "OFFICIAL_TOKEN": "o" * 32, "ALADI_XSD_DIR": "/standards"}
+VALUES = {
+    **{f"CUSTOMS_TOKEN_{c}": f"customs-{c}-" + "c" * 24 for c in ("AR", "BR", "UY")},
+    **{f"OFFICIAL_TOKEN_{c}": f"official-{c}-" + "o" * 24 for c in ("AR", "BR", "UY")},
+    "ALADI_XSD_DIR": "/standards",
+}
 
 
 def _compose() -> dict[str, Any]:
@@ -57,7 +61,10 @@ def test_commands_and_environments_are_accepted(services: dict[str, Any], federa
         service = services[name]
         _parse(service["command"])
         env = {key: str(value) for key, value in service["environment"].items()}
-        env = {key: str(federation.directory) if value == "/pki" else value for key, value in env.items()}
+        homes = {"/home/hub": str(federation.hub_home)}
+        if name != "hub":
+            homes["/home/node"] = str(federation.country(name[-2:].upper()).node_home)
+        env = {key: homes.get(value, value) for key, value in env.items()}
         with pytest.MonkeyPatch.context() as patch:
             for key, value in env.items():
                 patch.setenv(key, value)
@@ -68,4 +75,26 @@ def test_commands_and_environments_are_accepted(services: dict[str, Any], federa
                 settings = load_settings(NodeSettings, country=country)
         assert settings.url.startswith("postgresql+psycopg://")
         assert settings.port == 8000
-    _parse(services["pki"]["command"][0].split("|| singlewindow ")[1].split())
+    _parse(services["pki"]["command"][0].split("|| singlewindow ")[1].split(";")[0].split())
+
+
+def test_each_service_mounts_only_its_own_home(services: dict[str, Any]) -> None:
+    """Hub and nodes each mount one home volume of their own (plus the read-only XSDs), nothing shared."""
+    mounted: dict[str, list[str]] = {}
+    for name in ("hub", "node-ar", "node-br", "node-uy"):
+        volumes = [str(v) for v in services[name]["volumes"] if not str(v).startswith("/standards")]
+        homes = [v.split(":")[0] for v in volumes if ":/standards" not in v]
+        assert len(homes) == 1, f"{name} mounts {homes}"
+        mounted[name] = homes
+    assert len({homes[0] for homes in mounted.values()}) == 4
+    assert "operator" not in {homes[0] for homes in mounted.values()}
+
+
+def test_each_node_has_its_own_tokens(services: dict[str, Any]) -> None:
+    """No two nodes accept the same customs or official token."""
+    tokens = [
+        services[name]["environment"]["SINGLEWINDOW_NODE_TOKENS"]
+        for name in ("node-ar", "node-br", "node-uy")
+    ]
+    assert len(set(tokens)) == 3
+    assert all(f"customs-{c}" in t for c, t in zip(("AR", "BR", "UY"), tokens, strict=True))

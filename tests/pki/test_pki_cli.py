@@ -53,11 +53,11 @@ def test_bad_algorithm_exit_2(tmp_path: Path) -> None:
 def test_refuses_overwrite_without_force(tmp_path: Path) -> None:
     """A second init into the same directory exits 2 with a clear message; --force replaces it."""
     assert runner.invoke(app, ["pki", "init", str(tmp_path), "--countries", "AR"]).exit_code == 0
-    before = (tmp_path / "AR" / "root-ca.pem").read_bytes()
+    before = (tmp_path / "AR" / "ca" / "root-ca.pem").read_bytes()
     refused = runner.invoke(app, ["pki", "init", str(tmp_path), "--countries", "AR"])
     assert refused.exit_code == 2
     assert "already holds a federation" in refused.output
-    assert (tmp_path / "AR" / "root-ca.pem").read_bytes() == before
+    assert (tmp_path / "AR" / "ca" / "root-ca.pem").read_bytes() == before
     forced = runner.invoke(app, ["pki", "init", str(tmp_path), "--countries", "BR", "--force"])
     assert forced.exit_code == 0, forced.output
     assert Federation.load(tmp_path).countries == ["BR"]

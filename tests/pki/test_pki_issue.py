@@ -13,13 +13,15 @@ from cryptography.x509.oid import NameOID
 from singlewindow.pki import Federation, TrustStore, init_federation
 
 COUNTRY_FILES = [
-    "root-ca.pem",
-    "root-ca.key",
-    "root-ca.crl",
-    "node.pem",
-    "node.key",
-    "exporter.pem",
-    "exporter.key",
+    "ca/root-ca.pem",
+    "ca/root-ca.key",
+    "ca/root-ca.crl",
+    "node/node.pem",
+    "node/node.key",
+    "node/operator.pem",
+    "node/trustlist.json",
+    "exporter/exporter.pem",
+    "exporter/exporter.key",
     "entities/001/official-active.pem",
     "entities/001/official-active.key",
     "entities/001/official-revoked.pem",
@@ -34,7 +36,7 @@ def _mode(path: Path) -> int:
 @pytest.mark.parametrize("country", ["AR", "BR", "UY"])
 @pytest.mark.parametrize("name", COUNTRY_FILES)
 def test_country_layout(federation: Federation, country: str, name: str) -> None:
-    """Every country directory holds the files ARCHITECTURE.md pins, keys readable by the owner only."""
+    """Every country holds its CA, node, exporter and entity homes, keys readable by the owner only."""
     path = federation.directory / country / name
     assert path.is_file()
     if path.suffix == ".key":
@@ -42,10 +44,21 @@ def test_country_layout(federation: Federation, country: str, name: str) -> None
 
 
 @pytest.mark.parametrize(
-    "name", ["trustlist.json", "hub/hub.pem", "hub/hub.key", "trust/AR-root-ca.pem", "trust/UY-root-ca.crl"]
+    "name",
+    [
+        "trustlist.json",
+        "hub/hub.pem",
+        "hub/hub.key",
+        "hub/operator.pem",
+        "hub/trustlist.json",
+        "operator/federation-ca.key",
+        "operator/trustlist-signer.key",
+        "trust/AR-root-ca.pem",
+        "trust/UY-root-ca.crl",
+    ],
 )
 def test_federation_layout(federation: Federation, name: str) -> None:
-    """The trust list, the hub identity and the trust directory exist where the contract says."""
+    """The signed trust list, the operator's and the hub's homes and the trust directory exist."""
     assert (federation.directory / name).is_file()
 
 

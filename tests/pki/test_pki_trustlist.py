@@ -20,8 +20,11 @@ def test_round_trip(federation: Federation, tmp_path: Path) -> None:
 
 
 def test_contents(federation: Federation) -> None:
-    """The trust list describes every country, its CA, CRL, node and both officials with status."""
-    data = json.loads(federation.trustlist_path.read_text())
+    """The signed trust list describes every country, its CA, CRL, node and both officials with status."""
+    document = json.loads(federation.trustlist_path.read_text())
+    assert sorted(document["signature"]) == ["alg", "keyid", "value"]
+    data = document["trustlist"]
+    assert data["sequence"] == 1 and data["issued_at"] and data["next_update"]
     assert data["format"] == "singlewindow-trustlist/1"
     assert data["hub"]["url"] is None
     assert sorted(data["countries"]) == ["AR", "BR", "UY"]
@@ -36,7 +39,7 @@ def test_contents(federation: Federation) -> None:
 
 
 def _broken(federation: Federation, change: Any) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(federation.trustlist_path.read_text())
+    data: dict[str, Any] = json.loads(federation.trustlist_path.read_text())["trustlist"]
     change(data)
     return data
 
