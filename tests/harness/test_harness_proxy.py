@@ -71,8 +71,11 @@ def test_hold_blocks_until_released(proxy: FaultProxy) -> None:
     results: list[int] = []
     worker = threading.Thread(target=lambda: results.append(_post(proxy).status_code))
     worker.start()
-    time.sleep(0.5)
-    assert results == []
+    deadline = time.monotonic() + 10
+    while proxy.stats.connections < 1 and time.monotonic() < deadline:  # poll for the positive condition
+        time.sleep(0.01)
+    assert proxy.stats.connections == 1  # the request reached the proxy, which parks it while held
+    assert results == [] and worker.is_alive()
     proxy.faults.release()
     worker.join(timeout=5)
     assert results == [200]
