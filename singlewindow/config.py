@@ -138,6 +138,10 @@ class HubSettings(_Common):
     delivery_timeout: float = Field(default=15.0, gt=0)
     poll_interval: float = Field(default=0.5, gt=0)
     batch_size: int = Field(default=10, ge=1)
+    #: seconds a claimed signing date may lie ahead of the hub's clock (time.future beyond)
+    max_clock_skew: float = Field(default=300.0, ge=0)
+    #: seconds a CertificateDate may lie before the hub's first acceptance (default 365 days; time.too_old)
+    max_certificate_age: float = Field(default=365 * 24 * 3600.0, gt=0)
 
     @model_validator(mode="after")
     def _lease_outlives_call(self) -> HubSettings:

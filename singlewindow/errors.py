@@ -42,6 +42,14 @@ CODES: dict[str, str] = {
     "cod.certificate_id_invalid": "CertificateID is malformed or inconsistent with the document",
     "cod.date_invalid": "a signing date (DeclarationDate / CertificateDate) is missing or unparseable",
     "cod.country_mismatch": "countries in the document contradict each other",
+    # trusted time: claimed signing dates judged against the hub's acceptance time
+    "time.future": "a claimed signing date lies after the trusted time plus the allowed clock skew",
+    "time.before_declaration": "CertificateDate is earlier than the exporter's DeclarationDate",
+    "time.before_invoice": "CertificateDate is earlier than an invoice's date",
+    "time.year_mismatch": "the CertificateID's year differs from the CertificateDate's year",
+    "time.too_old": "CertificateDate is older than the hub's max_certificate_age at first acceptance",
+    "time.signer_invalid_at_acceptance": "a signer was revoked, disabled or expired at the acceptance time",
+    "time.acceptance_invalid": "a delivery carries no usable hub acceptance time",
     # signatures
     "signature.missing": "an expected signature is absent",
     "signature.unexpected": "a signature appears where none is allowed",
@@ -53,6 +61,12 @@ CODES: dict[str, str] = {
     "signature.algorithm_forbidden": "a signature or digest algorithm not allowed by policy (e.g. SHA-1)",
     "signature.key_info_invalid": "KeyInfo does not carry exactly one usable X.509 certificate",
     "signature.malformed": "the ds:Signature element is malformed",
+    # signer roles (federation EKUs)
+    "role.exporter_required": "#COD is not signed with a certificate issued for the exporter role",
+    "role.exporter_mismatch": "the exporter's certificate does not name the declared exporter",
+    "role.official_required": "#CODEH or a lifecycle message is not signed with an official-role certificate",
+    "role.transport_key_in_document": "a node or hub key signed a document: those sign only HTTP messages",
+    "role.transport_required": "an HTTP signature or receipt is made with a key not issued for a node or hub",
     # certificate chain
     "chain.untrusted": "the signer's certificate does not chain to a trust anchor",
     "chain.wrong_country": "the signer's certificate chains to another country's CA",
@@ -93,6 +107,7 @@ CODES: dict[str, str] = {
     "lifecycle.invalid": "the cancellation or rectification message is invalid",
     "lifecycle.not_issuer": "only an official of the issuing entity may cancel or rectify",
     "lifecycle.unknown_certificate": "the certificate to cancel or rectify is unknown",
+    "lifecycle.before_certificate": "the cancellation is dated before the certificate it cancels",
 }
 
 

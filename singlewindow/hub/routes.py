@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import Forbidden, InvalidDocument, NotFound, SinglewindowError, problem
+from singlewindow.hub import admission
 from singlewindow.hub.app import HubState
 from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
@@ -64,7 +65,16 @@ async def submit(request: Request) -> JSONResponse:
         if is_cancellation(root):
             accepted = await _accept_cancellation(hub, body=body, sender=sender)
             return _accepted_answer(request, accepted)
-        report = await run_in_threadpool(hub.verify, body)
+        sha256 = hashlib.sha256(body).hexdigest()
+        earlier = await run_in_threadpool(
+            lambda: admission.earlier_acceptance(hub.store, root=root, sha256=sha256, sender=sender)
+        )
+        if earlier is not None:
+            _log.info("accepted", duplicate=True, destination=earlier.message.destination)
+            return _accepted_answer(request, earlier)
+        # the hub's clock now is the document's trusted time: judged at it, stored as accepted_at
+        now = hub.clock()
+        report = await run_in_threadpool(hub.verify, body, admission.acceptance(hub.settings, now=now))
         problems = [*report.problems, *hub.directory.routing_problems(report=report, sender=sender)]
         if problems:
             error: SinglewindowError = (
@@ -75,7 +85,6 @@ async def submit(request: Request) -> JSONResponse:
             raise error
         assert report.certificate_id is not None and report.importer_country is not None
         with structlog.contextvars.bound_contextvars(certificate_id=report.certificate_id, sender=sender):
-            sha256 = hashlib.sha256(body).hexdigest()
             accepted = await run_in_threadpool(
                 lambda: hub.store.accept(
                     certificate_id=report.certificate_id or "",
@@ -83,7 +92,7 @@ async def submit(request: Request) -> JSONResponse:
                     document=body,
                     sender=sender,
                     destination=report.importer_country or "",
-                    now=hub.clock(),
+                    now=now,
                 )
             )
             message = accepted.message
@@ -121,7 +130,8 @@ async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Ac
     ``lifecycle.not_issuer`` when the signer is not an official of the issuing entity, 422
     ``lifecycle.unknown_certificate`` when the hub never accepted that certificate for that destination.
     """
-    report = await run_in_threadpool(hub.verify_lifecycle, body)
+    now = hub.clock()
+    report = await run_in_threadpool(hub.verify_lifecycle, body, admission.acceptance(hub.settings, now=now))
     problems = list(report.problems)
     issuing = report.issuing_country or (report.certificate_id or "")[:2] or None
     if issuing is not None and issuing != sender:
@@ -143,6 +153,12 @@ async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Ac
                     "/Cancellation/CertificateID",
                 )
             )
+        else:
+            problems += admission.cancellation_problems(
+                certificate_document=known.document,
+                cancellation_date=report.cancellation_date,
+                max_bytes=hub.settings.max_body_bytes,
+            )
     if problems:
         codes = {p.code for p in problems}
         raise (
@@ -158,7 +174,7 @@ async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Ac
                 document=body,
                 sender=sender,
                 destination=report.importer_country or "",
-                now=hub.clock(),
+                now=now,
                 kind=CANCELLATION,
             )
         )

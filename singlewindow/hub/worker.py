@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import httpx
@@ -19,6 +19,7 @@ from singlewindow.hub.directory import Directory
 from singlewindow.logging import get_logger
 from singlewindow.metrics import HubMetrics
 from singlewindow.protocol import (
+    ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
@@ -33,6 +34,11 @@ from singlewindow.storage import HubStore, Message, utcnow
 
 INBOUND_PATH = "/api/v1/inbound"
 _log = get_logger("singlewindow.hub.worker")
+
+
+def accepted_at_value(moment: datetime) -> str:
+    """The acceptance-time header value: RFC 3339 in UTC, to the microsecond."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def backoff(*, attempts: int, base: float, cap: float, rng: random.Random | None = None) -> float:
@@ -119,6 +125,7 @@ class DeliveryWorker:
                     "content-type": XML,
                     DELIVERY_HEADER: message.delivery,
                     CERTIFICATE_HEADER: message.certificate_id,
+                    ACCEPTED_AT_HEADER: accepted_at_value(message.accepted_at),
                 },
                 auth=self.auth,
                 timeout=self.settings.delivery_timeout,

@@ -20,6 +20,8 @@ from singlewindow.pki import ChainResult
 from singlewindow.verification import Signer, VerificationContext
 from singlewindow.verification.policy import SignerFacts
 from singlewindow.verification.report import CheckLog
+from singlewindow.verification.roles import official_problems
+from singlewindow.verification.time_rules import Acceptance, acceptance_problems
 from singlewindow.verification.values import parse_date
 from singlewindow.xmlsec import SignatureResult, parse_xml, verify_signature
 from singlewindow.xmlsec.profile import CANCELLATION as CANCELLATION_PROFILE
@@ -30,7 +32,7 @@ _SIGNATURE = "/Cancellation/ds:Signature"
 
 
 def _consistency(
-    values: CancellationValues, *, now: datetime
+    values: CancellationValues, *, now: datetime, skew: timedelta = MAX_FUTURE
 ) -> tuple[CertificateID | None, datetime | None, list[Problem]]:
     """The CertificateID and date the checks rely on, and every contradiction inside the message."""
     problems: list[Problem] = []
@@ -49,9 +51,12 @@ def _consistency(
     if at is None:
         message = f"CancellationDate {values.cancellation_date!r} is missing or unparseable"
         problems.append(problem("lifecycle.invalid", message, "/Cancellation/CancellationDate"))
-    elif at > now + MAX_FUTURE:
-        message = f"CancellationDate {at.isoformat()} lies in the future (now {now.isoformat()})"
-        problems.append(problem("lifecycle.invalid", message, "/Cancellation/CancellationDate"))
+    elif at > now + skew:
+        message = (
+            f"CancellationDate {at.isoformat()} is later than the trusted time {now.isoformat()} "
+            f"plus {int(skew.total_seconds())} s of clock skew"
+        )
+        problems.append(problem("time.future", message, "/Cancellation/CancellationDate"))
     return cid, at, problems
 
 
@@ -116,6 +121,7 @@ def verify_cancellation(
     context: VerificationContext,
     now: datetime | None = None,
     schema_dirs: Sequence[Path] = (),
+    acceptance: Acceptance | None = None,
 ) -> LifecycleReport:
     """Verify a signed Cancellation; every problem is in the report; UnusableInput only for unusable input.
 
@@ -124,6 +130,8 @@ def verify_cancellation(
     official of the CertificateID's entity (otherwise ``lifecycle.not_issuer``, naming the answer code).
     ``now`` bounds CancellationDate (clock skew ``MAX_FUTURE``); ``schema_dirs`` are searched for
     ``lifecycle.xsd`` before $SINGLEWINDOW_SCHEMA_DIRS and the copy packaged in ``singlewindow/schemas/``.
+    With ``acceptance`` (the hub's acceptance time, or the one a delivery carries) CancellationDate
+    is bounded by ``acceptance.at`` instead, and the signer is also judged at that time.
     """
     root = parse_xml(data, max_bytes=context.max_bytes)
     return verify_cancellation_tree(root, data=data, context=context, now=now, schema_dirs=schema_dirs)
@@ -148,7 +156,10 @@ def verify_cancellation_tree(
     # Tentative values: they choose the chain country, entity and signing time, and are compared below
     # with what the verifier returns as signed.
     raw = read_cancellation(root)
-    cid, at, consistency = _consistency(raw, now=(now or datetime.now(UTC)).astimezone(UTC))
+    if acceptance is not None:
+        cid, at, consistency = _consistency(raw, now=acceptance.at, skew=acceptance.max_clock_skew)
+    else:
+        cid, at, consistency = _consistency(raw, now=(now or datetime.now(UTC)).astimezone(UTC))
     run.check("consistency", consistency)
     chains: list[ChainResult] = []
 
@@ -168,8 +179,22 @@ def verify_cancellation_tree(
     chain = chains[0] if chains else None
     run.check("signature", [p for p in result.problems if p not in result.certificate_problems])
     run.check("chain", list(result.certificate_problems))
+    run.check("role", official_problems(result.certificate, what="the Cancellation", path=_SIGNATURE))
     registry_code, issuer = _issuer_problems(result.certificate, cid=cid, at=at, context=context)
     run.check("issuer", issuer)
+    if acceptance is not None and cid is not None:
+        run.check(
+            "time.acceptance",
+            acceptance_problems(
+                result.certificate,
+                role="official",
+                country=cid.country,
+                eh_id=cid.eh_id,
+                acceptance=acceptance,
+                context=context,
+                path=_SIGNATURE,
+            ),
+        )
     signed = read_cancellation(result.signed) if result.signed is not None else None
     mismatch = []
     if signed is not None and signed != raw:

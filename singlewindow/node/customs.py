@@ -267,6 +267,7 @@ async def status(certificate_id: str, request: Request, caller: Reader) -> JSONR
             "delivery": inbound.delivery,
             "sha256": inbound.sha256,
             "received_at": inbound.received_at.isoformat(),
+            "hub_accepted_at": inbound.hub_accepted_at.isoformat() if inbound.hub_accepted_at else None,
             "report": json.loads(inbound.report),
             "receipt": json.loads(inbound.receipt),
             "trail": [{"status": e.status, "at": e.at.isoformat(), "detail": e.detail} for e in trail],

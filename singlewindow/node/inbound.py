@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +12,7 @@ from singlewindow.errors import AuthenticationFailed, Conflict, InvalidDocument,
 from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
 from singlewindow.protocol import (
+    ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
@@ -23,6 +24,7 @@ from singlewindow.protocol import (
 from singlewindow.protocol.edge import read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Lifecycle
+from singlewindow.verification.time_rules import DEFAULT_MAX_CLOCK_SKEW, Acceptance
 from singlewindow.xmlsec import parse_xml
 
 router = APIRouter(tags=["hub only"])
@@ -68,11 +70,16 @@ async def inbound(request: Request) -> Response:
         node.metrics.received.labels(outcome="duplicate").inc()
         log.info("duplicate_delivery")
         return Response(content=earlier.receipt, media_type="application/json")
+    accepted_at = _hub_accepted_at(request.headers.get(ACCEPTED_AT_HEADER, ""), now=node.clock())
+    # revocation is judged at the hub's acceptance time (the trusted time), as well as at signing time
+    acceptance = Acceptance(at=accepted_at, judge_signers=True)
     root = await run_in_threadpool(lambda: parse_xml(body, max_bytes=node.settings.max_body_bytes))
     if is_cancellation(root):
-        return await _cancellation(request, body=body, delivery=delivery, claimed_id=claimed_id)
+        return await _cancellation(
+            request, body=body, delivery=delivery, claimed_id=claimed_id, acceptance=acceptance
+        )
     # never take the hub's word: the same full verification as anyone else's
-    report = await run_in_threadpool(node.verify, body)
+    report = await run_in_threadpool(node.verify, body, acceptance)
     problems: list[Problem] = list(report.problems)
     if report.importer_country != node.settings.country:
         problems.append(
@@ -99,11 +106,32 @@ async def inbound(request: Request) -> Response:
             report=report.model_dump_json(),
             receipt=receipt,
             now=now,
+            hub_accepted_at=accepted_at,
         )
     )
     node.metrics.received.labels(outcome="stored" if created else "duplicate").inc()
     log.info("delivery_stored", duplicate=not created)
     return Response(content=stored.receipt, media_type="application/json")
+
+
+def _hub_accepted_at(value: str, *, now: datetime) -> datetime:
+    """The hub's acceptance time from its signed header; 422 ``time.acceptance_invalid`` if unusable."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        message = (
+            f"the delivery carries no usable {ACCEPTED_AT_HEADER} (RFC 3339 with offset): {value[:40]!r}"
+        )
+        raise InvalidDocument(problem("time.acceptance_invalid", message))
+    moment = moment.astimezone(UTC)
+    if moment > now + DEFAULT_MAX_CLOCK_SKEW:
+        message = (
+            f"the hub's acceptance time {moment.isoformat()} lies after this node's clock {now.isoformat()}"
+        )
+        raise InvalidDocument(problem("time.acceptance_invalid", message))
+    return moment
 
 
 def _receipt(request: Request, *, delivery: str, certificate_id: str, sha256: str, now: datetime) -> bytes:
@@ -120,11 +148,13 @@ def _receipt(request: Request, *, delivery: str, certificate_id: str, sha256: st
     )
 
 
-async def _cancellation(request: Request, *, body: bytes, delivery: str, claimed_id: str) -> Response:
+async def _cancellation(
+    request: Request, *, body: bytes, delivery: str, claimed_id: str, acceptance: Acceptance
+) -> Response:
     """A Cancellation from the hub: verified by this node itself, stored, the certificate marked cancelled."""
     node = request.app.state.node
     log = _log.bind(delivery=delivery, certificate_id=claimed_id)
-    report = await run_in_threadpool(node.verify_lifecycle, body)
+    report = await run_in_threadpool(node.verify_lifecycle, body, acceptance)
     problems: list[Problem] = list(report.problems)
     if report.importer_country != node.settings.country:
         problems.append(
@@ -167,6 +197,7 @@ async def _cancellation(request: Request, *, body: bytes, delivery: str, claimed
             now=now,
             kind=CANCELLATION,
             lifecycle=state,
+            hub_accepted_at=acceptance.at,
         )
     )
     node.metrics.received.labels(outcome="stored" if created else "duplicate").inc()

@@ -3,6 +3,7 @@
 from singlewindow.protocol.httpsig import SignatureAuth, content_digest, sign_request, verify_request
 from singlewindow.protocol.keys import PrivateKey, algorithm_of, sign_bytes, verify_bytes
 from singlewindow.protocol.messages import (
+    ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
@@ -23,6 +24,7 @@ from singlewindow.protocol.states import (
 )
 
 __all__ = [
+    "ACCEPTED_AT_HEADER",
     "CERTIFICATE_HEADER",
     "DELIVERY_COVERS",
     "DELIVERY_HEADER",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 from fastapi import FastAPI, Request
@@ -15,11 +15,20 @@ from starlette.requests import ClientDisconnect
 from singlewindow.errors import InputTooLarge, InputTooSlow, Problem, SinglewindowError, problem
 from singlewindow.logging import get_logger
 from singlewindow.verification import VerificationContext, VerificationReport, verify_document
+from singlewindow.verification.time_rules import Acceptance
 
 if TYPE_CHECKING:
     from singlewindow.lifecycle import LifecycleReport
 
-Verify = Callable[[bytes], VerificationReport]
+
+class Verify(Protocol):
+    """Verifies a complete COD; ``acceptance`` is the trusted time (default: the service's clock)."""
+
+    def __call__(self, data: bytes, /, acceptance: Acceptance | None = None) -> VerificationReport:
+        """The full verification report."""
+        ...
+
+
 _log = get_logger("singlewindow.edge")
 
 
@@ -94,14 +103,18 @@ def load_verifier(
         max_bytes=max_bytes,
     )
 
-    def verify(data: bytes) -> VerificationReport:
-        return verify_document(data, context=context)
+    def verify(data: bytes, /, acceptance: Acceptance | None = None) -> VerificationReport:
+        return verify_document(data, context=context, acceptance=acceptance)
 
     return verify
 
 
-#: verifies a signed lifecycle message (a Cancellation) with the service's own trust list and clock
-VerifyLifecycle = Callable[[bytes], "LifecycleReport"]
+class VerifyLifecycle(Protocol):
+    """Verifies a signed lifecycle message (a Cancellation) with the service's trust list and clock."""
+
+    def __call__(self, data: bytes, /, acceptance: Acceptance | None = None) -> LifecycleReport:
+        """The lifecycle report."""
+        ...
 
 
 def load_verifiers(
@@ -125,11 +138,15 @@ def load_verifiers(
         max_bytes=max_bytes,
     )
 
-    def verify(data: bytes) -> VerificationReport:
-        return verify_document(data, context=context)
+    def verify(data: bytes, /, acceptance: Acceptance | None = None) -> VerificationReport:
+        if acceptance is None:
+            acceptance = Acceptance.offline(clock() if clock is not None else None)
+        return verify_document(data, context=context, acceptance=acceptance)
 
-    def verify_lifecycle(data: bytes) -> LifecycleReport:
+    def verify_lifecycle(data: bytes, /, acceptance: Acceptance | None = None) -> LifecycleReport:
         now = clock() if clock is not None else None
-        return verify_cancellation(data, context=context, now=now, schema_dirs=schema_dirs)
+        return verify_cancellation(
+            data, context=context, now=now, schema_dirs=schema_dirs, acceptance=acceptance
+        )
 
     return verify, verify_lifecycle

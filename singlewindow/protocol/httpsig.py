@@ -13,7 +13,9 @@ import httpx
 from cryptography import x509
 
 from singlewindow.errors import AuthenticationFailed, problem
-from singlewindow.protocol.keys import PrivateKey, algorithm_of, sign_bytes, verify_bytes
+from singlewindow.pki.roles import Role
+from singlewindow.protocol.keys import PrivateKey, algorithm_of, sign_bytes, transport_problem, verify_bytes
+from singlewindow.protocol.messages import HUB_KEYID
 
 LABEL = "sw"
 #: what every request signature must cover, whatever else it covers
@@ -120,6 +122,10 @@ def verify_request(
     certificate = resolve(keyid) if keyid else None
     if certificate is None:
         raise _invalid(f"unknown keyid {keyid!r}")
+    role = Role.HUB if keyid == HUB_KEYID else Role.NODE
+    misuse = transport_problem(certificate, role=role, what=f"the HTTP signature of {keyid}")
+    if misuse is not None:
+        raise AuthenticationFailed(misuse)
     if lowered.get("content-digest", "").strip() != content_digest(body):
         raise _invalid("Content-Digest does not match the body")
     try:

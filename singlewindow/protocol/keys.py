@@ -8,10 +8,29 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from singlewindow.errors import Problem, problem
+from singlewindow.pki.roles import Role, roles_of
+
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 RSA = "rsa-v1_5-sha256"
 ECDSA = "ecdsa-p256-sha256"
 _P256_BYTES = 32
+
+
+def transport_problem(certificate: x509.Certificate, *, role: Role, what: str) -> Problem | None:
+    """``role.transport_required`` when ``certificate`` was not issued for ``role`` (node or hub).
+
+    HTTP message signatures and receipts are made only with node and hub keys, never with a key
+    issued to sign documents (exporter, official) or the trust list.
+    """
+    roles = roles_of(certificate)
+    if role in roles:
+        return None
+    listed = ", ".join(sorted(roles)) or "no federation role"
+    return problem(
+        "role.transport_required",
+        f"{what} is made with a certificate issued for {listed}, not for the {role} role",
+    )
 
 
 def algorithm_of_public(certificate: x509.Certificate) -> str | None:

@@ -14,8 +14,15 @@ DELIVERY_HEADER = "Singlewindow-Delivery"
 CERTIFICATE_HEADER = "Singlewindow-Certificate-Id"
 #: the keyid the hub signs deliveries with
 HUB_KEYID = "hub"
+#: the hub's acceptance time of the delivered document (RFC 3339, UTC): its trusted time
+ACCEPTED_AT_HEADER = "Singlewindow-Accepted-At"
 #: what a hub→node delivery signature must cover besides method, URI and digest
-DELIVERY_COVERS = (DELIVERY_HEADER.lower(), CERTIFICATE_HEADER.lower(), "content-type")
+DELIVERY_COVERS = (
+    DELIVERY_HEADER.lower(),
+    CERTIFICATE_HEADER.lower(),
+    ACCEPTED_AT_HEADER.lower(),
+    "content-type",
+)
 XML = "application/xml"
 
 

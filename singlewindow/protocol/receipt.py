@@ -11,7 +11,8 @@ from cryptography import x509
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from singlewindow.errors import SinglewindowError, problem
-from singlewindow.protocol.keys import PrivateKey, sign_bytes, verify_bytes
+from singlewindow.pki.roles import Role
+from singlewindow.protocol.keys import PrivateKey, sign_bytes, transport_problem, verify_bytes
 
 FORMAT: Literal["singlewindow-receipt/1"] = "singlewindow-receipt/1"
 
@@ -67,6 +68,9 @@ def verify_receipt(
         algorithm = str(signature["alg"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ReceiptInvalid(problem("receipt.invalid", f"the receipt is malformed: {exc}")) from None
+    misuse = transport_problem(certificate, role=Role.NODE, what=f"the receipt of node {node}")
+    if misuse is not None:
+        raise ReceiptInvalid(misuse)
     # the signature is checked over the canonical form of exactly what was received
     if not isinstance(body, dict) or not verify_bytes(
         certificate=certificate, algorithm=algorithm, data=canonical(body), signature=value

@@ -84,6 +84,8 @@ class Inbound:
     receipt: bytes
     received_at: datetime
     kind: str = COD
+    #: the hub's acceptance time the delivery carried (None for deliveries stored before it existed)
+    hub_accepted_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Inbound:
@@ -97,6 +99,7 @@ class Inbound:
             report=row.report,
             receipt=bytes(row.receipt),
             received_at=row.received_at,
+            hub_accepted_at=row.hub_accepted_at,
         )
 
 
@@ -273,6 +276,7 @@ class NodeStore:
         now: datetime,
         kind: str = COD,
         lifecycle: Lifecycle | None = None,
+        hub_accepted_at: datetime | None = None,
     ) -> tuple[Inbound, bool]:
         """Keep a delivery and its receipt (committed on return); a repeated delivery returns the first.
 
@@ -296,6 +300,7 @@ class NodeStore:
                         report=report,
                         receipt=receipt,
                         received_at=now,
+                        hub_accepted_at=hub_accepted_at,
                     )
                 )
                 if lifecycle is not None:

@@ -108,6 +108,8 @@ node_inbound = Table(
     Column("report", Text, nullable=False),
     Column("receipt", LargeBinary, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
+    #: the hub's acceptance time the delivery carried: the document's trusted time
+    Column("hub_accepted_at", UTCDateTime, nullable=True),
 )
 
 #: a node's trail per certificate, both directions

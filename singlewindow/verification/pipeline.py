@@ -16,6 +16,8 @@ from singlewindow.pki import ChainResult
 from singlewindow.verification.context import VerificationContext
 from singlewindow.verification.policy import SignerFacts
 from singlewindow.verification.report import CheckLog, Signer, Stage, VerificationReport
+from singlewindow.verification.roles import exporter_problems, official_problems
+from singlewindow.verification.time_rules import Acceptance, acceptance_problems, date_problems
 from singlewindow.verification.values import CODEHValues, CODValues, cod_values, codeh_values, parse_date
 from singlewindow.xmlsec import SignatureResult, SignatureRole, parse_xml, verify_signature
 from singlewindow.xmlsec.structure import pinned_element
@@ -34,6 +36,14 @@ def _cn(certificate: x509.Certificate) -> str:
 def _attr(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -> str | None:
     values = certificate.subject.get_attributes_for_oid(oid)
     return str(values[0].value) if values else None
+
+
+def _exporter_name(codeh: etree._Element | None) -> str | None:
+    """ExporterBusinessName as the document declares it (compared with the exporter's certificate)."""
+    cod = codeh.find("CODExporter/COD") if codeh is not None else None
+    forms = [child for child in (cod if cod is not None else []) if str(child.tag).startswith("Form")]
+    found = forms[0].find("Exporter/ExporterBusinessName") if len(forms) == 1 else None
+    return "".join(str(part) for part in found.itertext()).strip() if found is not None else None
 
 
 def _consistency(values: CODEHValues) -> list[Problem]:
@@ -163,14 +173,23 @@ def _policy(
     run.check(f"policy.{result.role}", list(context.signer_policy(facts)))
 
 
-def verify_document(data: bytes, *, context: VerificationContext) -> VerificationReport:
-    """Verify a complete COD; every problem is in the report. Raises UnusableInput only for unusable input."""
+def verify_document(
+    data: bytes, *, context: VerificationContext, acceptance: Acceptance | None = None
+) -> VerificationReport:
+    """Verify a complete COD; every problem is in the report. Raises UnusableInput only for unusable input.
+
+    ``acceptance`` is the trusted time the claimed dates are judged at (the hub's acceptance time;
+    by default the system clock, which refuses only dates in the future).
+    """
     root = parse_xml(data, max_bytes=context.max_bytes)
-    return verify_cod_tree(root, data=data, context=context)
+    return verify_cod_tree(root, data=data, context=context, acceptance=acceptance)
 
 
-def verify_cod_tree(root: etree._Element, *, data: bytes, context: VerificationContext) -> VerificationReport:
+def verify_cod_tree(
+    root: etree._Element, *, data: bytes, context: VerificationContext, acceptance: Acceptance | None = None
+) -> VerificationReport:
     """``verify_document`` on the tree the hardened parser made of ``data`` (parsed once, never again)."""
+    acceptance = acceptance or Acceptance.offline()
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     run = CheckLog()
     run.check("parse", [], detail=f"{size} bytes, no DTD, no entities")
@@ -187,6 +206,18 @@ def verify_cod_tree(root: etree._Element, *, data: bytes, context: VerificationC
     exporter_at, exporter_date = _signing_time(raw.cod.declaration_date, "exporter")
     official_at, official_date = _signing_time(raw.certificate_date, "official")
     run.check("dates", exporter_date + official_date)
+    cod = codeh.find("CODExporter/COD") if codeh is not None else None
+    forms = [child for child in (cod if cod is not None else []) if str(child.tag).startswith("Form")]
+    run.check(
+        "time",
+        date_problems(
+            forms[0] if len(forms) == 1 else None,
+            certificate_date=raw.certificate_date,
+            certificate_id=raw.certificate_id,
+            declaration_date=raw.cod.declaration_date,
+            acceptance=acceptance,
+        ),
+    )
     cid_country = raw.certificate_id[:2] if raw.certificate_id else None
     exporter, exporter_chain = _verify_role(
         root,
@@ -208,6 +239,15 @@ def verify_cod_tree(root: etree._Element, *, data: bytes, context: VerificationC
         chain_problems = result.certificate_problems
         run.check(f"signature.{result.role}", [p for p in result.problems if p not in chain_problems])
         run.check(f"chain.{result.role}", list(chain_problems))
+    run.check(
+        "role.exporter",
+        exporter_problems(
+            exporter.certificate,
+            business_name=_exporter_name(codeh),
+            country=raw.cod.exporter_country,
+        ),
+    )
+    run.check("role.official", official_problems(official.certificate))
 
     registry_code: str | None = None
     if context.registry is not None and official.certificate is not None and official_at is not None:
@@ -217,6 +257,29 @@ def verify_cod_tree(root: etree._Element, *, data: bytes, context: VerificationC
         registry_code = answer.code
         found = answer.to_problem(path="/Envelope/CertOrigin/ds:Signature")
         run.check("registry.official", [found] if found is not None else [])
+
+    if acceptance.judge_signers:
+        run.check(
+            "time.acceptance",
+            acceptance_problems(
+                exporter.certificate,
+                role="exporter",
+                country=raw.cod.exporter_country or cid_country,
+                eh_id=None,
+                acceptance=acceptance,
+                context=context,
+                path="/Envelope/CertOrigin/CODEH/CODExporter/ds:Signature",
+            )
+            + acceptance_problems(
+                official.certificate,
+                role="official",
+                country=raw.eh_country or cid_country,
+                eh_id=raw.eh_id or "",
+                acceptance=acceptance,
+                context=context,
+                path="/Envelope/CertOrigin/ds:Signature",
+            ),
+        )
 
     # The core returns the pinned element itself: read it again only if it were another one.
     signed = (

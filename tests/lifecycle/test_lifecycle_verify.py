@@ -155,9 +155,9 @@ def test_inconsistent_fields_are_refused_even_when_signed(
 
 
 def test_future_cancellation_date_is_refused(cancel: Cancel, context: VerificationContext) -> None:
-    """A CancellationDate beyond the allowed clock skew is lifecycle.invalid."""
+    """A CancellationDate beyond the allowed clock skew is time.future."""
     data = cancel(when=datetime.now(UTC) + timedelta(hours=1))
-    assert codes(data, context) == {"lifecycle.invalid"}
+    assert codes(data, context) == {"time.future"}
 
 
 @pytest.mark.parametrize(
