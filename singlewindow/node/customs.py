@@ -29,6 +29,8 @@ from singlewindow.protocol.edge import problems_response, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, NodeStore, Outbound
 from singlewindow.verification import complete_and_sign
+from singlewindow.xmlsec import parse_xml
+from singlewindow.xmlsec.names import CERT_ORIGIN, DS_SIGNATURE
 
 router = APIRouter(tags=["customs"])
 Customs = Annotated[Caller, Depends(require("customs"))]
@@ -203,19 +205,35 @@ async def submit(request: Request, _caller: Customs) -> JSONResponse:
     node = request.app.state.node
     body = await read_body(request, limit=node.settings.max_body_bytes, timeout=node.settings.body_timeout)
     input_sha256 = hashlib.sha256(body).hexdigest()
-    document = await run_in_threadpool(
-        lambda: complete_and_sign(
-            body,
-            federation=node.federation,
-            country=node.settings.country,
-            max_bytes=node.settings.max_body_bytes,
+    issued = await run_in_threadpool(
+        lambda: _signed_by_an_official(body, max_bytes=node.settings.max_body_bytes)
+    )
+    # stage 3 from an issuing platform: submitted byte for byte; anything else completed and signed here
+    document = (
+        body
+        if issued
+        else await run_in_threadpool(
+            lambda: complete_and_sign(
+                body,
+                federation=node.federation,
+                country=node.settings.country,
+                max_bytes=node.settings.max_body_bytes,
+            )
         )
     )
-    # the node checks its own output like anyone else would before it leaves the country
+    # the node checks its own output (or the platform's) like anyone else would before it leaves
     report = await run_in_threadpool(node.verify, document)
     if not report.valid or report.certificate_id is None:
         problems: list[Problem] = list(report.problems) or [problem("cod.certificate_id_invalid")]
         raise InvalidDocument(problems)
+    if report.eh_country != node.settings.country:
+        raise Forbidden(
+            problem(
+                "routing.sender_mismatch",
+                f"the certificate was issued in {report.eh_country}, not by {node.settings.country}",
+                "/Envelope/CertOrigin/CODEH/EH/EHCountry",
+            )
+        )
     outbound, created = await run_in_threadpool(
         lambda: node.store.create_outbound(
             certificate_id=report.certificate_id,
@@ -236,6 +254,14 @@ async def submit(request: Request, _caller: Customs) -> JSONResponse:
             **answer,
         )
     return JSONResponse(status_code=202 if created else 200, content=answer)
+
+
+def _signed_by_an_official(body: bytes, *, max_bytes: int) -> bool:
+    """Whether ``body`` is COD XML already carrying the official's signature (stage 3, complete)."""
+    if body.lstrip().startswith(b"{"):
+        return False
+    root = parse_xml(body, max_bytes=max_bytes)
+    return any(child.tag == DS_SIGNATURE for child in root.iterfind(f"{CERT_ORIGIN}/*"))
 
 
 @router.get("/api/v1/certificates/{certificate_id}", name="certificate")
