@@ -1,30 +1,50 @@
-"""RFC 9421 HTTP message signatures with RFC 9530 Content-Digest, for node↔hub requests."""
+"""RFC 9421 HTTP message signatures with RFC 9530 Content-Digest, for node↔hub requests.
+
+Signature bases are built and checked by the ``http-message-signatures`` library; the fields are
+parsed as RFC 8941 structured fields by ``http-sf``, which refuses a repeated key (RFC 9421: a
+repeated signature parameter is an error, not "last one wins"). This module keeps the protocol's
+policy: the covered components, the pinned key of each keyid with its federation role, the
+algorithm that follows from that key, and the age of a signature judged by the service's clock.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import http_sf
 import httpx
 from cryptography import x509
+from http_message_signatures import (
+    HTTPMessageSigner,
+    HTTPMessageVerifier,
+    HTTPSignatureKeyResolver,
+    InvalidSignature,
+    algorithms,
+)
+from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
 from singlewindow.errors import AuthenticationFailed, problem
 from singlewindow.pki.roles import Role
-from singlewindow.protocol.keys import PrivateKey, algorithm_of, sign_bytes, transport_problem, verify_bytes
+from singlewindow.protocol.keys import (
+    ECDSA,
+    RSA,
+    PrivateKey,
+    algorithm_of,
+    algorithm_of_public,
+    transport_problem,
+)
 from singlewindow.protocol.messages import HUB_KEYID
 
 LABEL = "sw"
 #: what every request signature must cover, whatever else it covers
 REQUIRED = ("@method", "@target-uri", "content-digest")
-_INPUT = re.compile(
-    r'^\s*([a-z][a-z0-9_-]*)=\(((?:\s*"[a-z0-9@_-]+")*)\s*\)((?:;[a-z]+=(?:"[^"\\]*"|\d+))*)\s*$'
-)
-_PARAM = re.compile(r';([a-z]+)=("[^"\\]*"|\d+)')
-_SIGNATURE = re.compile(r"^\s*([a-z][a-z0-9_-]*)=:([A-Za-z0-9+/=]+):\s*$")
+_ALGORITHMS: dict[str, Any] = {RSA: algorithms.RSA_V1_5_SHA256, ECDSA: algorithms.ECDSA_P256_SHA256}
 
 KeyResolver = Callable[[str], x509.Certificate | None]
 
@@ -34,27 +54,48 @@ def content_digest(body: bytes) -> str:
     return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode('ascii')}:"
 
 
-def _base(*, components: Sequence[str], values: Mapping[str, str], params: str) -> bytes:
-    lines = [f'"{name}": {values[name]}' for name in components]
-    lines.append(f'"@signature-params": {params}')
-    return "\n".join(lines).encode("utf-8")
+@dataclass
+class _Message:
+    """The request as the library reads it: method, absolute URL, header fields."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def _values(
-    *, method: str, url: str, headers: Mapping[str, str], components: Sequence[str]
-) -> dict[str, str]:
-    lowered = {key.lower(): value for key, value in headers.items()}
-    values: dict[str, str] = {}
-    for name in components:
-        if name == "@method":
-            values[name] = method.upper()
-        elif name == "@target-uri":
-            values[name] = url
-        elif name.startswith("@"):
-            raise KeyError(name)
-        else:
-            values[name] = lowered[name].strip()
-    return values
+class _Keys(HTTPSignatureKeyResolver):
+    """One key: the signer's private key, or the pinned certificate's public key."""
+
+    def __init__(
+        self, *, private: PrivateKey | None = None, certificate: x509.Certificate | None = None
+    ) -> None:
+        self.private, self.certificate = private, certificate
+
+    def resolve_private_key(self, key_id: str) -> Any:
+        """The signer's key, whatever the keyid."""
+        return self.private
+
+    def resolve_public_key(self, key_id: str) -> Any:
+        """The pinned certificate's key (the keyid was resolved before)."""
+        return self.certificate.public_key() if self.certificate is not None else None
+
+
+class _ClockVerifier(HTTPMessageVerifier):
+    """The library's verifier, judging ``created`` by the service's clock within ±``max_age``."""
+
+    def __init__(self, *, now: float, max_age: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.now, self.max_age = now, max_age
+
+    def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
+        """``created`` present, an integer, at most ``max_age`` seconds from the service's clock."""
+        created = sig_input.params.get("created")
+        if type(created) is not int:
+            raise InvalidSignature("the signature has no created time")
+        if abs(self.now - created) > self.max_age:
+            raise InvalidSignature(
+                f"the signature was created {int(self.now - created)} s from now (limit {self.max_age} s)"
+            )
 
 
 def sign_request(
@@ -70,19 +111,48 @@ def sign_request(
 ) -> dict[str, str]:
     """The Content-Digest, Signature-Input and Signature headers to add to a request."""
     added = {"Content-Digest": content_digest(body)}
-    components = [*REQUIRED, *(name.lower() for name in cover)]
-    values = _values(method=method, url=url, headers={**headers, **added}, components=components)
-    inner = " ".join(f'"{name}"' for name in components)
-    created = int(time.time()) if created is None else created
-    params = f'({inner});created={created};keyid="{keyid}";alg="{algorithm_of(key)}"'
-    _, signature = sign_bytes(key=key, data=_base(components=components, values=values, params=params))
-    added["Signature-Input"] = f"{LABEL}={params}"
-    added["Signature"] = f"{LABEL}=:{base64.b64encode(signature).decode('ascii')}:"
+    message = _Message(method=method.upper(), url=url, headers={**headers, **added})
+    signer = HTTPMessageSigner(
+        signature_algorithm=_ALGORITHMS[algorithm_of(key)], key_resolver=_Keys(private=key)
+    )
+    moment = int(time.time()) if created is None else created
+    signer.sign(
+        message,
+        key_id=keyid,
+        created=datetime.fromtimestamp(moment, tz=UTC),
+        label=LABEL,
+        include_alg=True,
+        covered_component_ids=[*REQUIRED, *(name.lower() for name in cover)],
+        body=body,
+        use_existing_digest=True,
+    )
+    added["Signature-Input"] = message.headers["Signature-Input"]
+    added["Signature"] = message.headers["Signature"]
     return added
 
 
 def _invalid(message: str) -> AuthenticationFailed:
     return AuthenticationFailed(problem("auth.invalid", message))
+
+
+def _refuse_repeats(key: str, context: str) -> None:
+    raise ValueError(f"the {context} {key!r} appears twice")
+
+
+def _signature_params(value: str) -> dict[str, Any]:
+    """The parameters of the one signature in Signature-Input; a repeated key or label is refused."""
+    try:
+        parsed: Any = http_sf.parse(
+            value.encode("ascii"), tltype="dictionary", on_duplicate_key=_refuse_repeats
+        )
+    except (ValueError, UnicodeError) as exc:
+        raise _invalid(f"Signature-Input is malformed: {exc}") from None
+    if not isinstance(parsed, dict) or list(parsed) != [LABEL]:
+        raise _invalid(f"Signature-Input must carry exactly one signature labelled {LABEL!r}")
+    member, params = parsed[LABEL]
+    if not isinstance(member, list):
+        raise _invalid("Signature-Input is not an inner list of components")
+    return dict(params)
 
 
 def verify_request(
@@ -100,47 +170,43 @@ def verify_request(
     lowered = {key.lower(): value for key, value in headers.items()}
     if "signature-input" not in lowered or "signature" not in lowered:
         raise AuthenticationFailed(problem("auth.missing", "the request carries no HTTP message signature"))
-    found = _INPUT.match(lowered["signature-input"])
-    signed = _SIGNATURE.match(lowered["signature"])
-    if not found or not signed or found.group(1) != signed.group(1):
-        raise _invalid("Signature-Input or Signature is malformed (one signature, RFC 9421)")
-    components = re.findall(r'"([^"]+)"', found.group(2))
-    params = {name: value.strip('"') for name, value in _PARAM.findall(found.group(3))}
-    missing = [name for name in (*REQUIRED, *required) if name not in components]
-    if missing:
-        raise _invalid(f"the signature does not cover {', '.join(missing)}")
-    if len(set(components)) != len(components):
-        raise _invalid("the signature lists a component twice")
-    keyid, algorithm = params.get("keyid", ""), params.get("alg", "")
-    try:
-        created = int(params["created"])
-    except (KeyError, ValueError):
-        raise _invalid("the signature has no created time") from None
-    now = time.time() if now is None else now
-    if abs(now - created) > max_age:
-        raise _invalid(f"the signature was created {int(now - created)} s from now (limit {max_age} s)")
-    certificate = resolve(keyid) if keyid else None
+    params = _signature_params(lowered["signature-input"])
+    keyid, algorithm = params.get("keyid"), params.get("alg")
+    if not isinstance(keyid, str) or not keyid:
+        raise _invalid("the signature names no keyid")
+    certificate = resolve(keyid)
     if certificate is None:
         raise _invalid(f"unknown keyid {keyid!r}")
     role = Role.HUB if keyid == HUB_KEYID else Role.NODE
     misuse = transport_problem(certificate, role=role, what=f"the HTTP signature of {keyid}")
     if misuse is not None:
         raise AuthenticationFailed(misuse)
+    pinned = algorithm_of_public(certificate)
+    if pinned is None or algorithm != pinned:
+        raise _invalid(f"the signature's alg {algorithm!r} is not that of {keyid}'s pinned key ({pinned})")
     if lowered.get("content-digest", "").strip() != content_digest(body):
         raise _invalid("Content-Digest does not match the body")
+    verifier = _ClockVerifier(
+        now=time.time() if now is None else now,
+        max_age=max_age,
+        signature_algorithm=_ALGORITHMS[pinned],
+        key_resolver=_Keys(certificate=certificate),
+    )
+    message = _Message(method=method.upper(), url=url, headers={k.lower(): v for k, v in headers.items()})
     try:
-        values = _values(method=method, url=url, headers=headers, components=components)
-    except KeyError as exc:
-        raise _invalid(f"covered component {exc.args[0]} is absent") from None
-    params_text = found.group(0).strip()[len(found.group(1)) + 1 :]
-    base = _base(components=components, values=values, params=params_text)
-    try:
-        signature = base64.b64decode(signed.group(2), validate=True)
-    except ValueError:
-        raise _invalid("the signature is not base64") from None
-    if not verify_bytes(certificate=certificate, algorithm=algorithm, data=base, signature=signature):
-        raise _invalid(f"the request signature does not verify with {keyid}'s federation key")
-    return str(keyid)
+        verifier.verify(
+            message,
+            max_age=timedelta(seconds=max_age),
+            require_components=list(dict.fromkeys([*REQUIRED, *required])),
+        )
+    except InvalidSignature as exc:
+        cause = exc.__cause__ if exc.__cause__ is not None else exc
+        raise _invalid(
+            f"the request signature does not verify with {keyid}'s federation key: {cause}"
+        ) from None
+    except HTTPMessageSignaturesException as exc:
+        raise _invalid(f"the request signature is malformed: {exc}") from None
+    return keyid
 
 
 class SignatureAuth(httpx.Auth):

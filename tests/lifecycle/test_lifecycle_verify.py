@@ -69,11 +69,11 @@ def test_ecdsa_cancellation_verifies(tmp_path_factory: pytest.TempPathFactory) -
 @pytest.mark.parametrize(
     ("signer", "certificate_id", "registry_code", "also"),
     [
-        ("AR.exporter", "AR001A18260000043000", "04", set()),
+        ("AR.exporter", "AR001A18260000043000", "04", {"role.official_required"}),
         ("BR.official", "AR001A18260000043000", "06", {"chain.wrong_country"}),
         ("AR.official", "AR002A18260000043000", "07", set()),
         ("AR.revoked_official", "AR001A18260000043000", "03", {"chain.revoked"}),
-        ("AR.node", "AR001A18260000043000", "04", set()),
+        ("AR.node", "AR001A18260000043000", "04", {"role.transport_key_in_document"}),
     ],
     ids=["exporter", "other-country-official", "other-entity", "revoked-official", "node"],
 )
