@@ -56,6 +56,7 @@ def _print_report(report: VerificationReport, *, data: bytes, registry_checked: 
         when = signer.signed_at.isoformat() if signer.signed_at else "?"
         who = f"{escape(signer.name)} ({escape(signer.entity or '-')}, {signer.country or '-'})"
         out.print(f"  {signer.role}: {who} signed {when} {signer.algorithm}{registry}: {state}")
+        out.print(f"    signing time {when}: claimed by the signer, not a trusted time")
         out.print(f"    trust anchor: {escape(signer.anchor or 'none (does not chain to a trust anchor)')}")
     if not registry_checked:
         out.print(f"  {_NOT_CHECKED}")

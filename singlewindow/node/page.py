@@ -55,6 +55,7 @@ def lookup_in(app: FastAPI, certificate_id: str) -> CertificateRecord | None:
             report=VerificationReport.model_validate_json(inbound.report),
             status=_status(app, certificate_id),
             trail=_trail(node.store.trail(certificate_id, direction="inbound")),
+            hub_accepted_at=inbound.hub_accepted_at,
         )
     outbound = node.store.outbound(certificate_id)
     if outbound is None or outbound.status is CertificateStatus.REJECTED:

@@ -54,6 +54,8 @@ class CertificateRecord:
     report: VerificationReport
     status: LifecycleState = field(default_factory=LifecycleState)
     trail: tuple[TrailEvent, ...] = ()
+    #: the hub's acceptance time a received certificate's delivery carried (its trusted time)
+    hub_accepted_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

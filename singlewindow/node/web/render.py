@@ -152,6 +152,7 @@ def render_result(
     checked_at: datetime | None = None,
     checked_by: str = "",
     zone: tzinfo = UTC,
+    hub_accepted_at: datetime | None = None,
 ) -> Markup:
     """The result section: verdict banner, the form, signatures, delivery trail and QR code.
 
@@ -177,6 +178,7 @@ def render_result(
         checked_at=checked_at,
         checked_by=checked_by,
         zone=zone,
+        hub_accepted_at=hub_accepted_at,
     )
     return Markup(html)  # noqa: S704 - autoescaped template output
 

@@ -125,6 +125,7 @@ def create_web_router(
             checked_at=now(),
             checked_by=node_country,
             zone=time_zone,
+            hub_accepted_at=record.hub_accepted_at,
         )
         return kit.html(request, current, render_page(chrome=chrome, certificate_id=wanted, result=result))
 
@@ -181,6 +182,7 @@ def create_web_router(
             checked_at=now(),
             checked_by=node_country,
             zone=time_zone,
+            hub_accepted_at=stored.hub_accepted_at if stored is not None and same else None,
         )
         return kit.html(request, current, render_page(chrome=current.chrome, result=result))
 
