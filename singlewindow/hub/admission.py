@@ -14,7 +14,8 @@ from lxml import etree
 
 from singlewindow.config import HubSettings
 from singlewindow.errors import Problem, problem
-from singlewindow.storage import Accepted, HubStore
+from singlewindow.lifecycle import is_cancellation, read_cancellation
+from singlewindow.storage import CANCELLATION, COD, Accepted, HubStore
 from singlewindow.verification.time_rules import Acceptance
 from singlewindow.verification.values import codeh_values, parse_date
 from singlewindow.xmlsec import parse_xml
@@ -41,12 +42,13 @@ def earlier_acceptance(store: HubStore, *, root: etree._Element, sha256: str, se
     """The same bytes from the same node, accepted before: answered as a duplicate, not judged again.
 
     A document accepted earlier stays accepted: a later revocation or the passing of
-    ``max_certificate_age`` does not turn a repeat of it into a refusal.
+    ``max_certificate_age`` does not turn a repeat of it into a refusal. Cancellations too.
     """
-    certificate_id = claimed_certificate_id(root)
+    cancellation = is_cancellation(root)
+    certificate_id = read_cancellation(root).certificate_id if cancellation else claimed_certificate_id(root)
     if not certificate_id:
         return None
-    known = store.by_certificate(certificate_id)
+    known = store.by_certificate(certificate_id, kind=CANCELLATION if cancellation else COD)
     if known is None or known.sha256 != sha256 or known.sender != sender:
         return None
     return Accepted(message=known, created=False)

@@ -62,9 +62,6 @@ async def submit(request: Request) -> JSONResponse:
         body = await read_body(request, limit=hub.settings.max_body_bytes, timeout=hub.settings.body_timeout)
         sender = _authenticate(request, body, hub)
         root = await run_in_threadpool(lambda: parse_xml(body, max_bytes=hub.settings.max_body_bytes))
-        if is_cancellation(root):
-            accepted = await _accept_cancellation(hub, body=body, sender=sender)
-            return _accepted_answer(request, accepted)
         sha256 = hashlib.sha256(body).hexdigest()
         earlier = await run_in_threadpool(
             lambda: admission.earlier_acceptance(hub.store, root=root, sha256=sha256, sender=sender)
@@ -72,6 +69,9 @@ async def submit(request: Request) -> JSONResponse:
         if earlier is not None:
             _log.info("accepted", duplicate=True, destination=earlier.message.destination)
             return _accepted_answer(request, earlier)
+        if is_cancellation(root):
+            accepted = await _accept_cancellation(hub, body=body, sender=sender)
+            return _accepted_answer(request, accepted)
         # the hub's clock now is the document's trusted time: judged at it, stored as accepted_at
         now = hub.clock()
         report = await run_in_threadpool(hub.verify, body, admission.acceptance(hub.settings, now=now))

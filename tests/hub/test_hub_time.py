@@ -222,3 +222,41 @@ async def test_a_revoked_official_cannot_back_date_a_cancellation(local: LocalFe
     answer = await _post(local, cancellation)
     assert answer.status_code == 422, answer.text
     assert "time.signer_invalid_at_acceptance" in _codes(answer)
+
+
+async def test_a_cancellation_accepted_before_a_revocation_stays_accepted(local: LocalFederation) -> None:
+    """A cancellation accepted before its official's revocation: the same bytes later are a duplicate."""
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(days=12)
+    document = complete_and_sign(
+        to_bytes(sample_certificate(number=10, when=when), stage="request"),
+        federation=local.pki,
+        country="AR",
+        now=when,
+    )
+    assert (await _post(local, document)).status_code == 202
+    cancellation = issue_cancellation(
+        certificate_id=str(local.verify(document).certificate_id),
+        importer_country="BR",
+        reason="issued in error",
+        when=when + timedelta(days=2),
+        official=local.pki.country("AR").revoked_official,
+    )
+
+    def earlier() -> datetime:
+        return utcnow() - timedelta(days=9)
+
+    # a second hub process on the same database whose clock says nine days ago
+    app = create_app(local.hub_settings(), verify=local.verify, clock=earlier)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as hub,
+    ):
+        first = await hub.post(
+            "/api/v1/messages",
+            content=cancellation,
+            headers={"content-type": XML},
+            auth=_as(local, "AR", clock=earlier),
+        )
+    assert first.status_code == 202, first.text
+    again = await _post(local, cancellation)
+    assert again.status_code == 202 and again.json()["duplicate"] is True, again.text
