@@ -16,7 +16,12 @@ from singlewindow.harness.federation import HUB, SimulatedFederation
 from singlewindow.pki import Federation
 from singlewindow.pki.federation import Identity
 from singlewindow.protocol.httpsig import sign_request
-from singlewindow.protocol.messages import CERTIFICATE_HEADER, DELIVERY_COVERS, DELIVERY_HEADER
+from singlewindow.protocol.messages import (
+    ACCEPTED_AT_HEADER,
+    CERTIFICATE_HEADER,
+    DELIVERY_COVERS,
+    DELIVERY_HEADER,
+)
 from singlewindow.verification import complete_and_sign
 
 Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
@@ -75,7 +80,11 @@ class Corpus:
         headers = {"content-type": "application/xml"}
         cover: tuple[str, ...] = ()
         if delivery is not None:
-            headers |= {DELIVERY_HEADER: delivery[0], CERTIFICATE_HEADER: delivery[1]}
+            headers |= {
+                DELIVERY_HEADER: delivery[0],
+                CERTIFICATE_HEADER: delivery[1],
+                ACCEPTED_AT_HEADER: datetime.now(UTC).isoformat(),
+            }
             cover = DELIVERY_COVERS
         headers |= sign_request(
             method="POST",

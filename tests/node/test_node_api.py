@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from network.kit import LocalFederation, fields_json, signed_cod
 
 from singlewindow.protocol import (
+    ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
@@ -67,7 +69,12 @@ async def test_customs_submission_is_idempotent(local: LocalFederation) -> None:
 async def test_a_delivery_not_from_the_hub_is_refused(local: LocalFederation) -> None:
     """AR's node key posting straight to BR's inbound: 401 delivery.not_from_hub, nothing stored."""
     document = signed_cod(local.pki)
-    headers = {"content-type": XML, DELIVERY_HEADER: "forged", CERTIFICATE_HEADER: "AR001A18260000000100"}
+    headers = {
+        "content-type": XML,
+        DELIVERY_HEADER: "forged",
+        CERTIFICATE_HEADER: "AR001A18260000000100",
+        ACCEPTED_AT_HEADER: datetime.now(UTC).isoformat(),
+    }
     forger = SignatureAuth(key=local.pki.country("AR").node.private_key, keyid="hub", cover=DELIVERY_COVERS)
     async with local.client("BR", role=None) as client:
         for auth in (None, forger):
@@ -81,7 +88,12 @@ async def test_a_repeated_delivery_gets_the_same_receipt(local: LocalFederation)
     """The hub pushing the same delivery twice: one stored copy, byte-identical receipts, valid signature."""
     document = signed_cod(local.pki)
     certificate_id = document.split(b"<CertificateID>")[1].split(b"<")[0].decode()
-    headers = {"content-type": XML, DELIVERY_HEADER: "d-1", CERTIFICATE_HEADER: certificate_id}
+    headers = {
+        "content-type": XML,
+        DELIVERY_HEADER: "d-1",
+        CERTIFICATE_HEADER: certificate_id,
+        ACCEPTED_AT_HEADER: datetime.now(UTC).isoformat(),
+    }
     hub = SignatureAuth(key=local.pki.hub.private_key, keyid="hub", cover=DELIVERY_COVERS)
     async with local.client("BR", role=None) as client:
         first = await client.post("/api/v1/inbound", content=document, headers=headers, auth=hub)

@@ -17,7 +17,14 @@ import uvicorn
 from singlewindow.config import NodeSettings, TokenConfig
 from singlewindow.lifecycle import issue_cancellation
 from singlewindow.node import create_app
-from singlewindow.protocol import CERTIFICATE_HEADER, DELIVERY_COVERS, DELIVERY_HEADER, XML, SignatureAuth
+from singlewindow.protocol import (
+    ACCEPTED_AT_HEADER,
+    CERTIFICATE_HEADER,
+    DELIVERY_COVERS,
+    DELIVERY_HEADER,
+    XML,
+    SignatureAuth,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -53,6 +60,7 @@ def deliver(
         "content-type": XML,
         DELIVERY_HEADER: delivery,
         CERTIFICATE_HEADER: certificate_id or certificate_id_of(document),
+        ACCEPTED_AT_HEADER: datetime.now(UTC).isoformat(),
     }
     return httpx.post(f"{base_url}/api/v1/inbound", content=document, headers=headers, auth=auth, timeout=30)
 
