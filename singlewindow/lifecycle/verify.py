@@ -134,7 +134,9 @@ def verify_cancellation(
     is bounded by ``acceptance.at`` instead, and the signer is also judged at that time.
     """
     root = parse_xml(data, max_bytes=context.max_bytes)
-    return verify_cancellation_tree(root, data=data, context=context, now=now, schema_dirs=schema_dirs)
+    return verify_cancellation_tree(
+        root, data=data, context=context, now=now, schema_dirs=schema_dirs, acceptance=acceptance
+    )
 
 
 def verify_cancellation_tree(
@@ -144,6 +146,7 @@ def verify_cancellation_tree(
     context: VerificationContext,
     now: datetime | None = None,
     schema_dirs: Sequence[Path] = (),
+    acceptance: Acceptance | None = None,
 ) -> LifecycleReport:
     """``verify_cancellation`` on the tree already parsed from ``data`` by the hardened parser."""
     digest, size = hashlib.sha256(data).hexdigest(), len(data)

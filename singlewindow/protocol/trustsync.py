@@ -25,6 +25,7 @@ from singlewindow.pki.signed import SignedTrustlist, check_newer, verify_trustli
 from singlewindow.pki.trustlist import Trustlist
 from singlewindow.protocol.edge import Verify, VerifyLifecycle
 from singlewindow.verification import VerificationContext, VerificationReport, verify_document
+from singlewindow.verification.time_rules import Acceptance
 
 _log = get_logger("singlewindow.trustlist")
 
@@ -48,12 +49,17 @@ def verifiers_for(
     """Certificates and cancellations verified over one context."""
     from singlewindow.lifecycle import LifecycleReport, verify_cancellation
 
-    def verify(data: bytes) -> VerificationReport:
-        return verify_document(data, context=context)
+    def verify(data: bytes, /, acceptance: Acceptance | None = None) -> VerificationReport:
+        # without a trusted time (the hub's acceptance), the service's clock bounds claimed dates
+        if acceptance is None:
+            acceptance = Acceptance.offline(clock() if clock is not None else None)
+        return verify_document(data, context=context, acceptance=acceptance)
 
-    def verify_lifecycle(data: bytes) -> LifecycleReport:
+    def verify_lifecycle(data: bytes, /, acceptance: Acceptance | None = None) -> LifecycleReport:
         now = clock() if clock is not None else None
-        return verify_cancellation(data, context=context, now=now, schema_dirs=schema_dirs)
+        return verify_cancellation(
+            data, context=context, now=now, schema_dirs=schema_dirs, acceptance=acceptance
+        )
 
     return verify, verify_lifecycle
 
