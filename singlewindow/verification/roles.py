@@ -12,6 +12,8 @@ Kept apart from the verification pipeline, which calls :func:`exporter_problems`
 
 from __future__ import annotations
 
+import functools
+
 from cryptography import x509
 
 from singlewindow.errors import Problem, problem
@@ -20,6 +22,17 @@ from singlewindow.pki.roles import Role, names_exporter, roles_of
 _TRANSPORT = frozenset({Role.NODE, Role.HUB})
 _EXPORTER_SIGNATURE = "/Envelope/CertOrigin/CODEH/CODExporter/ds:Signature"
 _OFFICIAL_SIGNATURE = "/Envelope/CertOrigin/ds:Signature"
+
+
+@functools.lru_cache(maxsize=256)
+def _roles(certificate: x509.Certificate) -> frozenset[Role]:
+    """The certificate's federation roles; cached, as a signer signs many documents."""
+    return roles_of(certificate)
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_exporter(certificate: x509.Certificate, business_name: str, country: str) -> bool:
+    return names_exporter(certificate, business_name=business_name, country=country)
 
 
 def _listed(roles: frozenset[Role]) -> str:
@@ -40,18 +53,14 @@ def exporter_problems(
     """Problems of the certificate that signed ``#COD`` as the declared exporter's."""
     if certificate is None:
         return []  # the missing signature is reported on its own
-    roles = roles_of(certificate)
+    roles = _roles(certificate)
     misuse = _transport_key(roles, what="#COD", path=_EXPORTER_SIGNATURE)
     if misuse is not None:
         return [misuse]
     if Role.EXPORTER not in roles:
         message = f"#COD is signed with a certificate issued for {_listed(roles)}, not for the exporter role"
         return [problem("role.exporter_required", message, _EXPORTER_SIGNATURE)]
-    if (
-        not business_name
-        or not country
-        or not names_exporter(certificate, business_name=business_name, country=country)
-    ):
+    if not business_name or not country or not _names_exporter(certificate, business_name, country):
         message = (
             f"the exporter's certificate ({certificate.subject.rfc4514_string()}) does not name the declared "
             f"exporter {business_name!r} of {country}"
@@ -66,7 +75,7 @@ def official_problems(
     """Problems of the certificate that signed ``what`` as an issuing entity's official."""
     if certificate is None:
         return []
-    roles = roles_of(certificate)
+    roles = _roles(certificate)
     misuse = _transport_key(roles, what=what, path=path)
     if misuse is not None:
         return [misuse]

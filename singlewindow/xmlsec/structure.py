@@ -48,7 +48,7 @@ def pinned_element(
         return None, [problem("signature.wrapping", message, "/")]
     node, where = root, f"/{_name(profile.root_tag)}"
     for step in profile.steps:
-        found = [child for child in node if child.tag == step]
+        found = list(node.iterchildren(step))  # filtered by tag in C
         name = _name(step)
         if len(found) != 1:
             message = f"expected exactly one {name} under {where}, found {len(found)}"
