@@ -21,6 +21,7 @@ from singlewindow.xmlsec.names import (
     LEGACY_DIGEST_METHODS,
     LEGACY_SIGNATURE_METHODS,
 )
+from singlewindow.xmlsec.parser import hardened_parser
 from singlewindow.xmlsec.profile import SignatureProfile
 
 _DS = f"{{{DS_NS}}}"
@@ -334,6 +335,6 @@ def _read_key(certificate_text: str, key_value: bytes | None) -> tuple[x509.Cert
     if key_value is None:
         return certificate, None
     try:
-        return certificate, _key_value_problem(etree.fromstring(key_value), certificate)
+        return certificate, _key_value_problem(etree.fromstring(key_value, hardened_parser()), certificate)
     except (binascii.Error, ValueError) as exc:
         return certificate, f"the KeyValue cannot be read: {exc}"

@@ -17,6 +17,7 @@ from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 
 from singlewindow.xmlsec.checks import b64
 from singlewindow.xmlsec.names import DS_NS, LEGACY_DIGEST_METHODS, LEGACY_SIGNATURE_METHODS
+from singlewindow.xmlsec.parser import hardened_parser
 from singlewindow.xmlsec.profile import SignatureProfile
 
 
@@ -29,8 +30,8 @@ class OracleVerdict:
 
 
 def safe_parser() -> etree.XMLParser:
-    """The parser signxml re-parses with: no entities, no network, no DTD, no huge trees."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    """The parser signxml re-parses with: the package's one hardened parser (``parser.hardened_parser``)."""
+    return hardened_parser()
 
 
 def _config(profile: SignatureProfile, *, allow_sha1: bool, at: datetime) -> SignatureConfiguration:
