@@ -1,22 +1,102 @@
-"""Where each model field sits in the XML of each supported form and CODVer, and whether it is required.
+"""Where each model field sits in the XML of each form and CODVer, what it holds, whether it is required.
 
-A layout is data, read by the XML writer, the XML reader and the model validator alike, so the
-three cannot drift apart. It transcribes the official XSDs (element order, minOccurs, and the
-``maxOccurs="0"`` fields that a form forbids). Adding a form or a version means adding a layout.
+Layouts are DERIVED from the official XSDs (:mod:`singlewindow.cod.derive`) when a
+:class:`~singlewindow.cod.schemas.SchemaRegistry` loads them, and registered here, in one
+process-wide catalogue: a CODVer whose XSD is configured works without code changes. A layout is
+data, read by the XML writer, the XML reader and the model validator alike, so the three cannot
+drift apart: element order, minOccurs/maxOccurs (``maxOccurs="0"`` elements are left out), repeated
+groups with their count element, and the facets of every simple element.
 
-The notable difference between versions: at CODVer 4.1.0, FormA18 follows the MERCOSUR origin
-regime — a mandatory Subscriber, invoices and goods without count elements, goods with a mandatory
-GoodsDeclarationDate and GoodsDeclarationNumber, a reduced Importer and Transport, no Consignee,
-and a Declaration without DeclarationRequestNo. FormR252 only renames ExporterCityLocality to
-ExporterCity; EH gains an optional EHComments.
+JSON names (``attr``) are derived from the XML names: the parent's prefix is dropped and the rest
+is snake_cased (``ExporterTaxIdentification`` → ``tax_identification``), with a few historical
+names kept (``InvoiceNo`` → ``number``, ``GoodsItemValue`` → ``value``, ``*CityLocality`` → ``city``, …).
+
+When a layout is asked for before any registry was loaded, the configured XSD folders are read
+once (``schemas/``, $SINGLEWINDOW_SCHEMA_DIRS, and ``$SINGLEWINDOW_STANDARDS_DIR/aladi-cod``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
 
-FormName = Literal["FormR252", "FormA18"]
+#: The name of a form element (``FormA18``, ``FormR252``, …), as the XSDs spell it.
+FormName = str
+
+#: Kinds of simple values, from the XSD built-in type a simple type restricts.
+INTEGER_TYPES = frozenset(
+    {
+        "integer",
+        "positiveInteger",
+        "nonNegativeInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """The value space of a simple element: its XSD built-in base and the facets on the way to it."""
+
+    base: str = "string"
+    min_length: int | None = None
+    max_length: int | None = None
+    #: each entry is one derivation step's patterns joined by ``|``; all entries must match
+    patterns: tuple[str, ...] = ()
+    enumeration: tuple[str, ...] = ()
+    min_inclusive: Decimal | None = None
+    max_inclusive: Decimal | None = None
+    min_exclusive: Decimal | None = None
+    max_exclusive: Decimal | None = None
+    total_digits: int | None = None
+    fraction_digits: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """integer, decimal, dateTime, date, boolean, token (whitespace collapsed) or string."""
+        if self.base in INTEGER_TYPES:
+            return "integer"
+        if self.base in ("decimal", "dateTime", "date", "boolean"):
+            return self.base
+        if self.base in ("token", "anyURI", "NMTOKEN", "language", "Name", "NCName", "ID"):
+            return "token"
+        return "string"
+
+    def describe(self) -> dict[str, object]:
+        """The facets as JSON (only those that are set)."""
+        out: dict[str, object] = {"type": self.kind, "xsd_base": self.base}
+        for name in (
+            "min_length",
+            "max_length",
+            "min_inclusive",
+            "max_inclusive",
+            "min_exclusive",
+            "max_exclusive",
+            "total_digits",
+            "fraction_digits",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = str(value) if isinstance(value, Decimal) else value
+        if self.patterns:
+            out["patterns"] = list(self.patterns)
+        if self.enumeration:
+            out["enumeration"] = list(self.enumeration)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +106,7 @@ class Leaf:
     tag: str
     attr: str
     required: bool = False
+    facets: Facets = field(default_factory=Facets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +121,10 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class Repeated:
-    """A list element: optional count element, then one ``item_tag`` per item of ``attr`` (1..n)."""
+    """A list element: optional count element, then one ``item_tag`` per item of ``attr``.
+
+    Items are parts (``children``) or, when ``item`` is set, simple values of those facets.
+    """
 
     tag: str
     attr: str
@@ -48,6 +132,9 @@ class Repeated:
     children: tuple[Node, ...]
     count_tag: str | None = None
     required: bool = True
+    min_items: int = 1
+    count_required: bool = False
+    item: Facets | None = None
 
 
 Node = Leaf | Group | Repeated
@@ -55,328 +142,144 @@ Node = Leaf | Group | Repeated
 
 @dataclass(frozen=True, slots=True)
 class FormLayout:
-    """The body of one form at one CODVer, and the EH section that goes with that CODVer."""
+    """The body of one form at one CODVer, and the EH and CertificationEH sections of that CODVer."""
 
     cod_ver: str
     form: FormName
     body: tuple[Node, ...]
     eh: tuple[Node, ...]
+    certification: tuple[Node, ...] = ()
+    #: which file it was derived from
+    origin: str = ""
+
+    def find(self, section: tuple[Node, ...], attr: str) -> Node | None:
+        """The node of ``attr`` directly in ``section``, or None."""
+        return next((node for node in section if node.attr == attr), None)
 
 
-def _req(tag: str, attr: str) -> Leaf:
-    return Leaf(tag, attr, required=True)
+def walk(nodes: tuple[Node, ...], path: str = "") -> Iterator[tuple[str, Node]]:
+    """Every node under ``nodes`` with its JSON path (``goods[].item_code``), depth first, in order."""
+    for node in nodes:
+        here = f"{path}{node.attr}"
+        yield here, node
+        if isinstance(node, Group):
+            yield from walk(node.children, f"{here}.")
+        elif isinstance(node, Repeated):
+            yield from walk(node.children, f"{here}[].")
 
 
-def _opt(tag: str, attr: str) -> Leaf:
-    return Leaf(tag, attr)
+# --------------------------------------------------------------------------- naming
 
-
-def _contact(prefix: str) -> tuple[Leaf, ...]:
-    return (
-        _opt(f"{prefix}Telephone", "telephone"),
-        _opt(f"{prefix}Fax", "fax"),
-        _opt(f"{prefix}Email", "email"),
-        _opt(f"{prefix}URL", "url"),
-    )
-
-
-_DECLARATION = Group(
-    "Declaration",
-    "declaration",
-    (
-        _req("DeclarationDate", "date"),
-        _opt("DeclarationRequestNo", "request_no"),
-        _req("Affidavit", "affidavit"),
-    ),
-    required=True,
-)
-
-_CERTIFICATION: tuple[Node, ...] = (
-    _opt("CertificateControlCode", "control_code"),
-    _req("CertificateDate", "date"),
-    _req("CertificateID", "certificate_id"),
-)
-
-_EH_200: tuple[Node, ...] = (
-    _req("EHId", "id"),
-    _req("EHCountry", "country"),
-    _req("EHName", "name"),
-    _req("EHAddress", "address"),
-    _req("EHCityLocality", "city"),
-    _opt("EHTelephone", "telephone"),
-    _opt("EHFax", "fax"),
-    _opt("EHEmail", "email"),
-    _req("EHURL", "url"),
-)
-_EH_410: tuple[Node, ...] = (*_EH_200, _opt("EHComments", "comments"))
-
-
-def _r252(city_tag: str, eh: tuple[Node, ...], cod_ver: str) -> FormLayout:
-    body: tuple[Node, ...] = (
-        Group(
-            "Exporter",
-            "exporter",
-            (
-                _req("ExporterCountry", "country"),
-                _req("ExporterBusinessName", "business_name"),
-                _opt("ExporterAddress", "address"),
-                _opt(city_tag, "city"),
-                *_contact("Exporter"),
-            ),
-            required=True,
-        ),
-        Repeated(
-            "Invoices",
-            "invoices",
-            "Invoice",
-            (_req("InvoiceOrderNo", "order_no"), _opt("InvoiceNo", "number"), _opt("InvoiceDate", "date")),
-            count_tag="InvoiceQty",
-        ),
-        Repeated(
-            "GoodsList",
-            "goods",
-            "Goods",
-            (
-                _req("GoodsOrderNo", "order_no"),
-                _opt("GoodsInvoiceOrderNo", "invoice_order_no"),
-                _req("GoodsItemCode", "item_code"),
-                _req("GoodsItemName", "item_name"),
-                _opt("GoodsItemWeightAmount", "weight_amount"),
-                _opt("GoodsItemMeasureUnit", "measure_unit"),
-                _req("GoodsItemOriginRules", "origin_rules"),
-                _opt("GoodsDeclarationDate", "declaration_date"),
-            ),
-            count_tag="GoodsQty",
-        ),
-        Group(
-            "Importer",
-            "importer",
-            (
-                _req("ImporterCountry", "country"),
-                _opt("ImporterBusinessName", "business_name"),
-                _opt("ImporterAddress", "address"),
-                _opt("ImporterCity", "city"),
-                *_contact("Importer"),
-            ),
-            required=True,
-        ),
-        Group(
-            "Comments",
-            "comments",
-            (
-                _opt("GeneralComments", "general"),
-                Group(
-                    "Op3cComments",
-                    "op3c",
-                    (
-                        _opt("Op3cStatement", "statement"),
-                        _opt("Op3cBusinessName", "business_name"),
-                        _opt("Op3cAddress", "address"),
-                        _opt("Op3cCountry", "country"),
-                    ),
-                ),
-            ),
-        ),
-        _DECLARATION,
-    )
-    return FormLayout(cod_ver=cod_ver, form="FormR252", body=body, eh=eh)
-
-
-_A18_200 = FormLayout(
-    cod_ver="2.0.0",
-    form="FormA18",
-    eh=_EH_200,
-    body=(
-        Group(
-            "Exporter",
-            "exporter",
-            (
-                _req("ExporterCountry", "country"),
-                _req("ExporterBusinessName", "business_name"),
-                _req("ExporterAddress", "address"),
-                *_contact("Exporter"),
-            ),
-            required=True,
-        ),
-        Repeated(
-            "Invoices",
-            "invoices",
-            "Invoice",
-            (_req("InvoiceOrderNo", "order_no"), _req("InvoiceNo", "number"), _req("InvoiceDate", "date")),
-            count_tag="InvoiceQty",
-        ),
-        Repeated(
-            "GoodsList",
-            "goods",
-            "Goods",
-            (
-                _req("GoodsOrderNo", "order_no"),
-                _opt("GoodsInvoiceOrderNo", "invoice_order_no"),
-                _req("GoodsItemCode", "item_code"),
-                _req("GoodsItemName", "item_name"),
-                _req("GoodsItemWeightAmount", "weight_amount"),
-                _req("GoodsItemMeasureUnit", "measure_unit"),
-                _req("GoodsItemValue", "value"),
-                _req("GoodsItemOriginRules", "origin_rules"),
-                _opt("GoodsDeclarationDate", "declaration_date"),
-            ),
-            count_tag="GoodsQty",
-        ),
-        Group(
-            "Importer",
-            "importer",
-            (
-                _req("ImporterCountry", "country"),
-                _req("ImporterBusinessName", "business_name"),
-                _req("ImporterAddress", "address"),
-                _opt("ImporterCity", "city"),
-                *_contact("Importer"),
-            ),
-            required=True,
-        ),
-        Group(
-            "Consignee",
-            "consignee",
-            (
-                _opt("ConsigneeCountry", "country"),
-                _opt("ConsigneeBusinessName", "business_name"),
-                _opt("ConsigneeAddress", "address"),
-                _opt("ConsigneeCity", "city"),
-            ),
-        ),
-        Group(
-            "Transport",
-            "transport",
-            (
-                _req("TransportPortOfLoading", "port_of_loading"),
-                _req("TransportMeans", "means"),
-                _req("TransportCountryDestination", "country_destination"),
-            ),
-            required=True,
-        ),
-        Group(
-            "Comments",
-            "comments",
-            (
-                _opt("GeneralComments", "general"),
-                _opt("PACComments", "pac"),
-                Group(
-                    "ThirdOpComments",
-                    "third_operator",
-                    (
-                        _opt("ThirdOpStatement", "statement"),
-                        _opt("ThirdOpCountry", "country"),
-                        _opt("ThirdOpBusinessName", "business_name"),
-                        _opt("ThirdOpAddress", "address"),
-                        _opt("ThirdOpInvoiceNo", "invoice_no"),
-                        _opt("ThirdOpInvoiceDate", "invoice_date"),
-                    ),
-                ),
-                _opt("HSVer", "hs_version"),
-            ),
-        ),
-        _DECLARATION,
-    ),
-)
-
-_A18_410 = FormLayout(
-    cod_ver="4.1.0",
-    form="FormA18",
-    eh=_EH_410,
-    body=(
-        Group(
-            "Exporter",
-            "exporter",
-            (
-                _req("ExporterCountry", "country"),
-                _req("ExporterBusinessName", "business_name"),
-                _req("ExporterAddress", "address"),
-                _req("ExporterCity", "city"),
-                _req("ExporterTelephone", "telephone"),
-                _req("ExporterEmail", "email"),
-            ),
-            required=True,
-        ),
-        Group(
-            "Subscriber", "subscriber", (_req("SubscriberSubmitterName", "submitter_name"),), required=True
-        ),
-        Repeated(
-            "Invoices", "invoices", "Invoice", (_req("InvoiceNo", "number"), _req("InvoiceDate", "date"))
-        ),
-        Repeated(
-            "GoodsList",
-            "goods",
-            "Goods",
-            (
-                _req("GoodsOrderNo", "order_no"),
-                _req("GoodsItemCode", "item_code"),
-                _req("GoodsItemName", "item_name"),
-                _req("GoodsItemWeightAmount", "weight_amount"),
-                _req("GoodsItemMeasureUnit", "measure_unit"),
-                _req("GoodsItemValue", "value"),
-                _req("GoodsItemOriginRules", "origin_rules"),
-                _req("GoodsDeclarationDate", "declaration_date"),
-                _req("GoodsDeclarationNumber", "declaration_number"),
-            ),
-        ),
-        Group(
-            "Importer",
-            "importer",
-            (
-                _req("ImporterCountry", "country"),
-                _req("ImporterBusinessName", "business_name"),
-                _req("ImporterAddress", "address"),
-                _req("ImporterCity", "city"),
-            ),
-            required=True,
-        ),
-        Group("Transport", "transport", (_req("TransportPortOfLoading", "port_of_loading"),), required=True),
-        Group(
-            "Comments",
-            "comments",
-            (
-                _opt("GeneralComments", "general"),
-                _opt("PACComments", "pac"),
-                Group(
-                    "ThirdOpComments",
-                    "third_operator",
-                    (
-                        _opt("ThirdOpStatement", "statement"),
-                        _opt("ThirdOpCountry", "country"),
-                        _opt("ThirdOpBusinessName", "business_name"),
-                        _opt("ThirdOpAddress", "address"),
-                        _opt("ThirdOpCity", "city"),
-                    ),
-                ),
-                _opt("HSVer", "hs_version"),
-            ),
-        ),
-        Group(
-            "Declaration",
-            "declaration",
-            (_req("DeclarationDate", "date"), _req("Affidavit", "affidavit")),
-            required=True,
-        ),
-    ),
-)
-
-#: Every supported (CODVer, form).
-LAYOUTS: dict[tuple[str, str], FormLayout] = {
-    (lay.cod_ver, lay.form): lay
-    for lay in (
-        _r252("ExporterCityLocality", _EH_200, "2.0.0"),
-        _r252("ExporterCity", _EH_410, "4.1.0"),
-        _A18_200,
-        _A18_410,
-    )
+_OVERRIDES = {
+    "GoodsList": "goods",
+    "InvoiceNo": "number",
+    "GoodsItemWeightAmount": "weight_amount",
+    "GoodsItemMeasureUnit": "measure_unit",
+    "GoodsItemValue": "value",
+    "GoodsItemOriginRules": "origin_rules",
+    "GeneralComments": "general",
+    "ThirdOpComments": "third_operator",
+    "Op3cComments": "op3c",
+    "HSVer": "hs_version",
+    "CertificateControlCode": "control_code",
+    "CertificateDate": "date",
+    "CertificateID": "certificate_id",
 }
-CERTIFICATION: tuple[Node, ...] = _CERTIFICATION
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def snake(name: str) -> str:
+    """``TaxIdentification`` → ``tax_identification``, ``FOBValue`` → ``fob_value``."""
+    return _CAMEL.sub("_", name).lower()
+
+
+def attr_name(tag: str, prefixes: Iterable[str], *, leaf: bool) -> str:
+    """The JSON name of element ``tag`` inside an element whose children are prefixed by ``prefixes``."""
+    if tag == "PACComments":
+        return "pac" if leaf else "pac_inputs"
+    if tag in _OVERRIDES:
+        return _OVERRIDES[tag]
+    if tag.endswith("CityLocality"):
+        return "city"
+    stems = {
+        stem
+        for prefix in prefixes
+        for stem in (prefix, prefix.removesuffix("Comments"), prefix.removesuffix("List"))
+    }
+    stems |= {"PACInputs"} if "PACComments" in prefixes else set()
+    for prefix in sorted(stems, key=len, reverse=True):
+        rest = tag[len(prefix) :]
+        if prefix and tag.lower().startswith(prefix.lower()) and rest[:1].isupper():
+            return snake(rest)
+    return snake(tag)
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+#: Every registered (CODVer, form) → layout; filled by SchemaRegistry.load (first registration wins).
+LAYOUTS: dict[tuple[str, str], FormLayout] = {}
+_lock = threading.Lock()
+_autoloaded = False
+
+
+def register(layouts: Iterable[FormLayout]) -> None:
+    """Add derived layouts to the catalogue; a (CODVer, form) already known keeps its first layout."""
+    with _lock:
+        for layout in layouts:
+            LAYOUTS.setdefault((layout.cod_ver, layout.form), layout)
+
+
+def configured_dirs() -> list[Path]:
+    """Where layouts are read from when none were registered: the schema dirs and the standards folder."""
+    from singlewindow.cod.schemas import default_schema_dirs
+
+    dirs = default_schema_dirs()
+    standards = os.environ.get("SINGLEWINDOW_STANDARDS_DIR", "").strip()
+    if standards:
+        dirs.append(Path(standards) / "aladi-cod")
+    return dirs
+
+
+def _autoload() -> None:
+    global _autoloaded
+    if _autoloaded:
+        return
+    _autoloaded = True
+    from singlewindow.cod.derive import layouts_from_dirs
+
+    register(layouts_from_dirs(configured_dirs()))
+
+
+def versions() -> list[str]:
+    """Every CODVer with at least one layout, sorted."""
+    _autoload()
+    return sorted({version for version, _ in LAYOUTS})
+
+
+def unknown_message(cod_ver: str, form: str) -> str:
+    """The message of ``schema.unknown_version``: what is missing and which CODVers are configured."""
+    known = versions()
+    forms = sorted(f for v, f in LAYOUTS if v == cod_ver)
+    if forms:
+        return f"no model for {form} at CODVer {cod_ver!r} (forms at {cod_ver}: {', '.join(forms)})"
+    configured = (
+        ", ".join(known) if known else "none; set SINGLEWINDOW_SCHEMA_DIRS to the official ALADI XSDs"
+    )
+    return f"no model for {form} at CODVer {cod_ver!r} (configured CODVer: {configured})"
+
+
+def find_layout(cod_ver: str, form: str) -> FormLayout | None:
+    """The layout of ``form`` at ``cod_ver``, or None."""
+    found = LAYOUTS.get((cod_ver, form))
+    if found is None and not _autoloaded:
+        _autoload()
+        found = LAYOUTS.get((cod_ver, form))
+    return found
 
 
 def layout_for(cod_ver: str, form: str) -> FormLayout:
-    """The layout of ``form`` at ``cod_ver``; KeyError naming what is supported otherwise."""
-    try:
-        return LAYOUTS[(cod_ver, form)]
-    except KeyError:
-        supported = ", ".join(f"{f}@{v}" for v, f in sorted(LAYOUTS))
-        raise KeyError(f"no model for {form} at CODVer {cod_ver} (supported: {supported})") from None
+    """The layout of ``form`` at ``cod_ver``; KeyError naming the configured versions otherwise."""
+    found = find_layout(cod_ver, form)
+    if found is None:
+        raise KeyError(unknown_message(cod_ver, form))
+    return found

@@ -1,7 +1,9 @@
 """The parts of a COD (parties, invoices, goods, transport, comments, declaration, EH data).
 
-Each part is the superset of what the supported forms carry; which fields a form uses, and which
-it requires, is the job of :mod:`singlewindow.cod.layouts`. Field names are the JSON names.
+Each part types the fields most forms share; which fields a form uses, and which it requires, is
+the job of the layouts derived from the official XSDs (:mod:`singlewindow.cod.layouts`). A part
+also carries, as extra JSON fields, every form-specific element its layout defines (FOB values,
+producer confidentiality, …): the layout converts and checks those by their XSD facets.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ from singlewindow.cod.types import (
     Token256,
     Token2048,
     Weight,
+    XsdBool,
 )
 
 
 class Part(BaseModel):
-    """Base of every COD part: immutable, no unknown fields."""
+    """Base of every COD part: immutable; extra fields are checked against the form's layout."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 class Agreement(Part):
@@ -72,7 +75,7 @@ class Subscriber(Part):
 class Producer(Part):
     """A producer of the goods, for forms that list producers."""
 
-    order_no: OrderNo
+    order_no: OrderNo | None = None
     country: Country | None = None
     business_name: Token256 | None = None
     address: Text256 | None = None
@@ -91,14 +94,14 @@ class Invoice(Part):
 class Goods(Part):
     """One line of goods: tariff code, description, quantity, value, origin rule."""
 
-    order_no: OrderNo
+    order_no: OrderNo | None = None
     invoice_order_no: OrderNo | None = None
-    item_code: ItemCode
-    item_name: Token2048
+    item_code: ItemCode | None = None
+    item_name: Token2048 | None = None
     weight_amount: Weight | None = None
     measure_unit: Token16 | None = None
     value: Amount | None = None
-    origin_rules: Token256
+    origin_rules: Token256 | None = None
     declaration_date: DateTime | None = None
     declaration_number: OrderNo | None = None
 
@@ -129,7 +132,7 @@ class Consignee(Part):
 class Transport(Part):
     """Port of loading, means of transport, country of destination."""
 
-    port_of_loading: Token70
+    port_of_loading: Token70 | None = None
     means: Token50 | None = None
     country_destination: Country | None = None
 
@@ -137,7 +140,7 @@ class Transport(Part):
 class ThirdOperator(Part):
     """A third-country operator invoicing the goods (ThirdOpComments)."""
 
-    statement: bool | None = None
+    statement: XsdBool | None = None
     country: OpCountry | None = None
     business_name: Token256 | None = None
     address: Text256 | None = None
@@ -149,7 +152,7 @@ class ThirdOperator(Part):
 class Op3c(Part):
     """An operator of a third country (Op3cComments, general regime)."""
 
-    statement: bool | None = None
+    statement: XsdBool | None = None
     business_name: Token256 | None = None
     address: Text256 | None = None
     country: OpCountry | None = None
@@ -168,7 +171,7 @@ class Comments(Part):
 class Declaration(Part):
     """The exporter's sworn declaration; ``date`` (DeclarationDate) is the exporter's signing time."""
 
-    date: DateTime
+    date: DateTime | None = None
     request_no: OrderNo | None = None
     affidavit: CommentText | None = None
 
@@ -180,11 +183,12 @@ class EH(Part):
     country: Country
     name: Token256
     address: Text256
-    city: Token50
+    city: Token50 | None = None
+    locality: Token50 | None = None
     telephone: Telephone | None = None
     fax: Telephone | None = None
     email: Email | None = None
-    url: HttpURL
+    url: HttpURL | None = None
     comments: CommentText | None = None
 
 

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from singlewindow.cod.derive import derive_layouts
+from singlewindow.cod.layouts import FormLayout, register
 from singlewindow.cod.types import STAGES, Stage
 from singlewindow.cod.xml import read_cod_ver
 from singlewindow.errors import ConfigurationError, Problem, problem
@@ -124,10 +126,15 @@ class SchemaRegistry:
     """Compiled COD schemas keyed by (CODVer, stage); immutable once loaded, safe to share."""
 
     def __init__(
-        self, schemas: Mapping[tuple[str, Stage], etree.XMLSchema], origins: Mapping[tuple[str, Stage], str]
+        self,
+        schemas: Mapping[tuple[str, Stage], etree.XMLSchema],
+        origins: Mapping[tuple[str, Stage], str],
+        layouts: Sequence[FormLayout] = (),
     ):
         self._schemas = dict(schemas)
         self._origins = dict(origins)
+        self._layouts = {(layout.cod_ver, layout.form): layout for layout in layouts}
+        register(layouts)
 
     @classmethod
     def load(cls, dirs: Sequence[Path], *, xmldsig: Path | None = None) -> SchemaRegistry:
@@ -148,6 +155,16 @@ class SchemaRegistry:
             _repoint_xmldsig(tree, dsig)
             trees[key], origins[key] = tree, path.name
         versions = {version for version, _ in files}
+        layouts: list[FormLayout] = []
+        for version in sorted(versions):
+            # the form layouts come from the complete-stage XSD, else from a request-stage file
+            stages: tuple[Stage, ...] = ("complete", "exporter_signed", "request")
+            source = next((version, s) for s in stages if (version, s) in files)
+            try:
+                layouts += derive_layouts(trees[source], version, origin=files[source].name)
+            except ValueError as exc:
+                message = f"cannot derive the form layouts of {files[source].name}: {exc}"
+                raise ConfigurationError(problem("schema.unknown_version", message)) from exc
         for version in sorted(versions):
             for stage in STAGES:
                 if (version, stage) in trees:
@@ -169,7 +186,15 @@ class SchemaRegistry:
                     message = f"cannot compile {origins[key]}: {exc}"
                     raise ConfigurationError(problem("schema.unknown_version", message)) from exc
             schemas[key] = compiled[id(tree)]
-        return cls(schemas, origins)
+        return cls(schemas, origins, layouts)
+
+    def layouts(self) -> list[FormLayout]:
+        """The form layouts derived from this registry's XSDs, sorted by CODVer and form."""
+        return [self._layouts[key] for key in sorted(self._layouts)]
+
+    def layout(self, cod_ver: str, form: str) -> FormLayout | None:
+        """The layout of ``form`` at ``cod_ver`` derived from this registry's XSDs, or None."""
+        return self._layouts.get((cod_ver, form))
 
     def keys(self) -> list[tuple[str, Stage]]:
         """Every (CODVer, stage) with a schema, sorted."""

@@ -44,6 +44,39 @@ def _fixed_decimal(value: Decimal) -> Decimal:
     return Decimal(format(value, "f"))
 
 
+def _strict_datetime(value: object) -> object:
+    # "an integer is not a date": no Unix timestamps, no date-only strings, only xs:dateTime text.
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and "T" in value:
+        return value.strip()
+    raise ValueError("must be a date and time such as 2024-05-02T10:30:00-03:00")
+
+
+def _strict_int(value: object) -> object:
+    # "true is not an integer"
+    if isinstance(value, bool | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, str) and not re.match(r"^\s*[+-]?[0-9]+\s*$", value):
+        raise ValueError("must be an integer")
+    return value
+
+
+def _strict_decimal(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be a decimal number, not true/false")
+    return value
+
+
+def _strict_bool(value: object) -> object:
+    # xs:boolean: true/false (or 1/0 as XML text); JSON numbers and "yes" are not booleans
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip() in ("true", "false", "1", "0"):
+        return value.strip() in ("true", "1")
+    raise ValueError("must be true or false")
+
+
 def _xsd_datetime(value: datetime) -> datetime:
     offset = value.utcoffset()
     if offset is not None:
@@ -96,16 +129,20 @@ ItemCode = Annotated[
 EHId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3}$")]
 CODVersion = Annotated[str, StringConstraints(max_length=8, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")]
 
-OrderNo = Annotated[int, Field(ge=1, lt=100_000)]
+OrderNo = Annotated[int, BeforeValidator(_strict_int), Field(ge=1, lt=100_000)]
+XsdBool = Annotated[bool, BeforeValidator(_strict_bool)]
 Weight = Annotated[
     Decimal,
+    BeforeValidator(_strict_decimal),
     Field(gt=0, max_digits=16, decimal_places=4, le=Decimal("9999999999999999.9999")),
     AfterValidator(_fixed_decimal),
 ]
 Amount = Annotated[
     Decimal,
+    BeforeValidator(_strict_decimal),
     Field(gt=0, max_digits=18, decimal_places=2, le=Decimal("999999999999999999.99")),
     AfterValidator(_fixed_decimal),
 ]
-DateTime = Annotated[datetime, AfterValidator(_xsd_datetime)]
+DateTime = Annotated[datetime, BeforeValidator(_strict_datetime), AfterValidator(_xsd_datetime)]
+FormTag = Annotated[str, StringConstraints(pattern=r"^Form[A-Z][A-Za-z0-9]*$", max_length=32)]
 Acronym = Annotated[str, StringConstraints(pattern=r"^[ACRHGT][A0-9][0-9]$")]

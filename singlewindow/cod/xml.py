@@ -12,17 +12,15 @@ for :mod:`singlewindow.xmlsec`. The reader skips ds:Signature elements wherever 
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from lxml import etree
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from singlewindow.cod.certificate_id import CertificateID
-from singlewindow.cod.layouts import CERTIFICATION, LAYOUTS, Group, Leaf, Node
-from singlewindow.cod.model import Certificate
+from singlewindow.cod.layouts import Group, Leaf, Node, Repeated, find_layout, unknown_message
+from singlewindow.cod.model import Certificate, get
 from singlewindow.cod.types import STAGES, Stage
+from singlewindow.cod.values import from_text, to_text
 from singlewindow.errors import InvalidDocument, Problem, UnusableInput, problem
 
 SOAP_NS = "http://www.w3.org/2001/12/soap-envelope"
@@ -73,42 +71,36 @@ def add_certification(root: etree._Element, cert: Certificate) -> None:
     codeh = _codeh(root)
     if codeh.find("EH") is not None or codeh.find("CertificationEH") is not None:
         raise ValueError("the document already carries EH / CertificationEH")
+    layout = cert.layout
     eh = etree.SubElement(codeh, "EH")
-    _write(eh, cert.eh, cert.layout.eh)
-    _write(etree.SubElement(codeh, "CertificationEH"), cert.certification, CERTIFICATION)
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, int | str | CertificateID):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} as XML text")
+    _write(eh, cert.eh, layout.eh)
+    _write(etree.SubElement(codeh, "CertificationEH"), cert.certification, layout.certification)
 
 
 def _leaf(parent: etree._Element, tag: str, value: object) -> None:
-    etree.SubElement(parent, tag).text = _text(value)
+    etree.SubElement(parent, tag).text = to_text(value)
 
 
-def _write(parent: etree._Element, obj: BaseModel, nodes: tuple[Node, ...]) -> None:
+def _write(parent: etree._Element, obj: object, nodes: tuple[Node, ...]) -> None:
     for node in nodes:
-        value = getattr(obj, node.attr)
-        if value is None or value == ():
+        value = get(obj, node.attr)
+        if value is None:
             continue
-        if isinstance(node, Leaf):
-            _leaf(parent, node.tag, value)
-        elif isinstance(node, Group):
-            _write(etree.SubElement(parent, node.tag), value, node.children)
-        else:
+        if isinstance(node, Repeated):
+            if not value and not (node.required and node.min_items == 0):
+                continue
             holder = etree.SubElement(parent, node.tag)
-            if node.count_tag:
+            if node.count_tag and (value or node.count_required):
                 _leaf(holder, node.count_tag, len(value))
             for item in value:
-                _write(etree.SubElement(holder, node.item_tag), item, node.children)
+                if node.item is not None:
+                    _leaf(holder, node.item_tag, item)
+                else:
+                    _write(etree.SubElement(holder, node.item_tag), item, node.children)
+        elif isinstance(node, Leaf):
+            _leaf(parent, node.tag, value)
+        else:
+            _write(etree.SubElement(parent, node.tag), value, node.children)
 
 
 # --------------------------------------------------------------------------- reading
@@ -184,10 +176,9 @@ def from_element(root: etree._Element) -> Certificate:
     if len(forms) != 1:
         raise InvalidDocument(problem("schema.invalid", "COD must hold exactly one Form element", base))
     form = forms[0]
-    layout = LAYOUTS.get((cod_ver, str(form.tag)))
+    layout = find_layout(cod_ver, str(form.tag))
     if layout is None:
-        supported = ", ".join(f"{f}@{v}" for v, f in sorted(LAYOUTS))
-        message = f"no model for {form.tag} at CODVer {cod_ver!r} (supported: {supported})"
+        message = unknown_message(cod_ver, str(form.tag))
         raise InvalidDocument(problem("schema.unknown_version", message, f"{base}/CODVer"))
     data: dict[str, Any] = {"cod_ver": cod_ver, "form": form.tag}
     agreement = head.get("Agreement")
@@ -204,7 +195,9 @@ def from_element(root: etree._Element) -> Certificate:
         if eh is not None:
             data["eh"] = _read(eh, layout.eh, f"{where}/EH", problems)
         if certification is not None:
-            data["certification"] = _read(certification, CERTIFICATION, f"{where}/CertificationEH", problems)
+            data["certification"] = _read(
+                certification, layout.certification, f"{where}/CertificationEH", problems
+            )
     if problems:
         raise InvalidDocument(problems)
     try:
@@ -224,6 +217,17 @@ def _leaf_text(el: etree._Element | None) -> str | None:
     return el.text or ""
 
 
+def _value(text: str, node: Leaf, here: str, problems: list[Problem]) -> Any:
+    """XML text → the Python value of the element's XSD kind (text kept for the model to judge)."""
+    if node.facets.kind in ("string", "token"):
+        return text
+    try:
+        return from_text(text, node.facets)
+    except ValueError as exc:
+        problems.append(problem("schema.invalid", f"{node.tag} {exc}", here))
+        return text
+
+
 def _read(el: etree._Element, nodes: tuple[Node, ...], path: str, problems: list[Problem]) -> dict[str, Any]:
     by_tag = {node.tag: node for node in nodes}
     out: dict[str, Any] = {}
@@ -240,11 +244,11 @@ def _read(el: etree._Element, nodes: tuple[Node, ...], path: str, problems: list
         if isinstance(node, Leaf):
             if len(_elements(child)):
                 problems.append(problem("schema.invalid", f"element {tag} must hold text only", here))
-            out[node.attr] = child.text or ""
+            out[node.attr] = _value(child.text or "", node, here, problems)
         elif isinstance(node, Group):
             out[node.attr] = _read(child, node.children, here, problems)
         else:
-            items: list[dict[str, Any]] = []
+            items: list[Any] = []
             for position, item in enumerate(_elements(child)):
                 if position == 0 and node.count_tag and item.tag == node.count_tag:
                     continue  # the count is derived from the items on writing
@@ -252,6 +256,11 @@ def _read(el: etree._Element, nodes: tuple[Node, ...], path: str, problems: list
                     problems.append(problem("schema.invalid", f"unexpected element {item.tag}", here))
                     continue
                 at = f"{here}/{node.item_tag}[{len(items) + 1}]"
-                items.append(_read(item, node.children, at, problems))
+                if node.item is not None:
+                    items.append(
+                        _value(item.text or "", Leaf(node.item_tag, "", facets=node.item), at, problems)
+                    )
+                else:
+                    items.append(_read(item, node.children, at, problems))
             out[node.attr] = items
     return out

@@ -20,6 +20,8 @@ from singlewindow.cod import (
     from_element,
     to_element,
 )
+from singlewindow.cod.generate import fit_entity
+from singlewindow.cod.layouts import FormLayout
 from singlewindow.cod.samples import demo_issuing_entity_seat
 from singlewindow.errors import InvalidDocument, UnusableInput, problem
 from singlewindow.pki.federation import IssuingParty
@@ -68,11 +70,12 @@ def _read(data: bytes, *, max_bytes: int) -> tuple[etree._Element, Certificate, 
     return root, cert, stage == "request"
 
 
-def _entity(federation: IssuingParty, country: str) -> EH:
+def _entity(federation: IssuingParty, country: str, layout: FormLayout) -> EH:
     pki = federation.country(country)
     entry = federation.trustlist.countries[country]
     entity = entry.entities.get(pki.eh_id)
-    return EH(
+    return fit_entity(
+        layout,
         id=pki.eh_id,
         country=country,
         name=entity.name if entity is not None else f"Entidad habilitada {pki.eh_id} de {entry.name}",
@@ -118,7 +121,7 @@ def complete_and_sign(
     assert codeh is not None
     if codeh.find("EH") is None and codeh.find("CertificationEH") is None:
         moment = now or datetime.now(UTC)
-        eh = cert.eh or _entity(federation, country)
+        eh = cert.eh or _entity(federation, country, cert.layout)
         certification = cert.certification or _certification(cert, country=country, eh_id=eh.id, now=moment)
         add_certification(root, cert.model_copy(update={"eh": eh, "certification": certification}))
         for child in list(codeh)[1:]:

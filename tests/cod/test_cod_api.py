@@ -11,12 +11,15 @@ def test_all_is_sorted_and_complete() -> None:
     assert all(hasattr(cod, name) for name in cod.__all__)
     public = {n for n in vars(cod) if not n.startswith("_")} - {
         "certificate_id",
+        "derive",
+        "generate",
         "layouts",
         "model",
         "parts",
         "samples",
         "schemas",
         "types",
+        "values",
         "xml",
         "annotations",
     }

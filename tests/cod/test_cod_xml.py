@@ -160,8 +160,10 @@ def test_model_enforces_the_form_layout() -> None:
     data["subscriber"] = None
     with pytest.raises(ValidationError, match="subscriber is required"):
         Certificate.model_validate(data)
-    data["cod_ver"], data["form"] = "1.8.0", "FormA18"
-    with pytest.raises(ValidationError, match=r"no model for FormA18 at CODVer 1\.8\.0"):
+    data["cod_ver"], data["form"] = "9.9.9", "FormA18"
+    with pytest.raises(
+        ValidationError, match=r"no model for FormA18 at CODVer '9\.9\.9' \(configured CODVer: 1\.8\.0, "
+    ):
         Certificate.model_validate(data)
 
 
