@@ -283,3 +283,51 @@ def layout_for(cod_ver: str, form: str) -> FormLayout:
     if found is None:
         raise KeyError(unknown_message(cod_ver, form))
     return found
+
+
+def _fields(nodes: tuple[Node, ...], path: str = "", xml: str = "") -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for node in nodes:
+        here, at = f"{path}{node.attr}", f"{xml}{node.tag}"
+        entry: dict[str, object] = {"path": here, "xml": at, "required": node.required}
+        if isinstance(node, Leaf):
+            out.append({**entry, "kind": "value", **node.facets.describe()})
+        elif isinstance(node, Group):
+            out.append({**entry, "kind": "object"})
+            out += _fields(node.children, f"{here}.", f"{at}/")
+        else:
+            listed: dict[str, object] = {
+                **entry,
+                "kind": "list",
+                "item": node.item_tag,
+                "min_items": node.min_items,
+            }
+            if node.count_tag:
+                listed["count"] = node.count_tag
+            if node.item is not None:
+                out.append({**listed, **node.item.describe()})
+            else:
+                out.append(listed)
+                out += _fields(node.children, f"{here}[].", f"{at}/{node.item_tag}/")
+    return out
+
+
+def describe(layout: FormLayout) -> dict[str, object]:
+    """A form at a CODVer as JSON: every field with its JSON path, XML path, occurrence and facets."""
+    return {
+        "form": layout.form,
+        "cod_ver": layout.cod_ver,
+        "source": layout.origin,
+        "fields": _fields(layout.body),
+        "eh": _fields(layout.eh),
+        "certification": _fields(layout.certification),
+    }
+
+
+def catalogue() -> list[dict[str, object]]:
+    """Every form with its CODVers (configured XSDs), for ``GET /api/v1/forms``."""
+    _autoload()
+    forms: dict[str, list[str]] = {}
+    for cod_ver, form in sorted(LAYOUTS):
+        forms.setdefault(form, []).append(cod_ver)
+    return [{"form": form, "versions": versions} for form, versions in sorted(forms.items())]

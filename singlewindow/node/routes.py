@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from singlewindow.cod.layouts import LAYOUTS, catalogue, describe, unknown_message, versions
+from singlewindow.errors import NotFound, problem
 from singlewindow.metrics import CONTENT_TYPE
 from singlewindow.node import customs, inbound
 from singlewindow.node.auth import Caller, require
@@ -20,6 +22,7 @@ router = APIRouter()
 router.include_router(customs.router)
 router.include_router(inbound.router)
 Official = Annotated[Caller, Depends(require("official"))]
+Reader = Annotated[Caller, Depends(require("customs", "official"))]
 
 
 @router.post(
@@ -35,6 +38,25 @@ async def verify(request: Request, _caller: Official) -> VerificationReport:
     report: VerificationReport = await run_in_threadpool(node.verify, body)
     node.metrics.verified.labels(valid=str(report.valid).lower()).inc()
     return report
+
+
+@router.get("/api/v1/forms", tags=["customs"])
+async def forms(
+    request: Request, _caller: Reader, form: str | None = None, cod_ver: str | None = None
+) -> JSONResponse:
+    """The forms and CODVers this node can issue (from its configured XSDs), and each one's fields.
+
+    ``?form=FormA18`` and ``?cod_ver=4.1.0`` narrow the list; with both, one layout.
+    """
+    del request
+    chosen = [
+        describe(layout)
+        for (version, name), layout in sorted(LAYOUTS.items())
+        if (form is None or name == form) and (cod_ver is None or version == cod_ver)
+    ]
+    if (form or cod_ver) and not chosen:
+        raise NotFound(problem("schema.unknown_version", unknown_message(cod_ver or "?", form or "?")))
+    return JSONResponse(content={"versions": versions(), "forms": catalogue(), "layouts": chosen})
 
 
 @router.get("/healthz")

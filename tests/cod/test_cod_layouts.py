@@ -268,9 +268,10 @@ def test_form_specific_fields_are_strict_too() -> None:
     with pytest.raises(ValidationError, match=r"producers"):
         Certificate.model_validate_json(json.dumps(data))
     data = example_certificate(layout, when=WHEN, full=True).model_dump(mode="json")
-    data["goods"][0]["item_fob"] = True
+    fob = example_certificate(layout_for("4.1.0", "FormA14"), when=WHEN, full=True).model_dump(mode="json")
+    fob["goods"][0]["item_fob"] = True
     with pytest.raises(ValidationError, match=r"goods\[0\]\.item_fob must be a decimal number"):
-        Certificate.model_validate_json(json.dumps(data))
+        Certificate.model_validate_json(json.dumps(fob))
     data = example_certificate(layout, when=WHEN, full=True).model_dump(mode="json")
     data["unknown_field"] = 1
     with pytest.raises(ValidationError, match=r"unknown_field is not used in FormA33 at CODVer 4\.1\.0"):

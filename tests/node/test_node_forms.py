@@ -195,3 +195,26 @@ async def test_customs_json_is_strict(fed: LocalFederation, registry: SchemaRegi
             (found,) = answer.json()["problems"]
             assert found["code"] == "input.invalid_fields"
             assert found["path"] == ".".join(str(p) for p in (part, index, name) if p is not None)
+
+
+async def test_forms_api_lists_forms_versions_and_their_fields(fed: LocalFederation) -> None:
+    """GET /api/v1/forms: every form with its CODVers, and each layout's fields with facets."""
+    async with fed.client("AR") as customs:
+        listing = (await customs.get("/api/v1/forms")).json()
+        one = (await customs.get("/api/v1/forms", params={"form": "FormA33", "cod_ver": "4.1.0"})).json()
+        missing = await customs.get("/api/v1/forms", params={"form": "FormA18", "cod_ver": "9.9.9"})
+    async with fed.client("AR", role=None) as anonymous:
+        assert (await anonymous.get("/api/v1/forms")).status_code == 401
+    assert listing["versions"] == ["1.8.0", "1.8.2", "1.8.3", "2.0.0", "4.1.0"]
+    by_form = {entry["form"]: entry["versions"] for entry in listing["forms"]}
+    assert by_form["FormA18"] == ["1.8.0", "1.8.2", "1.8.3", "2.0.0", "4.1.0"]
+    assert by_form["FormA67"] == ["4.1.0"]
+    assert len(listing["layouts"]) == 13 + 13 + 14 + 15 + 16
+    (layout,) = one["layouts"]
+    fields = {field["path"]: field for field in layout["fields"]}
+    assert fields["producers"]["kind"] == "list" and fields["producers"]["count"] == "ProducerQty"
+    assert fields["producers[].confidenciality"]["enumeration"] == ["NO CONFIDENCIAL", "CONFIDENCIAL"]
+    assert fields["exporter.business_name"]["max_length"] == 256
+    assert fields["exporter.business_name"]["xml"] == "Exporter/ExporterBusinessName"
+    assert missing.status_code == 404
+    assert missing.json()["problems"][0]["code"] == "schema.unknown_version"
