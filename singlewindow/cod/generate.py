@@ -15,6 +15,7 @@ from singlewindow.cod.certificate_id import CertificateID
 from singlewindow.cod.layouts import Facets, FormLayout, Group, Leaf, Node
 from singlewindow.cod.model import Certificate
 from singlewindow.cod.parts import EH
+from singlewindow.cod.samples import demo_exporter
 from singlewindow.cod.values import check, convert
 
 # Realistic text by JSON name; anything else gets a generic phrase cut to the facets.
@@ -144,6 +145,9 @@ def example_certificate(
     body = _fill(
         layout.body, "", full=full, exporter=exporter_country, importer=importer_country, when=moment
     )
+    if isinstance(body.get("exporter"), dict) and "business_name" in body["exporter"]:
+        # the exporter the country's demo PKI certifies, as the samples name it
+        body["exporter"]["business_name"] = demo_exporter(exporter_country)
     digits = "".join(ch for ch in layout.form if ch.isdigit())
     data = {
         "cod_ver": layout.cod_ver,

@@ -153,6 +153,7 @@ def render_result(
     checked_by: str = "",
     zone: tzinfo = UTC,
     hub_accepted_at: datetime | None = None,
+    sections: Markup | None = None,
 ) -> Markup:
     """The result section: verdict banner, the form, signatures, delivery trail and QR code.
 
@@ -179,6 +180,7 @@ def render_result(
         checked_by=checked_by,
         zone=zone,
         hub_accepted_at=hub_accepted_at,
+        sections=sections or Markup(""),
     )
     return Markup(html)  # noqa: S704 - autoescaped template output
 

@@ -20,6 +20,7 @@ from singlewindow.node.web.i18n import Language
 from singlewindow.node.web.model import Authenticate, CertificateRecord, LifecycleState, Lookup, Verify
 from singlewindow.node.web.pages import Current, PageKit, safe_next, stylesheet
 from singlewindow.node.web.render import Notice, render_page, render_result, render_sign_in
+from singlewindow.node.web.sections import render_form_sections
 from singlewindow.node.web.session import (
     SIGN_IN_COOKIE,
     MemorySessions,
@@ -118,6 +119,7 @@ def create_web_router(
         result = render_result(
             report=record.report,
             form=form_from_xml(record.data),
+            sections=render_form_sections(record.data, language=current.language),
             status=record.status,
             trail=record.trail,
             language=current.language,
@@ -172,6 +174,7 @@ def create_web_router(
         result = render_result(
             report=report,
             form=form_from_xml(data),
+            sections=render_form_sections(data, language=current.language),
             # The lifecycle belongs to the CertificateID; the trail only to the exact bytes received.
             status=stored.status if stored is not None else LifecycleState(),
             trail=stored.trail if stored is not None and same else (),

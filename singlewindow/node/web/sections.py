@@ -1,0 +1,174 @@
+"""The form-specific sections of a certificate (producers, representative, FOB values, country of origin, …).
+
+Derived from the layout of the document's form and CODVer (itself derived from the official XSD),
+so every form of every configured version shows its own elements without a template per form.
+The common parts (parties, invoices, the goods table, transport) stay in ``form.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from lxml import etree
+from markupsafe import Markup
+
+from singlewindow.cod.layouts import Group, Leaf, Node, Repeated, find_layout
+from singlewindow.errors import UnusableInput
+from singlewindow.node.web.i18n import Language, catalog_section, translate
+from singlewindow.xmlsec import parse_xml
+
+# What the common part of the page already shows.
+_SHOWN_TOP = frozenset({"exporter", "importer", "consignee", "invoices", "goods", "transport"})
+_SHOWN_IN = {
+    "comments": frozenset({"general", "local_currency"}),
+    "declaration": frozenset({"date"}),
+}
+_SHOWN_GOODS = frozenset(
+    {"order_no", "item_code", "item_name", "weight_amount", "measure_unit", "value", "origin_rules"}
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormSection:
+    """One section: label/value rows, and/or a table (column labels, one row of texts per item)."""
+
+    key: str
+    title: str
+    rows: tuple[tuple[str, str], ...] = ()
+    columns: tuple[str, ...] = ()
+    lines: tuple[tuple[str, ...], ...] = ()
+
+
+def label(attr: str, *, language: Language) -> str:
+    """The label of a COD field or section in ``language`` (``cod_<name>`` in the catalog)."""
+    if f"cod_{attr}" in catalog_section("labels"):
+        return translate(f"cod_{attr}", language=language)
+    return attr.replace("_", " ").capitalize()
+
+
+def _text(el: etree._Element | None) -> str:
+    if el is None or not el.text:
+        return ""
+    return " ".join(el.text.split())
+
+
+def _child(parent: etree._Element, tag: str) -> etree._Element | None:
+    return next((c for c in parent if c.tag == tag), None)
+
+
+def _rows(
+    parent: etree._Element, nodes: tuple[Node, ...], language: Language, prefix: str = ""
+) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for node in nodes:
+        el = _child(parent, node.tag)
+        if el is None:
+            continue
+        name = label(node.attr, language=language)
+        if isinstance(node, Leaf):
+            if _text(el):
+                rows.append((f"{prefix}{name}", _text(el)))
+        elif isinstance(node, Group):
+            rows += _rows(el, node.children, language, f"{prefix}{name} · ")
+        else:
+            values = [_text(item) for item in el if item.tag == node.item_tag]
+            if node.item is not None and any(values):
+                rows.append((f"{prefix}{name}", ", ".join(v for v in values if v)))
+    return rows
+
+
+def _table(
+    holder: etree._Element, node: Repeated, language: Language, skip: frozenset[str] = frozenset()
+) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    items = [item for item in holder if item.tag == node.item_tag]
+    wanted = [n for n in node.children if n.attr not in skip or n.attr == "order_no"]
+    cells = [[dict(_rows(item, (n,), language)) for n in wanted] for item in items]
+    used = [i for i, n in enumerate(wanted) if n.attr == "order_no" or any(row[i] for row in cells)]
+    if not any(wanted[i].attr != "order_no" for i in used):
+        return (), ()
+    columns: list[str] = []
+    for i in used:
+        keys = sorted({k for row in cells for k in row[i]})
+        columns += keys or [label(wanted[i].attr, language=language)]
+    lines = []
+    for row in cells:
+        line: list[str] = []
+        for i in used:
+            keys = sorted({k for r in cells for k in r[i]}) or [label(wanted[i].attr, language=language)]
+            line += [row[i].get(k, "") for k in keys]
+        lines.append(tuple(line))
+    return tuple(columns), tuple(lines)
+
+
+def form_sections(data: bytes, *, language: Language) -> tuple[FormSection, ...]:
+    """The sections of ``data``'s form beyond the common ones; () for a document the node cannot read."""
+    try:
+        root = parse_xml(data)
+    except UnusableInput:
+        return ()
+    cod = next(iter(root.iter("COD")), None)
+    form = next(
+        (c for c in (cod if cod is not None else ()) if isinstance(c.tag, str) and c.tag.startswith("Form")),
+        None,
+    )
+    if cod is None or form is None:
+        return ()
+    layout = find_layout(_text(_child(cod, "CODVer")), str(form.tag))
+    if layout is None:
+        return ()
+    sections: list[FormSection] = []
+    for node in layout.body:
+        el = _child(form, node.tag)
+        if el is None:
+            continue
+        title = label(node.attr, language=language)
+        if node.attr == "goods" and isinstance(node, Repeated):
+            columns, lines = _table(el, node, language, skip=_SHOWN_GOODS)
+            if lines:
+                sections.append(
+                    FormSection(
+                        key="goods_details",
+                        title=label("goods_details", language=language),
+                        columns=columns,
+                        lines=lines,
+                    )
+                )
+            continue
+        if node.attr in _SHOWN_TOP:
+            continue
+        if isinstance(node, Group):
+            shown = _SHOWN_IN.get(node.attr, frozenset())
+            leaves = tuple(n for n in node.children if n.attr not in shown and isinstance(n, Leaf))
+            rows = _rows(el, leaves, language)
+            if rows:
+                sections.append(FormSection(key=node.attr, title=title, rows=tuple(rows)))
+            for sub in node.children:
+                sub_el = _child(el, sub.tag)
+                if sub.attr in shown or isinstance(sub, Leaf) or sub_el is None:
+                    continue
+                sub_rows = _rows(sub_el, sub.children, language) if isinstance(sub, Group) else []
+                if sub_rows:
+                    sub_title = label(sub.attr, language=language)
+                    sections.append(FormSection(key=sub.attr, title=sub_title, rows=tuple(sub_rows)))
+        elif isinstance(node, Repeated) and node.item is None:
+            columns, lines = _table(el, node, language)
+            if lines:
+                sections.append(FormSection(key=node.attr, title=title, columns=columns, lines=lines))
+    return tuple(sections)
+
+
+def render_form_sections(data: bytes, *, language: Language) -> Markup:
+    """The form-specific sections of ``data`` as HTML (templates/form_sections.html); empty when none."""
+    sections = form_sections(data, language=language)
+    if not sections:
+        return Markup("")
+    environment = Environment(
+        loader=PackageLoader("singlewindow.node.web", "templates"),
+        autoescape=select_autoescape(["html"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    html = environment.get_template("form_sections.html").render(sections=sections)
+    return Markup(html)  # noqa: S704 - autoescaped template output
