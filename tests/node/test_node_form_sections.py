@@ -1,4 +1,4 @@
-"""The officials' page shows each form's own sections (producers, FOB values, country of origin…) in es/pt/en."""
+"""The officials' page shows each form's own sections (producers, FOB values, …) in es/pt/en."""
 
 from __future__ import annotations
 
