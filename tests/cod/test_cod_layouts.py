@@ -172,7 +172,9 @@ def _leaf(attr: str, facets: Facets) -> st.SearchStrategy[Any]:
         raise AssertionError(f"no strategy for the pattern of {attr}: {facets.patterns}")
     high = min(facets.max_length or 40, 40)
     low = max(facets.min_length or 1, 1)
-    return st.text(_TEXT, min_size=low, max_size=high).map(lambda s: s if s.strip() else f"x{s}x")
+    return st.text(_TEXT, min_size=low, max_size=high).map(
+        lambda s: s if len(" ".join(s.split())) >= low else "x" * low
+    )
 
 
 def _group(nodes: tuple[Node, ...], *, top: bool = False) -> st.SearchStrategy[dict[str, Any]]:
