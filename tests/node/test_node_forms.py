@@ -16,6 +16,7 @@ from network.kit import LocalFederation, throwaway_database
 from singlewindow.cod import SchemaRegistry, to_bytes
 from singlewindow.cod.generate import example_certificate
 from singlewindow.cod.layouts import FormLayout
+from singlewindow.cod.samples import demo_exporter
 from singlewindow.pki import Federation
 from singlewindow.protocol.edge import Verify
 from singlewindow.verification import complete_and_sign
@@ -124,13 +125,15 @@ async def _post_and_settle(fed: LocalFederation, body: bytes, headers: dict[str,
 async def test_the_real_1_8_0_sample_flows_from_ar_to_br(fed: LocalFederation, aladi_dir: Path) -> None:
     """A14-FormA18-unsigned.xml (CODVer 1.8.0), posted as XML by customs at AR, is delivered to BR.
 
-    Only its declaration date is brought forward from 2018: the test federation's exporter
-    certificate did not exist then, and signatures are judged at the document's signing time.
+    Two values are adapted to the test federation: the declaration date is brought forward from
+    2018 (its exporter certificate did not exist then; signatures are judged at the signing
+    time), and the exporter is the one its exporter certificate names (the naming rule).
     """
     declared = (WHEN - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S")
     body = (aladi_dir / "A14-FormA18-unsigned.xml").read_bytes()
     assert body.count(b"2018-09-14T09:24:33.2592964-03:00") == 1
     body = body.replace(b"2018-09-14T09:24:33.2592964", declared.encode() + b".2592964")
+    body = body.replace(b"IVECO ARGENTINA SA", demo_exporter("AR").encode())
     status = await _post_and_settle(fed, body, XML)
     assert status["status"] == "delivered"
     assert fed.node("BR").store.inbound_for(status["certificate_id"]) is not None
