@@ -91,6 +91,7 @@ CODES: dict[str, str] = {
     "routing.sender_mismatch": "the sending node is not the document's issuing country (EHCountry)",
     "routing.unknown_destination": "the importing country is not a federation member",
     "routing.not_accepted": "the destination does not accept this document type",
+    "routing.version_not_accepted": "the destination does not accept this CODVer or form (trust list)",
     "routing.same_country": "the importing country is the exporting country: nothing to route",
     "duplicate.conflict": "this CertificateID was already accepted with other content",
     "delivery.not_found": "no such delivery, or not visible to the caller",

@@ -7,6 +7,7 @@ and publishes it to the running hub; the nodes fetch it within their ``trustlist
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -15,9 +16,12 @@ import typer
 from singlewindow.cli.output import console, fail
 from singlewindow.errors import SinglewindowError, problem
 from singlewindow.pki.governance import (
+    KEEP,
     GovernanceError,
+    Keep,
     Published,
     country_add,
+    country_policy,
     node_rotate_key,
     official_add,
     official_revoke,
@@ -135,6 +139,57 @@ def rotate_key(directory: Dir, country: Country) -> None:
 def add_country(directory: Dir, country: Country) -> None:
     """A new member: its CA, entity, officials, exporter and node home; `up` starts its node next time."""
     _run(lambda: country_add(directory, country=country.upper()), f"{country.upper()} added")
+
+
+def _list(value: str | None) -> list[str] | Keep | None:
+    """``--accepts 2.0.0,4.1.0`` as a list; ``all``: every one the XSDs define; absent: unchanged."""
+    if value is None:
+        return KEEP
+    if value.strip().lower() == "all":
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@country_app.command("policy")
+def policy(
+    directory: Dir,
+    country: Country,
+    accepts: Annotated[
+        str | None,
+        typer.Option("--accepts", help="CODVer the member accepts, e.g. 2.0.0,4.1.0 (all: every one)."),
+    ] = None,
+    forms: Annotated[
+        str | None,
+        typer.Option("--forms", help="Forms the member accepts, e.g. FormA18,FormR252 (all: every one)."),
+    ] = None,
+    sha1_until: Annotated[
+        str | None,
+        typer.Option("--sha1-until", help="Accept the member's legacy RSA-SHA1 signatures until this day."),
+    ] = None,
+    no_sha1: Annotated[
+        bool, typer.Option("--no-sha1", help="Accept no legacy RSA-SHA1 signature of the member any more.")
+    ] = False,
+) -> None:
+    """What a member accepts (CODVer, forms) and until when its legacy SHA-1 signatures are accepted."""
+    until: date | Keep | None = KEEP
+    if sha1_until is not None and no_sha1:
+        raise fail(problem("config.invalid", "give either --sha1-until or --no-sha1, not both"))
+    if sha1_until is not None:
+        try:
+            until = date.fromisoformat(sha1_until)
+        except ValueError:
+            raise fail(
+                problem("config.invalid", f"--sha1-until must be a date like 2027-06-30, not {sha1_until!r}")
+            ) from None
+    elif no_sha1:
+        until = None
+    code = country.upper()
+    _run(
+        lambda: country_policy(
+            directory, country=code, cod_versions=_list(accepts), forms=_list(forms), sha1_until=until
+        ),
+        f"policy of {code} changed",
+    )
 
 
 def register(app: typer.Typer) -> None:

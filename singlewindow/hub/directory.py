@@ -7,11 +7,35 @@ from functools import cached_property
 from cryptography import x509
 
 from singlewindow.errors import Problem, problem
-from singlewindow.pki.trustlist import Trustlist
+from singlewindow.pki.trustlist import CountryEntry, Trustlist
 from singlewindow.verification import VerificationReport
 
 DOCUMENT_TYPE = "COD"
 _ID_PATH = "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateID"
+
+
+def _version_problems(
+    report: VerificationReport, *, destination: str, accepts: CountryEntry
+) -> list[Problem]:
+    """``routing.version_not_accepted`` when the trust list says the destination takes no such CODVer/form."""
+    versions = accepts.cod_versions
+    if report.cod_ver is not None and versions is not None and report.cod_ver not in versions:
+        return [
+            problem(
+                "routing.version_not_accepted",
+                f"{destination} does not accept CODVer {report.cod_ver} (it accepts: {', '.join(versions)})",
+                "/Envelope/CertOrigin/CODEH/CODExporter/COD/CODVer",
+            )
+        ]
+    if report.form is not None and accepts.forms is not None and report.form not in accepts.forms:
+        return [
+            problem(
+                "routing.version_not_accepted",
+                f"{destination} does not accept {report.form} (it accepts: {', '.join(accepts.forms)})",
+                "/Envelope/CertOrigin/CODEH/CODExporter/COD",
+            )
+        ]
+    return []
 
 
 class Directory:
@@ -76,6 +100,8 @@ class Directory:
                         "routing.not_accepted", f"{destination} does not accept {DOCUMENT_TYPE} documents"
                     )
                 )
+            else:
+                problems += _version_problems(report, destination=destination, accepts=entry)
         if report.certificate_id is None and not report.problems:
             problems.append(
                 problem("cod.certificate_id_invalid", "the document has no CertificateID", _ID_PATH)

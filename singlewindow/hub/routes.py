@@ -72,6 +72,7 @@ async def submit(request: Request) -> JSONResponse:
         if is_cancellation(root):
             accepted = await _accept_cancellation(hub, body=body, sender=sender)
             return _accepted_answer(request, accepted)
+        legacy = False
         # the hub's clock now is the document's trusted time: judged at it, stored as accepted_at
         now = hub.clock()
         report = await run_in_threadpool(hub.verify, body, admission.acceptance(hub.settings, now=now))
@@ -84,6 +85,7 @@ async def submit(request: Request) -> JSONResponse:
             )
             raise error
         assert report.certificate_id is not None and report.importer_country is not None
+        legacy = report.legacy_sha1
         with structlog.contextvars.bound_contextvars(certificate_id=report.certificate_id, sender=sender):
             accepted = await run_in_threadpool(
                 lambda: hub.store.accept(
@@ -107,10 +109,10 @@ async def submit(request: Request) -> JSONResponse:
             hub.metrics.rejected.labels(code=item.code).inc()
         _log.info("refused", status=exc.status_code, codes=[p.code for p in exc.problems])
         raise
-    return _accepted_answer(request, accepted)
+    return _accepted_answer(request, accepted, legacy_sha1=legacy)
 
 
-def _accepted_answer(request: Request, accepted: Accepted) -> JSONResponse:
+def _accepted_answer(request: Request, accepted: Accepted, *, legacy_sha1: bool = False) -> JSONResponse:
     message = accepted.message
     answer = AcceptedBody(
         delivery=message.delivery,
@@ -119,6 +121,7 @@ def _accepted_answer(request: Request, accepted: Accepted) -> JSONResponse:
         state=message.state,
         status_url=str(request.url_for("trail", delivery=message.delivery)),
         duplicate=not accepted.created,
+        legacy_sha1=legacy_sha1,
     )
     return JSONResponse(status_code=202, content=answer.model_dump(mode="json"))
 

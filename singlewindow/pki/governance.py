@@ -9,9 +9,11 @@ the hub within ``trustlist_refresh`` seconds.
 
 from __future__ import annotations
 
+import enum
 import json
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -337,10 +339,58 @@ def country_add(
     return published
 
 
+class Keep(enum.Enum):
+    """A policy value left as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+_COD_VER = re.compile(r"\d+\.\d+\.\d+")
+_FORM = re.compile(r"Form[A-Z]\w*")
+
+
+def country_policy(
+    directory: Path,
+    *,
+    country: str,
+    cod_versions: list[str] | Keep | None = KEEP,
+    forms: list[str] | Keep | None = KEEP,
+    sha1_until: date | Keep | None = KEEP,
+    now: datetime | None = None,
+) -> Published:
+    """What a member accepts (CODVer, forms; None: every one the XSDs define) and until when its
+    legacy RSA-SHA1 signatures are accepted (None: never); values given as ``KEEP`` stay as they are."""
+    pki = federation_dir(directory)
+    moment = _now(now)
+    trustlist = _current(pki)
+    entry = _entry(trustlist, country)
+    update: dict[str, object] = {}
+    if not isinstance(cod_versions, Keep):
+        bad = [v for v in cod_versions or [] if not _COD_VER.fullmatch(v)]
+        if bad or cod_versions == []:
+            raise GovernanceError(f"CODVer must look like 4.1.0 (got {', '.join(bad) or 'none'})")
+        update["cod_versions"] = sorted(set(cod_versions)) if cod_versions is not None else None
+    if not isinstance(forms, Keep):
+        bad = [f for f in forms or [] if not _FORM.fullmatch(f)]
+        if bad or forms == []:
+            raise GovernanceError(f"forms must look like FormA18 (got {', '.join(bad) or 'none'})")
+        update["forms"] = sorted(set(forms)) if forms is not None else None
+    if not isinstance(sha1_until, Keep):
+        update["sha1_until"] = sha1_until
+    if not update:
+        raise GovernanceError("nothing to change: give --accepts, --forms, --sha1-until or --no-sha1")
+    countries = _with_entry(trustlist, country, entry.model_copy(update=update))
+    return _apply(directory, trustlist, now=moment, countries=countries)
+
+
 __all__ = [
+    "KEEP",
     "GovernanceError",
+    "Keep",
     "Published",
     "country_add",
+    "country_policy",
     "federation_dir",
     "node_rotate_key",
     "official_add",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +73,13 @@ class CountryEntry(_Model):
     root_cas: list[str] = Field(min_length=1)
     crls: list[str] = []
     accepts: list[str] = ["COD"]
+    #: the CODVer the member accepts (e.g. ["2.0.0", "4.1.0"]); None: every CODVer the XSDs define
+    cod_versions: list[str] | None = None
+    #: the forms the member accepts (e.g. ["FormA18"]); None: every form the XSDs define
+    forms: list[str] | None = None
+    #: legacy RSA-SHA1 signatures of this member's signers are accepted until this day (inclusive,
+    #: judged at the hub's acceptance time); None: never
+    sha1_until: date | None = None
     entities: dict[str, Entity] = {}
 
     _node_pem = field_validator("node_certificate")(_check_certificate_pem)
@@ -94,6 +101,10 @@ class CountryEntry(_Model):
             if not (len(eh_id) == 3 and eh_id.isdigit()):
                 raise ValueError(f"EHId {eh_id!r} must be three digits, e.g. '001'")
         return value
+
+    def sha1_accepted(self, at: datetime) -> bool:
+        """Whether this member's legacy RSA-SHA1 signatures are still accepted at ``at``."""
+        return self.sha1_until is not None and at.date() <= self.sha1_until
 
     def load_root_cas(self) -> list[x509.Certificate]:
         """The parsed root CA certificates."""

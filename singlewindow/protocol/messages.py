@@ -45,6 +45,8 @@ class AcceptedBody(_Body):
     state: DeliveryState
     status_url: str
     duplicate: bool = False
+    #: accepted under its issuing member's legacy RSA-SHA1 policy (trust list ``sha1_until``)
+    legacy_sha1: bool = False
 
 
 class TrailEvent(_Body):

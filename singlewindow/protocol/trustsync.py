@@ -40,6 +40,11 @@ def context_for(
         registry=Registry.from_trustlist(trustlist),
         allow_sha1=allow_sha1,
         max_bytes=max_bytes,
+        sha1_until=tuple(
+            (code, entry.sha1_until)
+            for code, entry in trustlist.countries.items()
+            if entry.sha1_until is not None
+        ),
     )
 
 

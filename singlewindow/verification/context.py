@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from singlewindow.cod import SchemaRegistry, default_schema_dirs
@@ -23,6 +24,15 @@ class VerificationContext:
     max_bytes: int = DEFAULT_MAX_BYTES
     #: judges each verified signer (role, trusted time); None: no per-signer policy beyond chain/registry
     signer_policy: SignerPolicy | None = None
+    #: per issuing member (trust list ``sha1_until``): legacy RSA-SHA1 accepted until that day, inclusive
+    sha1_until: tuple[tuple[str, date], ...] = ()
+
+    def sha1_allowed(self, country: str | None, at: datetime) -> bool:
+        """Whether SHA-1 signatures of ``country``'s signers are accepted at ``at`` (acceptance time)."""
+        if self.allow_sha1:
+            return True
+        until = dict(self.sha1_until).get(country or "")
+        return until is not None and at.date() <= until
 
     @classmethod
     def from_paths(

@@ -20,6 +20,7 @@ from singlewindow.verification.roles import exporter_problems, official_problems
 from singlewindow.verification.time_rules import Acceptance, acceptance_problems, date_problems
 from singlewindow.verification.values import CODEHValues, CODValues, cod_values, codeh_values, parse_date
 from singlewindow.xmlsec import SignatureResult, SignatureRole, parse_xml, verify_signature
+from singlewindow.xmlsec.names import DS_NS, LEGACY_DIGEST_METHODS, LEGACY_SIGNATURE_METHODS
 from singlewindow.xmlsec.structure import pinned_element
 
 _DATE_PATH = {
@@ -90,6 +91,7 @@ def _verify_role(
     at: datetime | None,
     context: VerificationContext,
     schema_checked: bool,
+    accepted_at: datetime | None = None,
 ) -> tuple[SignatureResult, ChainResult | None]:
     chains: list[ChainResult] = []
 
@@ -102,7 +104,7 @@ def _verify_role(
     result = verify_signature(
         root,
         role=role,
-        allow_sha1=context.allow_sha1,
+        allow_sha1=context.sha1_allowed(country, accepted_at or datetime.now(UTC)),
         at=at or datetime.now(UTC),
         certificate_check=certificate_check,
         schema_checked=schema_checked,
@@ -185,6 +187,15 @@ def verify_document(
     return verify_cod_tree(root, data=data, context=context, acceptance=acceptance)
 
 
+_LEGACY = frozenset({*LEGACY_SIGNATURE_METHODS, *LEGACY_DIGEST_METHODS})
+_ALGORITHMS = (f"{{{DS_NS}}}SignatureMethod", f"{{{DS_NS}}}DigestMethod")
+
+
+def uses_sha1(root: etree._Element) -> bool:
+    """Whether any signature of the document uses a legacy SHA-1 signature or digest method."""
+    return any(element.get("Algorithm") in _LEGACY for element in root.iter(*_ALGORITHMS))
+
+
 def verify_cod_tree(
     root: etree._Element, *, data: bytes, context: VerificationContext, acceptance: Acceptance | None = None
 ) -> VerificationReport:
@@ -226,6 +237,7 @@ def verify_cod_tree(
         at=exporter_at,
         context=context,
         schema_checked=not schema_problems,
+        accepted_at=acceptance.at,
     )
     official, official_chain = _verify_role(
         root,
@@ -234,6 +246,7 @@ def verify_cod_tree(
         at=official_at,
         context=context,
         schema_checked=not schema_problems,
+        accepted_at=acceptance.at,
     )
     for result in (exporter, official):
         chain_problems = result.certificate_problems
@@ -314,6 +327,7 @@ def verify_cod_tree(
         eh_country=signed.eh_country if signed is not None else None,
         eh_id=signed.eh_id if signed is not None else None,
         certificate_date=certificate_date,
+        legacy_sha1=not problems and uses_sha1(root),
         checks=run.checks,
         problems=problems,
         signers=[

@@ -60,6 +60,8 @@ class VerificationReport(BaseModel):
     eh_country: str | None = None
     eh_id: str | None = None
     certificate_date: datetime | None = None
+    #: accepted under its issuing member's legacy RSA-SHA1 policy (trust list ``sha1_until``)
+    legacy_sha1: bool = False
     checks: list[Check] = []
     problems: list[Problem] = []
     signers: list[Signer] = []
