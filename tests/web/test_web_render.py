@@ -233,3 +233,16 @@ def test_result_names_the_file_and_when_and_where_it_was_checked(
     assert (
         banner.find_class("checked")[0].text_content() == "Checked by node BR at 2025-03-14 13:30 UTC+00:00"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "word"), [("es", "Firma heredada"), ("pt", "Assinatura legada"), ("en", "Legacy signature")]
+)
+def test_a_legacy_sha1_document_carries_a_short_notice(
+    sample_xml: bytes, make_report: ReportFactory, language: Language, word: str
+) -> None:
+    """A document accepted under its issuer's SHA-1 policy says so on the page; others do not."""
+    legacy = make_report(sample_xml).model_copy(update={"legacy_sha1": True})
+    (notice,) = _render(sample_xml, legacy, language=language).find_class("legacy")
+    assert word in notice.text_content()
+    assert not _render(sample_xml, make_report(sample_xml), language=language).find_class("legacy")
