@@ -206,3 +206,14 @@ def test_add_a_country(live: Live) -> None:
     _eventually(lambda: live.send(importer="PY").status_code == 202)
     home = live.directory / "pki" / "PY" / "node"
     assert (home / "node.key").is_file() and (home / "trustlist.json").is_file()
+
+
+def test_country_policy_changes_what_the_running_hub_accepts(live: Live) -> None:
+    """country policy: BR taking only 4.1.0 makes the hub refuse a 2.0.0 COD; `--accepts all` lifts it."""
+    before = live.sequence()
+    live.governance("country", "policy", "--country", "BR", "--accepts", "4.1.0")
+    assert live.sequence() == before + 1
+    _eventually(lambda: "routing.version_not_accepted" in _codes(live.send()))
+    live.governance("country", "policy", "--country", "BR", "--accepts", "all")
+    assert live.sequence() == before + 2
+    _eventually(lambda: live.send().status_code == 202)
