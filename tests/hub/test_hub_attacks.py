@@ -7,14 +7,14 @@ nothing reaches the importing node; afterwards the hub still accepts a legitimat
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from attack_corpus import ATTACKS, FIFTY_MB, Attack, signed
 from lxml import etree
-from network.kit import WHEN, Database, LocalFederation, Switch
+from network.kit import BACKENDS, WHEN, Database, LocalFederation, Switch, throwaway_database
 from parsing_guard import forbid_xml_parsing
 
 from singlewindow.pki import Federation
@@ -39,14 +39,33 @@ class RecordingSwitch(Switch):
         return await super().handle_async_request(request)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    """One event loop for the module, so the federation below is built once per backend."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """The module's database, on SQLite and (when configured) on PostgreSQL."""
+    with throwaway_database(request.param, tmp_path_factory.mktemp("attacks")) as db:
+        yield db
+
+
+@pytest.fixture(scope="module")
 async def fed(
-    federation: Federation, database: Database, aladi_dir: Path, shared_verify: Verify
+    federation: Federation, module_database: Database, aladi_dir: Path, shared_verify: Verify
 ) -> AsyncIterator[LocalFederation]:
-    """The hub with the AR (sender) and BR (importer) nodes, in-process, over a recording switch."""
+    """The hub with AR (sender) and BR (importer) in-process over a recording switch, once per backend.
+
+    Shared by the module's tests: each attack is refused and leaves nothing behind (each test checks
+    that), and the one test that stores a legitimate document runs last.
+    """
     kit = LocalFederation(
         pki=federation,
-        db=database,
+        db=module_database,
         countries=["AR", "BR"],
         schema_dirs=str(aladi_dir),
         verify=shared_verify,
