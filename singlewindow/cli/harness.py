@@ -46,6 +46,21 @@ def simulate_command(
     attacks: Annotated[
         bool, typer.Option("--attacks", help="Run the attack suite, --certificates legitimate alongside.")
     ] = False,
+    presigned: Annotated[
+        bool,
+        typer.Option(
+            "--presigned",
+            help="Sign complete CODs before the clock starts and post them as issuing platforms do "
+            "(measures routing alone).",
+        ),
+    ] = False,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            help="Open-loop arrivals: R certificates per second, latency counted from each scheduled send.",
+        ),
+    ] = None,
 ) -> None:
     """Start N simulated countries, drive M certificates under faults, and print the verdict.
 
@@ -59,6 +74,10 @@ def simulate_command(
         raise fail(problem("config.invalid", str(exc).split("\n\n", 1)[0] + " (see --help)")) from None
     except ValueError as exc:
         raise fail(problem("config.invalid", str(exc))) from None
+    if rate is not None and not rate > 0:
+        raise fail(
+            problem("config.invalid", f"--rate {rate:g}: give a positive number of certificates per second")
+        )
     require_schemas()  # without the XSDs every certificate would be refused: refuse before starting
     console = make_console()
     if attacks:
@@ -90,6 +109,8 @@ def simulate_command(
                 seed=seed,
                 drain_s=drain,
                 on_progress=show,
+                presigned=presigned,
+                rate=rate,
             )
         except ValueError as exc:
             raise fail(problem("config.invalid", str(exc))) from None

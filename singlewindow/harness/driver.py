@@ -26,7 +26,8 @@ class Outcome:
     certificate_id: str | None = None
     status: str = "unsent"
     codes: list[str] = field(default_factory=list)
-    sent_at: float = 0.0  # time.time() of the first POST
+    sent_at: float = 0.0  # time.time() of the first POST, or of its scheduled send (--rate)
+    answered_at: float | None = None  # time.time() the exporting node answered the POST
     settled_at: float | None = None
     latency_ms: float | None = None
     attempts: int = 0
@@ -81,12 +82,17 @@ class Driver:
         seed: int = 0,
         patience_s: float = 120.0,
         on_progress: Callable[[], None] | None = None,
+        rate: float | None = None,
     ) -> None:
         self.node_urls = node_urls
         self.headers = {"authorization": f"Bearer {token}"}
         self.concurrency = concurrency
         self.duplicate_share = duplicate_share
         self.patience_s = patience_s
+        #: open-loop arrivals per second (None: closed loop, ``concurrency`` in flight)
+        self.rate = rate
+        #: sends that started later than scheduled (a full gate or a busy event loop)
+        self.late_sends = 0
         self.on_progress = on_progress or (lambda: None)
         self._rng = random.Random(f"driver/{seed}")  # noqa: S311  # traffic dice
         self.outcomes: dict[int, Outcome] = {}
@@ -114,11 +120,18 @@ class Driver:
             delay = min(delay * 2, 2.0)
         return None
 
-    async def submit(self, client: httpx.AsyncClient, outcome: Outcome) -> None:
-        """POST one shipment (after its original, for a rectification) and maybe a duplicate."""
+    async def submit(
+        self, client: httpx.AsyncClient, outcome: Outcome, *, scheduled: float | None = None
+    ) -> None:
+        """POST one shipment (after its original, for a rectification) and maybe a duplicate.
+
+        ``scheduled`` (a ``time.time()``) is when an open-loop run meant to send it: latencies are
+        counted from then, so time spent waiting for a free slot is not hidden.
+        """
         shipment = outcome.shipment
-        outcome.sent_at = time.time()
+        outcome.sent_at = time.time() if scheduled is None else scheduled
         answer = await self._post(client, outcome)
+        outcome.answered_at = time.time()
         if answer is None:
             outcome.status = "unanswered"
         elif answer.is_success:
@@ -173,8 +186,15 @@ class Driver:
         outcome.accepted_event.set()
 
     async def run(self, *, shipments: list[Shipment], drain_s: float) -> list[Outcome]:
-        """Submit everything with at most ``concurrency`` in flight, then follow until settled."""
+        """Submit everything with at most ``concurrency`` in flight, then follow until settled.
+
+        With ``rate`` the shipments are sent open-loop: shipment i is due ``i / rate`` seconds after
+        the start whatever happened to the others (still at most ``concurrency`` in flight; a send
+        that has to wait for a slot counts that wait in its latency).
+        """
         self.outcomes = {s.index: Outcome(shipment=s) for s in shipments}
+        order = {s.index: position for position, s in enumerate(shipments)}
+        start_wall, start = time.time(), time.monotonic()
         limits = httpx.Limits(
             max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency
         )
@@ -182,11 +202,18 @@ class Driver:
         async with httpx.AsyncClient(timeout=httpx.Timeout(20.0), limits=limits) as client:
 
             async def one(outcome: Outcome) -> None:
+                scheduled: float | None = None
+                if self.rate is not None:
+                    offset = order[outcome.shipment.index] / self.rate
+                    await asyncio.sleep(max(0.0, start + offset - time.monotonic()))
+                    scheduled = start_wall + offset
                 if outcome.shipment.rectifies is not None:
                     # a rectification follows its original once the hub accepted that one
                     await self.outcomes[outcome.shipment.rectifies].accepted_event.wait()
                 async with gate:
-                    await self.submit(client, outcome)
+                    if scheduled is not None and time.time() - scheduled > 0.01:
+                        self.late_sends += 1
+                    await self.submit(client, outcome, scheduled=scheduled)
                 await self.follow(client, outcome, deadline=time.monotonic() + drain_s + self.patience_s)
 
             await asyncio.gather(*(one(outcome) for outcome in self.outcomes.values()))

@@ -58,6 +58,17 @@ class Report(BaseModel):
     proxies: dict[str, dict[str, int]] = Field(default_factory=dict)
     lost_ids: list[str] = Field(default_factory=list)
     duplicate_ids: list[str] = Field(default_factory=list)
+    #: the CODs were complete and signed before the clock started (routing alone was measured)
+    presigned: bool = False
+    #: open-loop arrivals per second asked for (None: closed loop, ``concurrency`` in flight)
+    rate_per_s: float | None = None
+    #: customs POST (from its scheduled time under a rate) → the exporting node's answer
+    submit_latency_ms: Latency = Field(default_factory=Latency)
+    #: open-loop sends that left more than 10 ms after their scheduled time
+    late_sends: int = 0
+    #: resident memory of each service (MB), sampled every ``rss_every_s`` seconds of the run
+    rss_mb: dict[str, list[float]] = Field(default_factory=dict)
+    rss_every_s: float = 0.0
 
     @property
     def failures(self) -> list[str]:
@@ -133,7 +144,28 @@ def render(*, report: Report, console: Console) -> None:
         ("duration (s)", f"{report.duration_s:.1f}"),
     ):
         table.add_row(name, str(value))
+    if report.presigned or report.rate_per_s is not None:
+        table.add_row("presigned (routing only)", "yes" if report.presigned else "no")
+        table.add_row(
+            "arrivals", f"{report.rate_per_s:g}/s open loop" if report.rate_per_s else "closed loop"
+        )
+        table.add_row(
+            "submit p50 / p99 (ms)", f"{report.submit_latency_ms.p50} / {report.submit_latency_ms.p99}"
+        )
+        if report.rate_per_s:
+            table.add_row("late sends (> 10 ms)", str(report.late_sends))
     console.print(table)
+    if report.rss_mb:
+        memory = Table(title=f"resident memory, MB (sampled every {report.rss_every_s:g} s)")
+        for column in ("service", "first", "after warm-up", "peak", "last"):
+            memory.add_column(column, justify="right" if column != "service" else "left")
+        for name, samples in report.rss_mb.items():
+            if samples:
+                warm = samples[len(samples) // 5]
+                memory.add_row(
+                    name, f"{samples[0]:.0f}", f"{warm:.0f}", f"{max(samples):.0f}", f"{samples[-1]:.0f}"
+                )
+        console.print(memory)
     if report.rejected_by_code:
         codes = Table(title="rejected by code")
         codes.add_column("code")

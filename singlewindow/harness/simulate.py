@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import tempfile
 import time
 from collections import Counter
@@ -19,7 +20,8 @@ from singlewindow.harness.faults import FaultScheduler, skews
 from singlewindow.harness.federation import SimulatedFederation, pick_countries
 from singlewindow.harness.report import Report, latency_of
 from singlewindow.harness.spec import Fault, check_targets
-from singlewindow.harness.traffic import plan_traffic
+from singlewindow.harness.traffic import plan_traffic, presign
+from singlewindow.pki import Federation
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,9 @@ def simulate(
     drain_s: float = 120.0,
     keep_databases: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
+    presigned: bool = False,
+    rate: float | None = None,
+    rss_every_s: float = 2.0,
 ) -> Report:
     """Run a simulated federation and return its report (``report.ok`` is the verdict).
 
@@ -51,9 +56,16 @@ def simulate(
     codes. ``workdir`` keeps the PKI, the SQLite files and the process logs; a temporary directory
     is used (and removed) when it is None. On PostgreSQL each service gets its own schema
     ``sw_<run>_<service>`` in ``database_url``, dropped at the end unless ``keep_databases``.
+
+    ``presigned``: complete signed CODs are made before the clock starts and posted as issuing
+    platforms do, so routing alone is measured. ``rate``: open-loop arrivals per second, latency
+    counted from each scheduled send time. ``rss_every_s``: how often each service's resident
+    memory is sampled (0: never).
     """
     if certificates < 1 or concurrency < 1:
         raise ValueError("certificates and concurrency must be at least 1")
+    if rate is not None and not rate > 0:
+        raise ValueError("rate must be a positive number of certificates per second")
     codes = pick_countries(count=countries) if isinstance(countries, int) else list(countries)
     check_targets(faults, countries=codes)
     with running(
@@ -73,8 +85,37 @@ def simulate(
                 seed=seed,
                 drain_s=drain_s,
                 on_progress=on_progress,
+                presigned=presigned,
+                rate=rate,
+                rss_every_s=rss_every_s,
             )
         )
+
+
+def rss_mb(pid: int) -> float | None:
+    """The resident set size of process ``pid`` in MB (Linux /proc), None when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+async def sample_memory(
+    *, federation: SimulatedFederation, every_s: float, into: dict[str, list[float]]
+) -> None:
+    """Append each service's RSS (the harness's own in-process) to ``into`` every ``every_s`` seconds."""
+    while True:
+        for name, service in federation.services.items():
+            pid = service.pid if federation.processes else os.getpid()
+            value = rss_mb(pid) if pid is not None else None
+            if value is not None:
+                into.setdefault(name if federation.processes else "harness", []).append(value)
+            if not federation.processes:
+                break
+        await asyncio.sleep(every_s)
 
 
 @contextlib.contextmanager
@@ -129,6 +170,9 @@ async def _drive(
     seed: int,
     drain_s: float,
     on_progress: Callable[[Progress], None] | None,
+    presigned: bool = False,
+    rate: float | None = None,
+    rss_every_s: float = 0.0,
 ) -> Report:
     shipments = plan_traffic(
         countries=federation.countries,
@@ -136,6 +180,10 @@ async def _drive(
         seed=seed,
         skew_s=skews(faults=faults, countries=federation.countries, seed=seed),
     )
+    if presigned:
+        # before the clock starts: issuing platforms sign, the federation only routes
+        pki = Federation.load(federation.pki_dir)
+        shipments = await asyncio.to_thread(presign, shipments=shipments, federation=pki)
     duplicate_share = max((f.amount for f in faults if f.kind == "duplicate"), default=0.0)
     driver = Driver(
         node_urls={code: federation.url(code) for code in federation.countries},
@@ -143,6 +191,7 @@ async def _drive(
         concurrency=concurrency,
         duplicate_share=duplicate_share,
         seed=seed,
+        rate=rate,
     )
 
     def progress() -> None:
@@ -153,10 +202,20 @@ async def _drive(
     scheduler = FaultScheduler(
         federation=federation, faults=faults, progress=lambda: driver.submitted / len(shipments), seed=seed
     )
+    memory: dict[str, list[float]] = {}
+    sampler = (
+        asyncio.create_task(sample_memory(federation=federation, every_s=rss_every_s, into=memory))
+        if rss_every_s > 0
+        else None
+    )
     started = time.monotonic()
     fault_task = asyncio.create_task(scheduler.run())
     outcomes = await driver.run(shipments=shipments, drain_s=drain_s)
     elapsed = time.monotonic() - started
+    if sampler is not None:
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
     await fault_task  # a restart still under way must finish before the audit
     scheduler.lift_all()
     found = await audit(federation=federation, outcomes=outcomes)
@@ -188,4 +247,16 @@ async def _drive(
         proxies={name: dataclasses.asdict(proxy.stats) for name, proxy in federation.proxies.items()},
         lost_ids=[f"{cid}: {why}" for cid, why in sorted(found.lost.items())],
         duplicate_ids=sorted(found.stored_twice),
+        presigned=presigned,
+        rate_per_s=rate,
+        submit_latency_ms=latency_of(
+            samples_ms=[
+                (o.answered_at - o.sent_at) * 1000
+                for o in outcomes
+                if o.answered_at is not None and o.status != "unanswered"
+            ]
+        ),
+        late_sends=driver.late_sends,
+        rss_mb=memory,
+        rss_every_s=rss_every_s if memory else 0.0,
     )

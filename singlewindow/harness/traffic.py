@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from singlewindow.cod import Certificate, CertificateID, sample_certificate, to_bytes
 from singlewindow.cod.layouts import FormName
+
+if TYPE_CHECKING:
+    from singlewindow.pki import Federation
 
 BodyKind = Literal["json", "xml"]
 
@@ -158,3 +162,28 @@ def _rectification(*, original: Shipment, index: int) -> Shipment:
         certificate_id=str(new_id),
         rectifies=original.index,
     )
+
+
+def presign(*, shipments: list[Shipment], federation: Federation) -> list[Shipment]:
+    """The same shipments as complete CODs signed by exporter and official, as issuing platforms post them.
+
+    Each body is completed and signed with the exporting country's demo keys of ``federation``
+    (``complete_and_sign``, the node's own issuing step) before the run's clock starts, so the
+    nodes only verify and route. Every presigned shipment names its CertificateID.
+    """
+    from singlewindow.cod import from_element
+    from singlewindow.verification import complete_and_sign
+    from singlewindow.xmlsec import parse_xml
+
+    signed: list[Shipment] = []
+    for shipment in shipments:
+        document = complete_and_sign(shipment.body, federation=federation, country=shipment.exporter)
+        certificate_id = shipment.certificate_id
+        if certificate_id is None:
+            certification = from_element(parse_xml(document)).certification
+            assert certification is not None  # complete_and_sign always certifies
+            certificate_id = str(certification.certificate_id)
+        signed.append(
+            dataclasses.replace(shipment, body=document, body_kind="xml", certificate_id=certificate_id)
+        )
+    return signed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -28,11 +29,15 @@ from singlewindow.protocol import (
     DeliveryState,
     PrivateKey,
     SignatureAuth,
+    TrailBody,
+    TrailEvent,
     verify_receipt,
 )
 from singlewindow.storage import HubStore, Message, utcnow
 
 INBOUND_PATH = "/api/v1/inbound"
+#: where the exporting node hears that its delivery settled (push; its poll stays as fallback)
+OUTCOMES_PATH = "/api/v1/outcomes"
 _log = get_logger("singlewindow.hub.worker")
 
 
@@ -66,6 +71,8 @@ class DeliveryWorker:
         self.metrics, self.clock = metrics, clock
         self.auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=DELIVERY_COVERS, clock=clock)
         self._wake = asyncio.Event()
+        #: outcome pushes under way (kept referenced until they finish)
+        self._pushes: set[asyncio.Task[bool]] = set()
 
     def wake(self) -> None:
         """Look at the queue now (a new message was accepted)."""
@@ -182,6 +189,13 @@ class DeliveryWorker:
         self.metrics.deliveries.labels(state=state.value).inc()
         if state is DeliveryState.DELIVERED:
             self.metrics.latency.observe(max(0.0, (now - message.accepted_at).total_seconds()))
+        if state is not DeliveryState.PENDING:
+            outcome = self._outcome(
+                message, state=state, event=event, detail=detail, receipt=receipt, now=now
+            )
+            task = asyncio.create_task(self.push(message, outcome))
+            self._pushes.add(task)
+            task.add_done_callback(self._pushes.discard)
         log = _log.warning if state is not DeliveryState.DELIVERED else _log.info
         log(
             "delivery_attempt",
@@ -190,3 +204,54 @@ class DeliveryWorker:
             attempt=message.attempts,
             detail=detail[:300],
         )
+
+    def _outcome(
+        self,
+        message: Message,
+        *,
+        state: DeliveryState,
+        event: str,
+        detail: str,
+        receipt: bytes | None,
+        now: datetime,
+    ) -> TrailBody:
+        """The settled delivery as the sender's trail shows it (with only the settling event)."""
+        return TrailBody(
+            delivery=message.delivery,
+            certificate_id=message.certificate_id,
+            sha256=message.sha256,
+            sender=message.sender,
+            destination=message.destination,
+            state=state,
+            attempts=message.attempts,
+            accepted_at=message.accepted_at,
+            delivered_at=now if state is DeliveryState.DELIVERED else None,
+            receipt=json.loads(receipt) if receipt else None,
+            events=[TrailEvent(at=now, state=state.value, event=event, detail=detail[:2000])],
+        )
+
+    async def push(self, message: Message, outcome: TrailBody) -> bool:
+        """Tell the exporting node its delivery settled, signed like a delivery; True when it took it.
+
+        Best effort: the node still polls ``GET /api/v1/messages/{delivery}`` for what a lost push
+        did not tell it, and trusts ``delivered`` only with the destination's valid receipt.
+        """
+        base = self.directory.node_url(message.sender)
+        if base is None:
+            return False
+        try:
+            answer = await self.client.post(
+                base + OUTCOMES_PATH,
+                content=outcome.model_dump_json().encode("utf-8"),
+                headers={
+                    "content-type": "application/json",
+                    DELIVERY_HEADER: message.delivery,
+                    CERTIFICATE_HEADER: message.certificate_id,
+                },
+                auth=self.auth,
+                timeout=self.settings.delivery_timeout,
+            )
+        except httpx.HTTPError as exc:
+            _log.info("outcome_push_failed", delivery=message.delivery, error=type(exc).__name__)
+            return False
+        return answer.status_code == 200

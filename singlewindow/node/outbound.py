@@ -31,6 +31,8 @@ from singlewindow.storage import NodeStore, Outbound
 _log = get_logger("singlewindow.node.outbound")
 _REFUSED = frozenset({400, 403, 409, 413, 422})
 _RETRY_AFTER = timedelta(seconds=2)
+#: how long the background poll leaves an accepted certificate to the hub's push
+PUSH_GRACE = timedelta(seconds=3)
 
 
 class Outbox:
@@ -96,18 +98,32 @@ class Outbox:
         """Fetch an accepted certificate's trail; believe 'delivered' only with a valid receipt."""
         if outbound.status is not CertificateStatus.ACCEPTED or outbound.delivery is None:
             return outbound
+        try:
+            answer = await self.client.get(
+                f"{self.hub_url}/api/v1/messages/{outbound.delivery}", auth=self.auth, timeout=5.0
+            )
+            if answer.status_code != 200:
+                return outbound
+            trail = TrailBody.model_validate_json(answer.content)
+        except (httpx.HTTPError, ValueError):
+            return outbound
+        return await self.apply(outbound, trail)
+
+    async def apply(self, outbound: Outbound, trail: TrailBody) -> Outbound:
+        """Settle an accepted certificate from the hub's trail (fetched, or pushed by the hub).
+
+        Only the trail of this row's own delivery counts, and ``delivered`` only with the
+        destination's valid receipt; anything else leaves the row as it is.
+        """
+        if (
+            outbound.status is not CertificateStatus.ACCEPTED
+            or outbound.delivery is None
+            or trail.delivery != outbound.delivery
+        ):
+            return outbound
         with structlog.contextvars.bound_contextvars(
             certificate_id=outbound.certificate_id, delivery=outbound.delivery
         ):
-            try:
-                answer = await self.client.get(
-                    f"{self.hub_url}/api/v1/messages/{outbound.delivery}", auth=self.auth, timeout=5.0
-                )
-                if answer.status_code != 200:
-                    return outbound
-                trail = TrailBody.model_validate_json(answer.content)
-            except (httpx.HTTPError, ValueError):
-                return outbound
             status = STATUS_OF_STATE[trail.state]
             if status is CertificateStatus.ACCEPTED:
                 return outbound
@@ -159,9 +175,16 @@ class Outbox:
             )
         )
 
-    async def sync_once(self) -> int:
-        """Retry due submissions and refresh accepted ones; how many rows were looked at."""
-        due = await anyio.to_thread.run_sync(lambda: self.store.outbound_due(now=self.clock()))
+    async def sync_once(self, *, grace: timedelta | None = None) -> int:
+        """Retry due submissions and refresh accepted ones; how many rows were looked at.
+
+        ``grace``: accepted rows are refreshed only once they have waited that long (the hub
+        pushes outcomes; the poll is for pushes that were lost).
+        """
+        now = self.clock()
+        due = await anyio.to_thread.run_sync(
+            lambda: self.store.outbound_due(now=now, accepted_before=now - grace if grace else None)
+        )
         for outbound in due:
             if outbound.status is CertificateStatus.SUBMITTED:
                 await self.submit(outbound)
@@ -173,7 +196,7 @@ class Outbox:
         """Sync until cancelled; errors are logged, never fatal."""
         while True:
             try:
-                await self.sync_once()
+                await self.sync_once(grace=PUSH_GRACE)
             except Exception:
                 _log.exception("sync_error")
             await asyncio.sleep(self.interval)

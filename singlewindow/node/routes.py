@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from singlewindow.cod.layouts import LAYOUTS, catalogue, describe, unknown_message, versions
 from singlewindow.errors import NotFound, problem
 from singlewindow.metrics import CONTENT_TYPE
-from singlewindow.node import customs, inbound
+from singlewindow.node import customs, inbound, outcomes
 from singlewindow.node.auth import Caller, require
 from singlewindow.protocol.edge import read_body
 from singlewindow.protocol.openapi import request_body
@@ -21,6 +21,7 @@ from singlewindow.verification import VerificationReport
 router = APIRouter()
 router.include_router(customs.router)
 router.include_router(inbound.router)
+router.include_router(outcomes.router)
 Official = Annotated[Caller, Depends(require("official"))]
 Reader = Annotated[Caller, Depends(require("customs", "official"))]
 

@@ -212,7 +212,8 @@ class NodeStore:
         """Move a submission to ``status``; a trail line is written only when the status changes."""
         mine = (node_outbound.c.kind == kind) & (node_outbound.c.certificate_id == certificate_id)
         with self.engine.begin() as conn:
-            row = conn.execute(select(node_outbound.c.status).where(mine)).first()
+            # FOR UPDATE (PostgreSQL): a push and a poll settling at once write one trail line
+            row = conn.execute(select(node_outbound.c.status).where(mine).with_for_update()).first()
             if row is None:
                 return
             values: dict[str, Any] = {"status": status.value, "updated_at": now, "next_attempt_at": retry_at}
@@ -230,8 +231,16 @@ class NodeStore:
                 else:
                     self._event(conn, certificate_id, "outbound", at or now, status.value, detail)
 
-    def outbound_due(self, *, now: datetime, limit: int = 50) -> list[Outbound]:
-        """Submissions not yet answered by the hub and due for a retry, and accepted ones to refresh."""
+    def outbound_due(
+        self, *, now: datetime, limit: int = 50, accepted_before: datetime | None = None
+    ) -> list[Outbound]:
+        """Submissions not yet answered by the hub and due for a retry, and accepted ones to refresh.
+
+        ``accepted_before``: only accepted rows last updated by then (younger ones wait for a push).
+        """
+        accepted = node_outbound.c.status == CertificateStatus.ACCEPTED.value
+        if accepted_before is not None:
+            accepted = accepted & (node_outbound.c.updated_at <= accepted_before)
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(node_outbound)
@@ -240,7 +249,7 @@ class NodeStore:
                         (node_outbound.c.status == CertificateStatus.SUBMITTED.value)
                         & (node_outbound.c.next_attempt_at <= now)
                     )
-                    | (node_outbound.c.status == CertificateStatus.ACCEPTED.value)
+                    | accepted
                 )
                 .order_by(node_outbound.c.updated_at)
                 .limit(limit)

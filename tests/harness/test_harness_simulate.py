@@ -101,12 +101,35 @@ def test_cli_reports_and_writes_json(tmp_path: Path) -> None:
     assert data["delivered"] == 8
 
 
+def test_cli_presigned_open_loop_run_routes_everything(tmp_path: Path) -> None:
+    """`--presigned --rate` posts signed CODs on a schedule; all delivered, the new keys in the JSON."""
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            *("simulate", "--countries", "2", "--certificates", "10"),
+            *("--presigned", "--rate", "20", "--seed", "4", "--json", str(out)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "presigned (routing only)" in result.output
+    data = json.loads(out.read_text())
+    assert (data["delivered"], data["lost"], data["rejected"]) == (10, 0, 0)
+    assert data["presigned"] is True
+    assert data["rate_per_s"] == 20
+    assert data["submit_latency_ms"]["p50"] > 0
+    assert data["latency_ms"]["p99"] >= data["latency_ms"]["p50"] > 0
+    assert isinstance(data["late_sends"], int)
+    assert data["rss_mb"]["harness"] and data["rss_every_s"] > 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--countries", "14"], "between 2 and 13"),
         (["--faults", "explode:hub"], "unknown fault kind"),
         (["--attacks", "--countries", "2"], "at least 3 countries"),
+        (["--rate", "0"], "positive number of certificates per second"),
     ],
 )
 def test_cli_refuses_bad_arguments_with_exit_2(args: list[str], message: str) -> None:

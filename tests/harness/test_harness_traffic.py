@@ -7,8 +7,19 @@ from datetime import UTC, datetime
 import pytest
 from lxml import etree
 
-from singlewindow.cod import Certificate, CertificateID, SchemaRegistry, default_schema_dirs, from_element
+from singlewindow.cod import (
+    Certificate,
+    CertificateID,
+    SchemaRegistry,
+    default_schema_dirs,
+    detect_stage,
+    from_element,
+)
 from singlewindow.harness import pick_countries, plan_traffic
+from singlewindow.harness.traffic import presign
+from singlewindow.pki import Federation
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
 def test_traffic_is_varied() -> None:
@@ -81,3 +92,19 @@ def test_more_than_thirteen_countries_is_refused() -> None:
     assert len(pick_countries(count=13)) == 13
     with pytest.raises(ValueError, match="between 2 and 13"):
         pick_countries(count=14)
+
+
+def test_presigned_shipments_are_complete_cods_signed_by_both_parties(federation: Federation) -> None:
+    """--presigned traffic: every body is stage-3 COD XML with both signatures and its CertificateID named."""
+    planned = plan_traffic(countries=["AR", "BR"], certificates=6, seed=5, base_number=4000)
+    shipments = presign(shipments=planned, federation=federation)
+    assert [s.index for s in shipments] == [s.index for s in planned]
+    for before, after in zip(planned, shipments, strict=True):
+        assert after.body_kind == "xml" and after.content_type == "application/xml"
+        root = etree.fromstring(after.body)
+        assert detect_stage(root) == "complete"
+        assert len(root.findall(f".//{{{DS}}}Signature")) == 2
+        certification = from_element(root).certification
+        assert certification is not None and str(certification.certificate_id) == after.certificate_id
+        if before.certificate_id is not None:
+            assert after.certificate_id == before.certificate_id

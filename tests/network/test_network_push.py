@@ -1,0 +1,124 @@
+"""The hub pushes a settled delivery to the exporting node, which needs no poll to report it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from network.kit import LocalFederation, fields_json
+
+from singlewindow.protocol import (
+    CERTIFICATE_HEADER,
+    DELIVERY_COVERS,
+    DELIVERY_HEADER,
+    SignatureAuth,
+    TrailBody,
+)
+from singlewindow.storage import COD
+
+pytestmark = pytest.mark.anyio
+
+
+async def _submitted(local: LocalFederation, number: int) -> str:
+    async with local.client("AR") as ar:
+        answer = await ar.post(
+            "/api/v1/certificates",
+            content=fields_json(number=number),
+            headers={"content-type": "application/json"},
+        )
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["certificate_id"])
+
+
+async def _deliver_and_push(local: LocalFederation) -> None:
+    """One worker round (no node outbox sync at all), then wait for the pushes it started."""
+    await local.hub.worker.run_once()
+    await asyncio.gather(*list(local.hub.worker._pushes))
+
+
+async def test_exporting_node_reports_delivered_from_the_push_alone(local: LocalFederation) -> None:
+    """After one hub round AR says delivered with BR's receipt, unpolled; a repeated push changes nothing."""
+    certificate_id = await _submitted(local, number=901)
+    await _deliver_and_push(local)
+    stored = local.node("AR").store.outbound(certificate_id, kind=COD)
+    assert stored.status.value == "delivered"
+    async with local.client("AR") as ar:
+        status = (await ar.get(f"/api/v1/certificates/{certificate_id}")).json()
+    assert status["status"] == "delivered"
+    assert status["receipt"]["receipt"]["node"] == "BR"
+    assert [e["status"] for e in status["trail"]] == ["submitted", "accepted", "delivered"]
+    message = local.hub.store.by_certificate(certificate_id)
+    outcome = TrailBody.model_validate_json((await _trail(local, message.delivery)).content)
+    assert await local.hub.worker.push(message, outcome) is True
+    async with local.client("AR") as ar:
+        again = (await ar.get(f"/api/v1/certificates/{certificate_id}")).json()
+    assert [e["status"] for e in again["trail"]] == ["submitted", "accepted", "delivered"]
+    # the same outcome pushed to a node that did not send it
+    answer = await local.hub.worker.client.post(
+        "http://uy.node/api/v1/outcomes",
+        content=outcome.model_dump_json().encode(),
+        headers={
+            "content-type": "application/json",
+            DELIVERY_HEADER: message.delivery,
+            CERTIFICATE_HEADER: certificate_id,
+        },
+        auth=local.hub.worker.auth,
+    )
+    assert answer.status_code == 404
+    assert answer.json()["problems"][0]["code"] == "delivery.not_found"
+
+
+async def _trail(local: LocalFederation, delivery: str) -> httpx.Response:
+    node = local.node("AR")
+    return await node.outbox.client.get(f"http://hub/api/v1/messages/{delivery}", auth=node.outbox.auth)
+
+
+async def test_forged_or_unproven_pushes_change_nothing(local: LocalFederation) -> None:
+    """A node-signed push gets 401 delivery.not_from_hub; a hub one without receipt is not believed."""
+    certificate_id = await _submitted(local, number=903)
+    row = local.node("AR").store.outbound(certificate_id, kind=COD)
+    forged = {
+        "delivery": row.delivery,
+        "certificate_id": certificate_id,
+        "sha256": row.sha256,
+        "sender": "AR",
+        "destination": "BR",
+        "state": "Delivered",
+        "attempts": 1,
+        "accepted_at": "2026-01-01T00:00:00Z",
+        "events": [],
+    }
+    auth = SignatureAuth(key=local.pki.country("UY").node.private_key, keyid="hub", cover=DELIVERY_COVERS)
+    async with local.client("AR", role=None) as ar:
+        answer = await ar.post(
+            "/api/v1/outcomes",
+            content=json.dumps(forged).encode(),
+            headers={
+                "content-type": "application/json",
+                DELIVERY_HEADER: row.delivery,
+                CERTIFICATE_HEADER: certificate_id,
+            },
+            auth=auth,
+        )
+    assert answer.status_code == 401
+    assert answer.json()["problems"][0]["code"] == "delivery.not_from_hub"
+    assert local.node("AR").store.outbound(certificate_id, kind=COD).status.value == "accepted"
+
+    message = local.hub.store.by_certificate(certificate_id)
+    outcome = TrailBody.model_validate(
+        {
+            "delivery": row.delivery,
+            "certificate_id": certificate_id,
+            "sha256": row.sha256,
+            "sender": "AR",
+            "destination": "BR",
+            "state": "Delivered",
+            "attempts": 1,
+            "accepted_at": message.accepted_at,
+            "events": [],
+        }
+    )
+    assert await local.hub.worker.push(message, outcome) is True  # taken, but not believed
+    assert local.node("AR").store.outbound(certificate_id, kind=COD).status.value == "accepted"
