@@ -60,8 +60,11 @@ class SimulatedFederation:
         seed: int = 0,
         schema_dirs: str | None = None,
         body_timeout: float = 5.0,
+        proxied: bool = True,
     ) -> None:
         self.countries = list(countries)
+        #: False: services, driver and audit talk directly (no fault needs a proxy; measuring runs)
+        self.proxied = proxied
         #: every service's body deadline; short, so the attack suite sees slow bodies refused quickly
         self.body_timeout = body_timeout
         self.schema_dirs = harness_schema_dirs() if schema_dirs is None else schema_dirs
@@ -80,8 +83,11 @@ class SimulatedFederation:
 
     # -- where things are -------------------------------------------------------------------------
     def url(self, name: str) -> str:
-        """The URL through the fault proxy (what clients and the other services use)."""
-        return self.proxies[name].url
+        """The URL through the fault proxy (what clients and the other services use).
+
+        The service's own URL when the federation runs unproxied.
+        """
+        return self.proxies[name].url if self.proxied else self.direct_url(name)
 
     def direct_url(self, name: str) -> str:
         """The service's own URL, bypassing faults (for the final audit)."""

@@ -58,6 +58,8 @@ class Report(BaseModel):
     proxies: dict[str, dict[str, int]] = Field(default_factory=dict)
     lost_ids: list[str] = Field(default_factory=list)
     duplicate_ids: list[str] = Field(default_factory=list)
+    #: whether traffic went through the harness's fault proxies (only when a fault needs them)
+    proxied: bool = True
     #: the CODs were complete and signed before the clock started (routing alone was measured)
     presigned: bool = False
     #: open-loop arrivals per second asked for (None: closed loop, ``concurrency`` in flight)

@@ -23,6 +23,9 @@ from singlewindow.harness.spec import Fault, check_targets
 from singlewindow.harness.traffic import plan_traffic, presign
 from singlewindow.pki import Federation
 
+#: faults that act through the services' proxies; without any, a run talks to the services directly
+PROXY_KINDS = frozenset({"slow", "fail", "drop", "pause"})
+
 
 @dataclass(frozen=True, slots=True)
 class Progress:
@@ -70,6 +73,7 @@ def simulate(
     check_targets(faults, countries=codes)
     with running(
         countries=codes,
+        proxied=any(f.kind in PROXY_KINDS for f in faults),
         processes=processes,
         database_url=database_url,
         workdir=workdir,
@@ -127,14 +131,23 @@ def running(
     workdir: Path | None = None,
     seed: int = 0,
     keep_databases: bool = False,
+    proxied: bool = True,
 ) -> Iterator[SimulatedFederation]:
-    """A started federation, stopped (and its PostgreSQL schemas dropped) when the block ends."""
+    """A started federation, stopped (and its PostgreSQL schemas dropped) when the block ends.
+
+    ``proxied=False``: every call goes straight to the service (no fault proxy in the path).
+    """
     codes = pick_countries(count=countries) if isinstance(countries, int) else list(countries)
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sw-simulate-")))
         federation = SimulatedFederation(
-            countries=codes, workdir=workdir, processes=processes, database_url=database_url, seed=seed
+            countries=codes,
+            workdir=workdir,
+            processes=processes,
+            database_url=database_url,
+            seed=seed,
+            proxied=proxied,
         )
         if not keep_databases:
             stack.callback(federation.drop_databases)
@@ -229,6 +242,7 @@ async def _drive(
     submitted = sum(1 for o in outcomes if o.status != "unanswered")
     return Report(
         mode="processes" if federation.processes else "in-process",
+        proxied=federation.proxied,
         countries=federation.countries,
         certificates=len(shipments),
         submitted=submitted,

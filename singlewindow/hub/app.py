@@ -130,6 +130,7 @@ def create_app(
                     running.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await running
+            await worker.finish_pushes()
             await client.aclose()
             engine.dispose()
 

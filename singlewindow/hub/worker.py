@@ -251,7 +251,17 @@ class DeliveryWorker:
                 auth=self.auth,
                 timeout=self.settings.delivery_timeout,
             )
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # the node's poll covers whatever a push could not tell
             _log.info("outcome_push_failed", delivery=message.delivery, error=type(exc).__name__)
             return False
         return answer.status_code == 200
+
+    async def finish_pushes(self, *, timeout: float = 5.0) -> None:
+        """Let the outcome pushes under way finish (at most ``timeout`` s), then cancel the rest."""
+        pending = list(self._pushes)
+        if not pending:
+            return
+        _done, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
