@@ -46,6 +46,16 @@ def accepted_at_value(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def outcome_headers(message: Message) -> dict[str, str]:
+    """The headers of an outcome push: every header a hub→node signature must cover."""
+    return {
+        "content-type": "application/json",
+        DELIVERY_HEADER: message.delivery,
+        CERTIFICATE_HEADER: message.certificate_id,
+        ACCEPTED_AT_HEADER: accepted_at_value(message.accepted_at),
+    }
+
+
 def backoff(*, attempts: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Seconds before the next try: exponential in ``attempts``, capped, with equal jitter."""
     delay = min(cap, base * (2 ** max(0, attempts - 1)))
@@ -243,11 +253,7 @@ class DeliveryWorker:
             answer = await self.client.post(
                 base + OUTCOMES_PATH,
                 content=outcome.model_dump_json().encode("utf-8"),
-                headers={
-                    "content-type": "application/json",
-                    DELIVERY_HEADER: message.delivery,
-                    CERTIFICATE_HEADER: message.certificate_id,
-                },
+                headers=outcome_headers(message),
                 auth=self.auth,
                 timeout=self.settings.delivery_timeout,
             )

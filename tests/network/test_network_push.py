@@ -9,10 +9,9 @@ import httpx
 import pytest
 from network.kit import LocalFederation, fields_json
 
+from singlewindow.hub.worker import outcome_headers
 from singlewindow.protocol import (
-    CERTIFICATE_HEADER,
     DELIVERY_COVERS,
-    DELIVERY_HEADER,
     SignatureAuth,
     TrailBody,
 )
@@ -59,11 +58,7 @@ async def test_exporting_node_reports_delivered_from_the_push_alone(local: Local
     answer = await local.hub.worker.client.post(
         "http://uy.node/api/v1/outcomes",
         content=outcome.model_dump_json().encode(),
-        headers={
-            "content-type": "application/json",
-            DELIVERY_HEADER: message.delivery,
-            CERTIFICATE_HEADER: certificate_id,
-        },
+        headers=outcome_headers(message),
         auth=local.hub.worker.auth,
     )
     assert answer.status_code == 404
@@ -95,11 +90,7 @@ async def test_forged_or_unproven_pushes_change_nothing(local: LocalFederation) 
         answer = await ar.post(
             "/api/v1/outcomes",
             content=json.dumps(forged).encode(),
-            headers={
-                "content-type": "application/json",
-                DELIVERY_HEADER: row.delivery,
-                CERTIFICATE_HEADER: certificate_id,
-            },
+            headers=outcome_headers(local.hub.store.by_certificate(certificate_id)),
             auth=auth,
         )
     assert answer.status_code == 401
