@@ -71,6 +71,9 @@ class Report(BaseModel):
     #: resident memory of each service (MB), sampled every ``rss_every_s`` seconds of the run
     rss_mb: dict[str, list[float]] = Field(default_factory=dict)
     rss_every_s: float = 0.0
+    #: CPU seconds (user + system) each process used during the run: the services with
+    #: ``--processes`` and the harness itself (not meaningful for a service a kill fault restarted)
+    cpu_s: dict[str, float] = Field(default_factory=dict)
 
     @property
     def failures(self) -> list[str]:
@@ -157,6 +160,13 @@ def render(*, report: Report, console: Console) -> None:
         if report.rate_per_s:
             table.add_row("late sends (> 10 ms)", str(report.late_sends))
     console.print(table)
+    if report.cpu_s and report.delivered:
+        cpu = Table(title="CPU used during the run")
+        for column in ("process", "CPU s", "ms per delivered certificate"):
+            cpu.add_column(column, justify="right" if column != "process" else "left")
+        for name, seconds in report.cpu_s.items():
+            cpu.add_row(name, f"{seconds:.1f}", f"{seconds / report.delivered * 1000:.1f}")
+        console.print(cpu)
     if report.rss_mb:
         memory = Table(title=f"resident memory, MB (sampled every {report.rss_every_s:g} s)")
         for column in ("service", "first", "after warm-up", "peak", "last"):

@@ -107,6 +107,22 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds process ``pid`` has used so far (Linux /proc), None when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cpu_of(federation: SimulatedFederation) -> dict[str, float]:
+    pids = {"harness": os.getpid()}
+    if federation.processes:
+        pids |= {name: service.pid for name, service in federation.services.items() if service.pid}
+    return {name: value for name, pid in pids.items() if (value := cpu_seconds(pid)) is not None}
+
+
 async def sample_memory(
     *, federation: SimulatedFederation, every_s: float, into: dict[str, list[float]]
 ) -> None:
@@ -221,10 +237,12 @@ async def _drive(
         if rss_every_s > 0
         else None
     )
+    cpu_before = _cpu_of(federation)
     started = time.monotonic()
     fault_task = asyncio.create_task(scheduler.run())
     outcomes = await driver.run(shipments=shipments, drain_s=drain_s)
     elapsed = time.monotonic() - started
+    cpu_after = _cpu_of(federation)
     if sampler is not None:
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -272,5 +290,10 @@ async def _drive(
         ),
         late_sends=driver.late_sends,
         rss_mb=memory,
+        cpu_s={
+            name: round(cpu_after[name] - cpu_before[name], 2)
+            for name in cpu_after
+            if name in cpu_before and cpu_after[name] >= cpu_before[name]
+        },
         rss_every_s=rss_every_s if memory else 0.0,
     )

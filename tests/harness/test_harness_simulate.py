@@ -122,6 +122,7 @@ def test_cli_open_loop_run_routes_everything(tmp_path: Path) -> None:
     assert data["latency_ms"]["p99"] >= data["latency_ms"]["p50"] > 0
     assert isinstance(data["late_sends"], int)
     assert data["rss_mb"]["harness"] and data["rss_every_s"] > 0
+    assert data["cpu_s"]["harness"] >= 0
 
 
 @pytest.mark.parametrize(
