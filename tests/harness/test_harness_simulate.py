@@ -101,21 +101,22 @@ def test_cli_reports_and_writes_json(tmp_path: Path) -> None:
     assert data["delivered"] == 8
 
 
-def test_cli_open_loop_run_routes_everything(tmp_path: Path) -> None:
-    """`--rate` sends on a schedule, straight to the services; all delivered, the new keys in the JSON."""
+def test_cli_presigned_open_loop_run_routes_everything(tmp_path: Path) -> None:
+    """`--presigned --rate` posts signed CODs on a schedule, unproxied; all delivered, new JSON keys."""
     out = tmp_path / "report.json"
     result = CliRunner().invoke(
         app,
         [
             *("simulate", "--countries", "2", "--certificates", "10"),
-            *("--rate", "20", "--seed", "4", "--json", str(out)),
+            *("--presigned", "--rate", "20", "--seed", "4", "--json", str(out)),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "20/s open loop" in result.output
+    assert "presigned (routing only)" in result.output
     data = json.loads(out.read_text())
     assert (data["delivered"], data["lost"], data["rejected"]) == (10, 0, 0)
-    assert data["presigned"] is False
+    assert data["presigned"] is True
     assert data["proxied"] is False
     assert data["rate_per_s"] == 20
     assert data["submit_latency_ms"]["p50"] > 0
