@@ -51,6 +51,8 @@ def _offer(local: LocalFederation, **changes: dict[str, object]) -> None:
         certificate=operator.certificate,
     )
     assert local.hub.keeper.offer(signed) is True
+    for code in local.countries:  # as the nodes would fetch it within their trustlist_refresh
+        assert local.node(code).keeper.offer(signed) is True
 
 
 def _restore(local: LocalFederation) -> None:
@@ -123,10 +125,16 @@ async def test_sha1_is_accepted_only_before_the_issuing_members_sunset(
     until = datetime.now(UTC).date() + sunset if sunset is not None else None
     _offer(judged, AR={"sha1_until": until})
     try:
-        answer = await _post(judged, sha1_signed(judged.pki, WHEN))
+        document = sha1_signed(judged.pki, WHEN)
+        answer = await _post(judged, document)
+        async with judged.client("BR", role="official") as node:  # a node's API answer too
+            checked = (
+                await node.post("/api/v1/verify", content=document, headers={"content-type": XML})
+            ).json()
     finally:
         _restore(judged)
     assert answer.status_code == status, answer.text
+    assert checked["valid"] is checked["legacy_sha1"] is (status == 202)
     if status == 202:
         assert answer.json()["legacy_sha1"] is True
     else:
