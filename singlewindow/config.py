@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -116,9 +117,9 @@ class _Common(BaseSettings):
         return self.service_home / "trustlist.json"
 
     @property
+    @abstractmethod
     def service_home(self) -> Path:
-        """The directory this service reads (and nothing else)."""
-        raise NotImplementedError
+        """The directory this service reads (and nothing else); each service's settings say which."""
 
 
 class HubSettings(_Common):
