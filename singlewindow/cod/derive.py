@@ -17,6 +17,7 @@ from lxml import etree
 
 from singlewindow.cod.layouts import Facets as Facets
 from singlewindow.cod.layouts import FormLayout, Group, Leaf, Node, Repeated, attr_name
+from singlewindow.xmlsec.parser import schema_parser
 
 XS = "http://www.w3.org/2001/XMLSchema"
 _X = f"{{{XS}}}"
@@ -255,8 +256,7 @@ def derive_layouts(
 
 
 def _parse(path: Path) -> etree._ElementTree:
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, remove_comments=True)
-    return etree.parse(str(path), parser)
+    return etree.parse(str(path), schema_parser())
 
 
 def layout_sources(dirs: Iterable[Path]) -> dict[str, Path]:

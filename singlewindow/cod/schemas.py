@@ -36,6 +36,7 @@ from singlewindow.cod.layouts import FormLayout, register
 from singlewindow.cod.types import STAGES, Stage
 from singlewindow.cod.xml import read_cod_ver
 from singlewindow.errors import ConfigurationError, Problem, problem
+from singlewindow.xmlsec.parser import schema_parser
 
 XS = "http://www.w3.org/2001/XMLSchema"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -76,8 +77,7 @@ def default_schema_dirs() -> list[Path]:
 
 
 def _parser() -> etree.XMLParser:
-    # Our own XSD files: still no network, no entity expansion beyond the files' internal subsets.
-    return etree.XMLParser(no_network=True, resolve_entities=False, remove_comments=True, huge_tree=False)
+    return schema_parser()
 
 
 def _repoint_xmldsig(tree: etree._ElementTree, xmldsig: Path) -> None:

@@ -22,6 +22,7 @@ from singlewindow.cod.model import Certificate, get
 from singlewindow.cod.types import STAGES, Stage
 from singlewindow.cod.values import from_text, to_text
 from singlewindow.errors import InvalidDocument, Problem, UnusableInput, problem
+from singlewindow.xmlsec.parser import serialize as serialize_tree
 
 SOAP_NS = "http://www.w3.org/2001/12/soap-envelope"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -61,7 +62,7 @@ def to_bytes(cert: Certificate, *, stage: Stage) -> bytes:
 def serialize(root: etree._Element) -> bytes:
     """The project's one way of turning a COD tree into bytes."""
     etree.indent(root, space="  ")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return serialize_tree(root)
 
 
 def add_certification(root: etree._Element, cert: Certificate) -> None:

@@ -12,6 +12,7 @@ from lxml import etree
 
 from singlewindow.cod.schemas import default_schema_dirs, schema_problems
 from singlewindow.errors import ConfigurationError, Problem, problem
+from singlewindow.xmlsec.parser import schema_parser
 
 SCHEMA_FILE = "lifecycle.xsd"
 #: the project's own XSDs live inside the package (``singlewindow/schemas/``), so an installed
@@ -53,7 +54,7 @@ def xmldsig_schema() -> Iterator[Path]:
 
 def _compile(data: bytes, *, origin: str) -> etree.XMLSchema:
     # Our own file: no network, no entities; the W3C XMLDSig import is re-pointed to a local copy.
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, remove_comments=True)
+    parser = schema_parser()
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
