@@ -71,3 +71,37 @@ def _collect_after_each_module() -> Iterator[None]:
     yield
     _forget_fastapi_callables()
     gc.collect()
+
+
+def _needs_official_xsds(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) says the official ALADI XSDs are not configured."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if "SINGLEWINDOW_SCHEMA_DIRS" in str(exc) or getattr(exc, "code", None) == "config.schemas_missing":
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Where the standards folder is missing, a test that needed the official XSDs is skipped, not failed.
+
+    COD layouts are derived from the official XSDs, so most tests need them even without asking for
+    the ``aladi_dir`` fixture; with the folder present (as in CI) nothing changes.
+    """
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if (
+        report.failed
+        and call.excinfo is not None
+        and not (_standards_root() / "aladi-cod").is_dir()
+        and _needs_official_xsds(call.excinfo.value)
+    ):
+        report.outcome = "skipped"
+        report.longrepr = (
+            str(item.path),
+            item.location[1] or 0,
+            f"Skipped: needs the official ALADI XSDs, not found at {_standards_root() / 'aladi-cod'}",
+        )

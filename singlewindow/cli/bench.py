@@ -19,15 +19,16 @@ def bench(
 ) -> None:
     """Sign and fully verify generated CODs on one core, beside the naive path; print rates and the ratio."""
     from singlewindow.bench import run_bench
+    from singlewindow.cli.output import fail, require_schemas
+    from singlewindow.errors import problem
 
     if algorithm not in ("rsa-sha256", "ecdsa-sha256"):
-        typer.echo("error: --algorithm must be rsa-sha256 or ecdsa-sha256", err=True)
-        raise typer.Exit(code=2)
+        raise fail(problem("input.invalid_argument", "--algorithm must be rsa-sha256 or ecdsa-sha256"))
+    require_schemas()  # the sample documents are built from the official XSDs' layouts
     try:
         report = run_bench(documents=documents, goods=goods, algorithm=algorithm)
-    except RuntimeError as exc:  # e.g. no official XSDs configured: nothing would verify
-        typer.echo(f"error: {exc} (is SINGLEWINDOW_SCHEMA_DIRS set to the official ALADI XSDs?)", err=True)
-        raise typer.Exit(code=2) from None
+    except RuntimeError as exc:  # e.g. a configured folder whose XSDs do not load: nothing would verify
+        raise fail(problem("config.schemas_missing", str(exc))) from None
     table = Table(
         title=f"{documents} documents, {goods} goods each, {report.document_bytes} bytes, {algorithm}"
     )
