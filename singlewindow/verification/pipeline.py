@@ -19,9 +19,17 @@ from singlewindow.verification.report import CheckLog, Signer, Stage, Verificati
 from singlewindow.verification.roles import exporter_problems, official_problems
 from singlewindow.verification.time_rules import Acceptance, acceptance_problems, date_problems
 from singlewindow.verification.values import CODEHValues, CODValues, cod_values, codeh_values, parse_date
-from singlewindow.xmlsec import SignatureResult, SignatureRole, parse_xml, verify_signature
+from singlewindow.xmlsec import (
+    EXPORTER,
+    OFFICIAL,
+    SignatureResult,
+    SignatureRole,
+    parse_xml,
+    verify_signature,
+)
 from singlewindow.xmlsec.names import DS_NS, LEGACY_DIGEST_METHODS, LEGACY_SIGNATURE_METHODS
-from singlewindow.xmlsec.structure import pinned_element
+from singlewindow.xmlsec.scan import DocumentScan
+from singlewindow.xmlsec.structure import scan_document
 
 _DATE_PATH = {
     "exporter": "/Envelope/CertOrigin/CODEH/CODExporter/COD/*/Declaration/DeclarationDate",
@@ -91,6 +99,7 @@ def _verify_role(
     at: datetime | None,
     context: VerificationContext,
     schema_checked: bool,
+    scan: DocumentScan,
     accepted_at: datetime | None = None,
 ) -> tuple[SignatureResult, ChainResult | None]:
     chains: list[ChainResult] = []
@@ -108,6 +117,7 @@ def _verify_role(
         at=at or datetime.now(UTC),
         certificate_check=certificate_check,
         schema_checked=schema_checked,
+        scan=scan,
     )
     return result, (chains[0] if chains else None)
 
@@ -211,7 +221,8 @@ def verify_cod_tree(
 
     # Tentative values from the pinned elements: they choose the chain country and signing time, and
     # are compared below with what the verifier returns as signed.
-    codeh, _ = pinned_element(root, "official")
+    scan = scan_document(root, EXPORTER, OFFICIAL)  # one scan serves both signatures
+    codeh, _ = scan.pinned(OFFICIAL)
     raw = codeh_values(codeh)
     run.check("consistency", _consistency(raw))
     exporter_at, exporter_date = _signing_time(raw.cod.declaration_date, "exporter")
@@ -237,6 +248,7 @@ def verify_cod_tree(
         at=exporter_at,
         context=context,
         schema_checked=not schema_problems,
+        scan=scan,
         accepted_at=acceptance.at,
     )
     official, official_chain = _verify_role(
@@ -246,6 +258,7 @@ def verify_cod_tree(
         at=official_at,
         context=context,
         schema_checked=not schema_problems,
+        scan=scan,
         accepted_at=acceptance.at,
     )
     for result in (exporter, official):

@@ -6,6 +6,7 @@ import base64
 import binascii
 import functools
 import importlib.resources
+from collections.abc import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -23,13 +24,12 @@ from singlewindow.xmlsec.names import (
 )
 from singlewindow.xmlsec.parser import hardened_parser
 from singlewindow.xmlsec.profile import SignatureProfile
+from singlewindow.xmlsec.scan import find_id_carriers
 
 _DS = f"{{{DS_NS}}}"
 EC_NS = EXC_C14N  # the InclusiveNamespaces element lives in the exclusive C14N namespace
 DSIG11_NS = "http://www.w3.org/2009/xmldsig11#"
 _INCLUSIVE = f"{{{EC_NS}}}InclusiveNamespaces"
-#: Every attribute whose value is $v: one C-level pass (the names are then filtered in Python).
-_VALUED = etree.XPath("//@*[. = $v]")
 #: The named curves an ECKeyValue may name (only P-256/384/521 are used by X.509 signers here).
 _CURVES = {
     "urn:oid:1.2.840.10045.3.1.7": "secp256r1",
@@ -47,22 +47,29 @@ def id_values(element: etree._Element) -> list[str]:
 
 def id_carriers(root: etree._Element, wanted: str) -> list[etree._Element]:
     """Every element of ``root``'s tree that carries ``wanted`` in an id-like attribute."""
-    found = _VALUED(root, v=wanted)
-    assert isinstance(found, list)
-    carriers: list[etree._Element] = []
-    for value in found:
-        name = getattr(value, "attrname", None)
-        parent = getattr(value, "getparent", lambda: None)()
-        is_id = bool(name) and etree.QName(str(name)).localname.lower() == "id"
-        if is_id and parent is not None and not any(carrier is parent for carrier in carriers):
-            carriers.append(parent)
-    return carriers
+    return find_id_carriers(root, (wanted,))[wanted]
 
 
-def comment_problems(signed: etree._Element) -> list[Problem]:
-    """A comment or PI inside a signed text value: harmless to the digest, misleading to naive readers."""
+def first_child(element: etree._Element, tag: str) -> etree._Element | None:
+    """The first child element named ``tag`` (what ``element.find(tag)`` gives, without a path lookup)."""
+    for child in element.iterchildren(tag):
+        return child
+    return None
+
+
+def comment_problems(
+    signed: etree._Element, comments: Iterable[etree._Element] | None = None
+) -> list[Problem]:
+    """A comment or PI inside a signed text value: harmless to the digest, misleading to naive readers.
+
+    ``comments``: every comment and PI of the document (``DocumentScan.comments``), when already found.
+    """
+    if comments is None:
+        comments = signed.iter(etree.Comment, etree.ProcessingInstruction)
+    else:
+        comments = [node for node in comments if any(up is signed for up in node.iterancestors())]
     problems = []
-    for node in signed.iter(etree.Comment, etree.ProcessingInstruction):
+    for node in comments:
         parent = node.getparent()
         if parent is not None and not any(True for _ in parent.iterchildren(tag=etree.Element)):
             where = signed.getroottree().getpath(parent)
@@ -117,6 +124,7 @@ _SIMPLE_CONTENT = (*_SIMPLE, f"{{{DSIG11_NS}}}PublicKey")
 _KEY_INFO_CHILDREN = frozenset(
     f"{_DS}{name}" for name in ("KeyName", "KeyValue", "X509Data", "RetrievalMethod")
 )
+_KEY_INFO_PARTS = tuple(f"{_DS}{name}" for name in ("X509Certificate", "RetrievalMethod", "KeyValue"))
 _X509_CHILDREN = frozenset(
     f"{_DS}{name}"
     for name in ("X509IssuerSerial", "X509SKI", "X509SubjectName", "X509Certificate", "X509CRL")
@@ -176,13 +184,21 @@ def _element_reasons(signature: etree._Element, signed_info: etree._Element | No
     return reasons
 
 
-def shape_problems(signature: etree._Element, *, path: str, schema_checked: bool = False) -> list[Problem]:
+def shape_problems(
+    signature: etree._Element,
+    *,
+    path: str,
+    schema_checked: bool = False,
+    signed_info: etree._Element | None = None,
+) -> list[Problem]:
     """The XMLDSig structure (what signxml checks with its XSD), no comments in SignedInfo, bare methods.
 
     ``schema_checked``: the whole document already passed an XSD that validates this ds:Signature
     (the official COD XSDs import XMLDSig), so the element structure is not checked twice.
+    ``signed_info``: the signature's first ds:SignedInfo, when the caller has found it already.
     """
-    signed_info = signature.find(f"{_DS}SignedInfo")
+    if signed_info is None:
+        signed_info = first_child(signature, f"{_DS}SignedInfo")
     reasons = [] if schema_checked else _element_reasons(signature, signed_info)
     if signed_info is not None:
         for _node in signed_info.iter(etree.Comment, etree.ProcessingInstruction):
@@ -192,7 +208,7 @@ def shape_problems(signature: etree._Element, *, path: str, schema_checked: bool
             f"{_DS}CanonicalizationMethod", f"{_DS}Transform", f"{_DS}DigestMethod"
         ):
             algorithm = element.get("Algorithm")
-            inclusive = element.get("Algorithm") in (EXC_C14N, EXC_C14N_COMMENTS)
+            inclusive = algorithm in (EXC_C14N, EXC_C14N_COMMENTS)
             extra = [child for child in element if not (inclusive and child.tag == _INCLUSIVE)]
             if algorithm is None or extra or len(element) > 1:
                 reasons.append(
@@ -207,20 +223,22 @@ def signed_info_problems(
     """Exactly one Reference to the pinned id; only the profile's canonicalizations, methods, transforms."""
     problems: list[Problem] = []
     want = profile.reference_uri
-    references = signed_info.findall(f"{_DS}Reference")
+    references = list(signed_info.iterchildren(f"{_DS}Reference"))
     if len(references) != 1 or references[0].get("URI") != want:
         uris = ", ".join(repr(ref.get("URI")) for ref in references) or "none"
         message = f"the signature must hold exactly one Reference with URI {want!r}; found {uris}"
         problems.append(problem("signature.reference_invalid", message, path))
-    c14n = signed_info.find(f"{_DS}CanonicalizationMethod")
+    c14n = first_child(signed_info, f"{_DS}CanonicalizationMethod")
     if c14n is None or c14n.get("Algorithm") not in profile.canonicalizations:
         uri = None if c14n is None else c14n.get("Algorithm")
         problems.append(
             problem("signature.algorithm_forbidden", f"canonicalization {uri!r} is not allowed", path)
         )
-    method = signed_info.find(f"{_DS}SignatureMethod")
+    method = first_child(signed_info, f"{_DS}SignatureMethod")
+    # One pass over SignedInfo for the digest methods and the transforms, each kind in document order.
+    found = list(signed_info.iter(f"{_DS}DigestMethod", f"{_DS}Transform"))
     methods = [("signature method", None if method is None else method.get("Algorithm"))]
-    methods += [("digest", d.get("Algorithm")) for d in signed_info.iter(f"{_DS}DigestMethod")]
+    methods += [("digest", d.get("Algorithm")) for d in found if d.tag == f"{_DS}DigestMethod"]
     for kind, uri in methods:
         allowed = (
             profile.allowed_signature_methods
@@ -234,7 +252,7 @@ def signed_info_problems(
         problems.append(
             problem("signature.algorithm_forbidden", f"{kind} {uri!r} is not allowed{hint}", path)
         )
-    transforms = [transform.get("Algorithm") for transform in signed_info.iter(f"{_DS}Transform")]
+    transforms = [transform.get("Algorithm") for transform in found if transform.tag == f"{_DS}Transform"]
     for uri in transforms:
         if uri not in profile.transforms:
             problems.append(
@@ -253,7 +271,7 @@ def signed_info_problems(
 
 def signature_method(signed_info: etree._Element) -> str:
     """The SignatureMethod URI ('' when absent)."""
-    method = signed_info.find(f"{_DS}SignatureMethod")
+    method = first_child(signed_info, f"{_DS}SignatureMethod")
     return (method.get("Algorithm") or "") if method is not None else ""
 
 
@@ -307,16 +325,18 @@ def key_info(signature: etree._Element, *, path: str) -> tuple[x509.Certificate 
     A bare KeyValue, several certificates, a pointer elsewhere or a KeyValue of another key: refused.
     """
     where = f"{path}/ds:KeyInfo"
-    key_infos = signature.findall(f"{_DS}KeyInfo")
-    certificates = [] if len(key_infos) != 1 else list(key_infos[0].iter(f"{_DS}X509Certificate"))
+    key_infos = list(signature.iterchildren(f"{_DS}KeyInfo"))
+    # One pass over KeyInfo for the certificates, pointers and KeyValues, each kind in document order.
+    found = [] if len(key_infos) != 1 else list(key_infos[0].iter(*_KEY_INFO_PARTS))
+    certificates = [node for node in found if node.tag == f"{_DS}X509Certificate"]
     if len(certificates) != 1:
         has_key_value = any(True for info in key_infos for _ in info.iter(f"{_DS}KeyValue"))
         detail = "only a bare KeyValue" if has_key_value else f"{len(certificates)} X509Certificate elements"
         message = f"KeyInfo must carry exactly one X509Certificate; found {detail}"
         return None, [problem("signature.key_info_invalid", message, where)]
-    if any(True for _ in key_infos[0].iter(f"{_DS}RetrievalMethod")):
+    if any(node.tag == f"{_DS}RetrievalMethod" for node in found):
         return None, [problem("signature.key_info_invalid", "KeyInfo must not point elsewhere", where)]
-    key_values = list(key_infos[0].iter(f"{_DS}KeyValue"))
+    key_values = [node for node in found if node.tag == f"{_DS}KeyValue"]
     if len(key_values) > 1:
         certificate, _ = _read_key(certificates[0].text or "", None)
         return certificate, [problem("signature.key_info_invalid", "KeyInfo holds several KeyValues", where)]

@@ -112,9 +112,23 @@ def _enveloped_c14n(
             parent.text = saved
 
 
+def _children(element: etree._Element) -> dict[str, etree._Element]:
+    """The first child element of each name (``element.find(name)`` for every name, in one pass)."""
+    first: dict[str, etree._Element] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in first:
+            first[tag] = child
+    return first
+
+
 def reference_octets(signed: etree._Element, signature: etree._Element, reference: etree._Element) -> bytes:
     """The octets the Reference digests: enveloped-signature transform, then its C14N (default C14N 1.0)."""
-    transforms = list(reference.iterfind(f"{_DS}Transforms/{_DS}Transform"))
+    transforms = [
+        transform
+        for holder in reference.iterchildren(f"{_DS}Transforms")
+        for transform in holder.iterchildren(f"{_DS}Transform")
+    ]
     algorithms = [transform.get("Algorithm") or "" for transform in transforms]
     c14n_method = next((t for t in transforms if t.get("Algorithm") != ENVELOPED), None)
     algorithm = c14n_method.get("Algorithm") or C14N if c14n_method is not None else C14N
@@ -158,21 +172,27 @@ def verify_core(
     signature: etree._Element,
     certificate: x509.Certificate,
     profile: SignatureProfile,
+    signed_info: etree._Element | None = None,
 ) -> CoreResult:
     """Check the SignatureValue over C14N(SignedInfo), then the one Reference digest of ``signed``.
 
     Call only after ``check_structure`` found no problem: the algorithms are then the profile's, the
-    Reference points at ``signed`` and the ds:Signature has the XMLDSig shape.
+    Reference points at ``signed`` and the ds:Signature has the XMLDSig shape. ``signed_info``: the
+    signature's first ds:SignedInfo, when the structure check has found it.
     """
     path, whose = profile.signature_path, f"the {profile.role}'s"
-    signed_info = signature.find(f"{_DS}SignedInfo")
-    reference = signed_info.find(f"{_DS}Reference") if signed_info is not None else None
-    c14n_method = signed_info.find(f"{_DS}CanonicalizationMethod") if signed_info is not None else None
-    method = signed_info.find(f"{_DS}SignatureMethod") if signed_info is not None else None
+    parts = _children(signature)
+    if signed_info is None:
+        signed_info = parts.get(f"{_DS}SignedInfo")
+    info = _children(signed_info) if signed_info is not None else {}
+    reference = info.get(f"{_DS}Reference")
+    c14n_method = info.get(f"{_DS}CanonicalizationMethod")
+    method = info.get(f"{_DS}SignatureMethod")
     if signed_info is None or reference is None or c14n_method is None or method is None:
         return CoreResult(None, (problem("signature.malformed", "incomplete SignedInfo", path),))
+    value_element = parts.get(f"{_DS}SignatureValue")
     try:
-        value = b64(signature.findtext(f"{_DS}SignatureValue"))
+        value = b64(value_element.text or "" if value_element is not None else None)
     except (binascii.Error, ValueError) as exc:
         message = f"{whose} SignatureValue is not base64: {exc}"
         return CoreResult(None, (problem("signature.value_invalid", message, path),))
@@ -181,11 +201,13 @@ def verify_core(
     if why is not None:
         message = f"{whose} signature value does not verify: {why}"
         return CoreResult(None, (problem("signature.value_invalid", message, path),))
-    digest_method = reference.find(f"{_DS}DigestMethod")
+    in_reference = _children(reference)
+    digest_method = in_reference.get(f"{_DS}DigestMethod")
     name = _DIGESTS[digest_method.get("Algorithm") or ""] if digest_method is not None else "sha256"
     computed = hashlib.new(name, reference_octets(signed, signature, reference)).digest()
+    digest_value = in_reference.get(f"{_DS}DigestValue")
     try:
-        expected = b64(reference.findtext(f"{_DS}DigestValue"))
+        expected = b64(digest_value.text or "" if digest_value is not None else None)
     except (binascii.Error, ValueError):
         expected = b""
     if not hmac.compare_digest(computed, expected):

@@ -10,7 +10,7 @@ from lxml import etree
 from singlewindow.errors import Problem, problem
 from singlewindow.xmlsec.checks import (
     comment_problems,
-    id_carriers,
+    first_child,
     key_info,
     object_problems,
     shape_problems,
@@ -19,6 +19,7 @@ from singlewindow.xmlsec.checks import (
 )
 from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE, SignatureRole
 from singlewindow.xmlsec.profile import SignatureProfile, profile_of
+from singlewindow.xmlsec.scan import DocumentScan
 
 _DS = f"{{{DS_NS}}}"
 
@@ -32,6 +33,7 @@ class Structure:
     certificate: x509.Certificate | None = None
     signature_method: str = ""
     problems: list[Problem] = field(default_factory=list)
+    signed_info: etree._Element | None = None
 
 
 def _name(tag: str) -> str:
@@ -42,52 +44,26 @@ def pinned_element(
     root: etree._Element, role: SignatureRole | SignatureProfile
 ) -> tuple[etree._Element | None, list[Problem]]:
     """The element at the profile's pinned path, each step the only child of its name; problems otherwise."""
-    profile = profile_of(role)
-    if root.tag != profile.root_tag:
-        message = f"the root element is {root.tag}, not {_name(profile.root_tag)}"
-        return None, [problem("signature.wrapping", message, "/")]
-    node, where = root, f"/{_name(profile.root_tag)}"
-    for step in profile.steps:
-        found = list(node.iterchildren(step))  # filtered by tag in C
-        name = _name(step)
-        if len(found) != 1:
-            message = f"expected exactly one {name} under {where}, found {len(found)}"
-            code = "signature.missing" if not found else "signature.wrapping"
-            return None, [problem(code, message, where)]
-        node, where = found[0], f"{where}/{name}"
-    return node, []
-
-
-def _at_place(root: etree._Element, parent: etree._Element, place: tuple[str, ...]) -> bool:
-    node: etree._Element | None = parent
-    for step in reversed(place):
-        if node is None or node.tag != step:
-            return False
-        node = node.getparent()
-    return node is root
+    return DocumentScan(root).pinned(profile_of(role))
 
 
 def stray_signatures(
     root: etree._Element, profile: SignatureProfile | None = None
 ) -> tuple[list[etree._Element], list[Problem]]:
     """Every ds:Signature whose parent is none of the profile's places, and a problem for each."""
-    places = (profile or profile_of("official")).places
-    strays = []
-    problems = []
-    for signature in root.iter(DS_SIGNATURE):
-        parent = signature.getparent()
-        if parent is None or not any(_at_place(root, parent, place) for place in places):
-            strays.append(signature)
-            where = root.getroottree().getpath(signature)
-            problems.append(problem("signature.unexpected", "a signature outside the pinned places", where))
-    return strays, problems
+    return DocumentScan(root).strays(profile or profile_of("official"))
+
+
+def scan_document(root: etree._Element, *profiles: SignatureProfile) -> DocumentScan:
+    """The one scan of ``root`` that serves the structural checks of every profile given."""
+    return DocumentScan(root, profiles)
 
 
 def _id_problems(
-    root: etree._Element, signed: etree._Element | None, profile: SignatureProfile
+    root: etree._Element, signed: etree._Element | None, profile: SignatureProfile, scan: DocumentScan
 ) -> list[Problem]:
     wanted = profile.signed_id
-    carriers = id_carriers(root, wanted)
+    carriers = scan.carriers(wanted)
     path = profile.signed_path
     if len(carriers) > 1:
         return [problem("signature.duplicate_id", f'id="{wanted}" appears {len(carriers)} times', path)]
@@ -102,7 +78,7 @@ def _id_problems(
 def _pinned_signatures(signed: etree._Element, profile: SignatureProfile) -> list[etree._Element]:
     parent = signed if profile.placement == "last_child" else signed.getparent()
     assert parent is not None
-    return [child for child in parent if child.tag == DS_SIGNATURE]
+    return list(parent.iterchildren(DS_SIGNATURE))
 
 
 def _placement_problems(
@@ -126,17 +102,21 @@ def check_structure(
     role: SignatureRole | SignatureProfile,
     allow_sha1: bool,
     schema_checked: bool = False,
+    scan: DocumentScan | None = None,
 ) -> Structure:
     """Every structural problem of the profile's signature, and what a cryptographic check then needs.
 
     ``schema_checked``: the document passed an XSD that validates its ds:Signature elements.
+    ``scan``: the document's scan (``scan_document``) when several signatures of it are checked.
     """
     profile = profile_of(role)
+    if scan is None or scan.root is not root:
+        scan = DocumentScan(root, (profile,))
     path = profile.signature_path
-    signed, problems = pinned_element(root, profile)
-    strays, stray_problems = stray_signatures(root, profile) if root.tag == profile.root_tag else ([], [])
+    signed, problems = scan.pinned(profile)
+    strays, stray_problems = scan.strays(profile) if root.tag == profile.root_tag else ([], [])
     problems += stray_problems
-    problems += _id_problems(root, signed, profile)
+    problems += _id_problems(root, signed, profile, scan)
     if signed is None:
         return Structure(problems=problems)
     signatures = _pinned_signatures(signed, profile)
@@ -149,10 +129,10 @@ def check_structure(
     signature = signatures[-1] if profile.placement == "last_child" and signatures else None
     signature = signature if signature is not None else (signatures[0] if signatures else strays[-1])
     problems += _placement_problems(signed, signature, profile)
-    problems += comment_problems(signed)
+    problems += comment_problems(signed, scan.comments())
     problems += object_problems(signature, path=path)
-    problems += shape_problems(signature, path=path, schema_checked=schema_checked)
-    signed_info = signature.find(f"{_DS}SignedInfo")
+    signed_info = first_child(signature, f"{_DS}SignedInfo")
+    problems += shape_problems(signature, path=path, schema_checked=schema_checked, signed_info=signed_info)
     if signed_info is None:
         return Structure(problems=[*problems, problem("signature.malformed", "no SignedInfo", path)])
     problems += signed_info_problems(signed_info, profile=profile, allow_sha1=allow_sha1, path=path)
@@ -163,4 +143,5 @@ def check_structure(
         certificate=certificate,
         signature_method=signature_method(signed_info),
         problems=problems + key_problems,
+        signed_info=signed_info,
     )

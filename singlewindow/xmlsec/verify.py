@@ -13,6 +13,7 @@ from singlewindow.errors import Problem
 from singlewindow.xmlsec.core import verify_core
 from singlewindow.xmlsec.names import SHORT_NAMES, SignatureRole
 from singlewindow.xmlsec.profile import SignatureProfile, profile_of
+from singlewindow.xmlsec.scan import DocumentScan
 from singlewindow.xmlsec.structure import check_structure
 
 CertificateCheck = Callable[[x509.Certificate], Sequence[Problem]]
@@ -41,6 +42,7 @@ def verify_signature(
     at: datetime,
     certificate_check: CertificateCheck,
     schema_checked: bool = False,
+    scan: DocumentScan | None = None,
 ) -> SignatureResult:
     """Verify the pinned signature of ``role`` (a COD role or any profile) signed at ``at``.
 
@@ -48,10 +50,13 @@ def verify_signature(
     at ``at``); the cryptography runs only on a structurally sound signature, with that certificate's key.
     ``at`` is the signing time the caller's check uses; the core itself needs no clock.
     ``schema_checked``: the caller validated the document with an XSD covering its ds:Signature.
+    ``scan``: the document's scan (``structure.scan_document``) when several of its signatures are verified.
     """
     del at  # the certificate check owns time; kept in the signature for the callers
     profile = profile_of(role)
-    structure = check_structure(root, role=profile, allow_sha1=allow_sha1, schema_checked=schema_checked)
+    structure = check_structure(
+        root, role=profile, allow_sha1=allow_sha1, schema_checked=schema_checked, scan=scan
+    )
     algorithm = SHORT_NAMES.get(structure.signature_method, structure.signature_method)
     problems = list(structure.problems)
     certificate = structure.certificate
@@ -70,7 +75,11 @@ def verify_signature(
     if not structure.problems and structure.signed is not None:
         # Wrapped, ambiguous or forbidden signatures are never handed to the cryptography.
         core = verify_core(
-            signed=structure.signed, signature=structure.signature, certificate=certificate, profile=profile
+            signed=structure.signed,
+            signature=structure.signature,
+            certificate=certificate,
+            profile=profile,
+            signed_info=structure.signed_info,
         )
         signed = core.signed
         problems += core.problems

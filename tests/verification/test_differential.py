@@ -22,6 +22,7 @@ from singlewindow.errors import CODES, UnusableInput
 from singlewindow.pki import Federation, generate_key
 from singlewindow.xmlsec import EXPORTER, OFFICIAL, SignatureProfile, parse_xml, verify_signature
 from singlewindow.xmlsec.oracle import oracle_verify
+from singlewindow.xmlsec.structure import scan_document
 
 Issue = Callable[..., bytes]
 XmlsecSign = Callable[..., bytes]
@@ -61,6 +62,16 @@ def _core(data: bytes, profile: SignatureProfile) -> tuple[bool, set[str]]:
     result = verify_signature(
         root, role=profile, allow_sha1=False, at=datetime.now(UTC), certificate_check=lambda c: ()
     )
+    # The pipeline checks both signatures on one shared scan of the document: it must find the same.
+    shared = verify_signature(
+        root,
+        role=profile,
+        allow_sha1=False,
+        at=datetime.now(UTC),
+        certificate_check=lambda c: (),
+        scan=scan_document(root, EXPORTER, OFFICIAL),
+    )
+    assert (shared.ok, shared.problems, shared.signed) == (result.ok, result.problems, result.signed)
     return result.ok, {p.code for p in result.problems}
 
 
