@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from singlewindow.errors import Problem, problem
+from singlewindow.pki.trust import fingerprint
 from singlewindow.pki.trustlist import Official, Trustlist
 
 #: ALADI's verification-service answers (codes 97–99 concern the caller, not the certificate).
@@ -102,7 +103,7 @@ class Registry:
         parsed = _parse(certificate)
         if isinstance(parsed, str):
             return _answer("01", parsed)
-        registrations = self._by_fingerprint.get(parsed.fingerprint(hashes.SHA256()), [])
+        registrations = self._by_fingerprint.get(fingerprint(parsed), [])
         if not registrations:
             return _answer("04", parsed.subject.rfc4514_string())
         in_country = [reg for reg in registrations if reg.country == country]

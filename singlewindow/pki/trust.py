@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import threading
 from bisect import bisect_right
@@ -17,6 +16,7 @@ from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from singlewindow.errors import ConfigurationError, Problem, problem
+from singlewindow.memo import by_identity
 from singlewindow.pki.files import read_crl
 from singlewindow.pki.policy import ca_policy, leaf_unfit_reason, signer_policy
 from singlewindow.pki.trustdir import read_trust_dir
@@ -46,7 +46,7 @@ class CacheStats:
     size: int
 
 
-@functools.lru_cache(maxsize=1024)
+@by_identity(maxsize=1024)
 def fingerprint(certificate: x509.Certificate) -> bytes:
     """SHA-256 over the certificate's DER encoding (memoised: the same signers come back per document)."""
     return certificate.fingerprint(hashes.SHA256())
@@ -129,17 +129,20 @@ class TrustStore:
         """
         at = _utc(at)
         key: _CacheKey = (fingerprint(certificate), tuple(fingerprint(cert) for cert in intermediates))
-        with self._lock:
-            boundaries = self._boundaries.get(key)
+        boundaries = self._boundaries.get(key)  # a dict read is atomic; only writes take the lock
         if boundaries is None:
             boundaries = self._segment_boundaries(certificate, intermediates)
         cache_key = (key, country, bisect_right(boundaries, at))
+        cached = self._results.get(cache_key)
         with self._lock:
-            cached = self._results.get(cache_key)
             if cached is not None:
                 self._hits += 1
-                return replace(cached, problems=list(cached.problems))
-            self._misses += 1
+            else:
+                self._misses += 1
+        if cached is not None:
+            return ChainResult(
+                ok=cached.ok, anchor=cached.anchor, problems=list(cached.problems), chain=cached.chain
+            )
         result = self._compute(certificate, at=at, country=country, intermediates=intermediates)
         with self._lock:
             if len(self._results) >= self._cache_size:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from datetime import UTC, datetime
 
@@ -12,13 +11,21 @@ from lxml import etree
 
 from singlewindow.cod import CertificateID, detect_stage
 from singlewindow.errors import Problem, UnusableInput, problem
+from singlewindow.memo import by_identity
 from singlewindow.pki import ChainResult
 from singlewindow.verification.context import VerificationContext
 from singlewindow.verification.policy import SignerFacts
 from singlewindow.verification.report import CheckLog, Signer, Stage, VerificationReport
 from singlewindow.verification.roles import exporter_problems, official_problems
 from singlewindow.verification.time_rules import Acceptance, acceptance_problems, date_problems
-from singlewindow.verification.values import CODEHValues, CODValues, cod_values, codeh_values, parse_date
+from singlewindow.verification.values import (
+    CODEHValues,
+    CODValues,
+    cod_values,
+    codeh_values,
+    parse_date,
+    read_claimed,
+)
 from singlewindow.xmlsec import (
     EXPORTER,
     OFFICIAL,
@@ -47,16 +54,10 @@ def _attr(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -> str | No
     return str(values[0].value) if values else None
 
 
-def _exporter_name(codeh: etree._Element | None) -> str | None:
-    """ExporterBusinessName as the document declares it (compared with the exporter's certificate)."""
-    cod = codeh.find("CODExporter/COD") if codeh is not None else None
-    forms = [child for child in (cod if cod is not None else []) if str(child.tag).startswith("Form")]
-    found = forms[0].find("Exporter/ExporterBusinessName") if len(forms) == 1 else None
-    return "".join(str(part) for part in found.itertext()).strip() if found is not None else None
-
-
-def _consistency(values: CODEHValues) -> list[Problem]:
+def _consistency(values: CODEHValues) -> tuple[CertificateID | None, list[Problem]]:
+    """The CertificateID parsed (None when absent or malformed), and every inconsistency of the values."""
     problems: list[Problem] = []
+    cid: CertificateID | None = None
     cid_country: str | None = None
     if values.certificate_id:
         try:
@@ -80,7 +81,7 @@ def _consistency(values: CODEHValues) -> list[Problem]:
         problems.append(
             problem("cod.country_mismatch", f"the issuing country differs: {listed}", "/Envelope")
         )
-    return problems
+    return cid, problems
 
 
 def _signing_time(text: str | None, role: SignatureRole) -> tuple[datetime | None, list[Problem]]:
@@ -122,7 +123,7 @@ def _verify_role(
     return result, (chains[0] if chains else None)
 
 
-@functools.lru_cache(maxsize=256)
+@by_identity(maxsize=256)
 def _identity(certificate: x509.Certificate) -> tuple[str, str, str, str | None, str | None]:
     """CN, subject, serial (hex), O and C of a certificate; cached, as a signer signs many documents."""
     return (
@@ -223,20 +224,21 @@ def verify_cod_tree(
     # are compared below with what the verifier returns as signed.
     scan = scan_document(root, EXPORTER, OFFICIAL)  # one scan serves both signatures
     codeh, _ = scan.pinned(OFFICIAL)
-    raw = codeh_values(codeh)
-    run.check("consistency", _consistency(raw))
+    claimed = read_claimed(codeh)  # read once: values, the Form, the exporter's declared name
+    raw = claimed.values
+    cid, consistency = _consistency(raw)
+    run.check("consistency", consistency)
     exporter_at, exporter_date = _signing_time(raw.cod.declaration_date, "exporter")
     official_at, official_date = _signing_time(raw.certificate_date, "official")
     run.check("dates", exporter_date + official_date)
-    cod = codeh.find("CODExporter/COD") if codeh is not None else None
-    forms = [child for child in (cod if cod is not None else []) if str(child.tag).startswith("Form")]
     run.check(
         "time",
         date_problems(
-            forms[0] if len(forms) == 1 else None,
+            claimed.form,
             certificate_date=raw.certificate_date,
-            certificate_id=raw.certificate_id,
-            declaration_date=raw.cod.declaration_date,
+            certificate_id=cid,
+            certified=official_at,
+            declared=exporter_at,
             acceptance=acceptance,
         ),
     )
@@ -269,7 +271,7 @@ def verify_cod_tree(
         "role.exporter",
         exporter_problems(
             exporter.certificate,
-            business_name=_exporter_name(codeh),
+            business_name=claimed.exporter_name,
             country=raw.cod.exporter_country,
         ),
     )

@@ -12,11 +12,10 @@ Kept apart from the verification pipeline, which calls :func:`exporter_problems`
 
 from __future__ import annotations
 
-import functools
-
 from cryptography import x509
 
 from singlewindow.errors import Problem, problem
+from singlewindow.memo import by_identity
 from singlewindow.pki.roles import Role, names_exporter, roles_of
 
 _TRANSPORT = frozenset({Role.NODE, Role.HUB})
@@ -24,13 +23,13 @@ _EXPORTER_SIGNATURE = "/Envelope/CertOrigin/CODEH/CODExporter/ds:Signature"
 _OFFICIAL_SIGNATURE = "/Envelope/CertOrigin/ds:Signature"
 
 
-@functools.lru_cache(maxsize=256)
+@by_identity(maxsize=256)
 def _roles(certificate: x509.Certificate) -> frozenset[Role]:
     """The certificate's federation roles; cached, as a signer signs many documents."""
     return roles_of(certificate)
 
 
-@functools.lru_cache(maxsize=1024)
+@by_identity(maxsize=1024)
 def _names_exporter(certificate: x509.Certificate, business_name: str, country: str) -> bool:
     return names_exporter(certificate, business_name=business_name, country=country)
 

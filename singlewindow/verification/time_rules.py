@@ -66,13 +66,6 @@ def _written_year(text: str | None) -> int | None:
         return None
 
 
-def _certificate_id(text: str | None) -> CertificateID | None:
-    try:
-        return CertificateID.parse(text or "")
-    except ValueError:
-        return None  # a malformed CertificateID is reported on its own
-
-
 def future_problem(
     moment: datetime | None, *, what: str, path: str, acceptance: Acceptance
 ) -> Problem | None:
@@ -90,18 +83,18 @@ def date_problems(
     form: etree._Element | None,
     *,
     certificate_date: str | None,
-    certificate_id: str | None,
-    declaration_date: str | None,
+    certificate_id: CertificateID | None,
+    certified: datetime | None,
+    declared: datetime | None,
     acceptance: Acceptance,
 ) -> list[Problem]:
     """Every claimed date of a COD that cannot be true at ``acceptance``.
 
     ``form`` is the Form element the exporter signed (for the invoice dates); the other values are
-    read from the document as the pipeline does.
+    read from the document as the pipeline does: the CertificateDate as written, the CertificateID
+    parsed (None when malformed: reported on its own), CertificateDate and DeclarationDate parsed.
     """
     problems: list[Problem] = []
-    certified = parse_date(certificate_date)
-    declared = parse_date(declaration_date)
     for moment, what, path in (
         (certified, "CertificateDate", _CERTIFICATE_DATE),
         (declared, "DeclarationDate", _DECLARATION_DATE),
@@ -126,11 +119,9 @@ def date_problems(
                 problems.append(problem("time.before_invoice", message, _INVOICE_DATE))
                 break
     year = _written_year(certificate_date)
-    cid = _certificate_id(certificate_id)
+    cid = certificate_id
     if year is not None and cid is not None and cid.year != year % 100:
-        message = (
-            f"CertificateID {certificate_id} names the year {cid.year:02d}, CertificateDate is in {year}"
-        )
+        message = f"CertificateID {cid} names the year {cid.year:02d}, CertificateDate is in {year}"
         problems.append(problem("time.year_mismatch", message, _CERTIFICATE_DATE))
     oldest = acceptance.at - acceptance.max_certificate_age if acceptance.max_certificate_age else None
     if certified is not None and oldest is not None and certified < oldest:

@@ -30,28 +30,58 @@ class CODEHValues:
     certificate_id: str | None = None
 
 
-def _text(element: etree._Element | None, path: str) -> str | None:
+def _first(element: etree._Element, steps: tuple[str, ...]) -> etree._Element | None:
+    """What ``element.find("/".join(steps))`` finds, by tag-filtered child iteration (no path parsing)."""
+    head, rest = steps[0], steps[1:]
+    for child in element.iterchildren(head):
+        found = _first(child, rest) if rest else child
+        if found is not None:
+            return found
+    return None
+
+
+def _text(element: etree._Element | None, *steps: str) -> str | None:
     if element is None:
         return None
-    found = element.find(path)
+    found = _first(element, steps)
     if found is None:
         return None
+    if not len(found):  # no child node at all: the text is the whole value
+        return (found.text or "").strip()
     # itertext joins text split by comments, so a value reads the same as it was digested.
     return "".join(str(part) for part in found.itertext()).strip()
+
+
+def _form(cod: etree._Element) -> etree._Element | None:
+    """The COD's one Form element (None when there are none or several)."""
+    forms = [child for child in cod if isinstance(child.tag, str) and child.tag.startswith("Form")]
+    return forms[0] if len(forms) == 1 else None
+
+
+def _cod_values(cod: etree._Element, form: etree._Element | None) -> CODValues:
+    return CODValues(
+        cod_ver=_text(cod, "CODVer"),
+        form=str(form.tag) if form is not None else None,
+        exporter_country=_text(form, "Exporter", "ExporterCountry"),
+        importer_country=_text(form, "Importer", "ImporterCountry"),
+        declaration_date=_text(form, "Declaration", "DeclarationDate"),
+    )
 
 
 def cod_values(cod: etree._Element | None) -> CODValues:
     """Read a COD element (``None`` gives empty values)."""
     if cod is None:
         return CODValues()
-    forms = [child for child in cod if isinstance(child.tag, str) and child.tag.startswith("Form")]
-    form = forms[0] if len(forms) == 1 else None
-    return CODValues(
-        cod_ver=_text(cod, "CODVer"),
-        form=str(form.tag) if form is not None else None,
-        exporter_country=_text(form, "Exporter/ExporterCountry"),
-        importer_country=_text(form, "Importer/ImporterCountry"),
-        declaration_date=_text(form, "Declaration/DeclarationDate"),
+    return _cod_values(cod, _form(cod))
+
+
+def _codeh_values(codeh: etree._Element, cod: CODValues) -> CODEHValues:
+    return CODEHValues(
+        cod=cod,
+        eh_id=_text(codeh, "EH", "EHId"),
+        eh_country=_text(codeh, "EH", "EHCountry"),
+        certificate_date=_text(codeh, "CertificationEH", "CertificateDate"),
+        certificate_id=_text(codeh, "CertificationEH", "CertificateID"),
     )
 
 
@@ -59,12 +89,30 @@ def codeh_values(codeh: etree._Element | None) -> CODEHValues:
     """Read a CODEH element (``None`` gives empty values)."""
     if codeh is None:
         return CODEHValues()
-    return CODEHValues(
-        cod=cod_values(codeh.find("CODExporter/COD")),
-        eh_id=_text(codeh, "EH/EHId"),
-        eh_country=_text(codeh, "EH/EHCountry"),
-        certificate_date=_text(codeh, "CertificationEH/CertificateDate"),
-        certificate_id=_text(codeh, "CertificationEH/CertificateID"),
+    return _codeh_values(codeh, cod_values(_first(codeh, ("CODExporter", "COD"))))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a CODEH claims before any signature is verified: its values, its Form, the exporter's name."""
+
+    values: CODEHValues
+    form: etree._Element | None = None
+    exporter_name: str | None = None
+
+
+def read_claimed(codeh: etree._Element | None) -> Claimed:
+    """Read a CODEH element once for the pipeline (``None`` gives empty values)."""
+    if codeh is None:
+        return Claimed(CODEHValues())
+    cod = _first(codeh, ("CODExporter", "COD"))
+    if cod is None:
+        return Claimed(_codeh_values(codeh, CODValues()))
+    form = _form(cod)
+    return Claimed(
+        _codeh_values(codeh, _cod_values(cod, form)),
+        form=form,
+        exporter_name=_text(form, "Exporter", "ExporterBusinessName"),
     )
 
 

@@ -9,7 +9,6 @@ stay as oracles in the tests.
 from __future__ import annotations
 
 import binascii
-import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from lxml import etree
 
 from singlewindow.errors import Problem, problem
+from singlewindow.memo import by_identity
 from singlewindow.xmlsec.checks import b64
 from singlewindow.xmlsec.names import (
     C14N,
@@ -137,7 +137,7 @@ def reference_octets(signed: etree._Element, signature: etree._Element, referenc
     return c14n(signed, algorithm=algorithm, method=c14n_method)
 
 
-@functools.lru_cache(maxsize=256)
+@by_identity(maxsize=256)
 def _public_key(certificate: x509.Certificate) -> CertificatePublicKeyTypes:
     return certificate.public_key()
 
