@@ -154,7 +154,18 @@ def detect_stage(root: etree._Element) -> Stage:
 
 def read_cod_ver(root: etree._Element) -> str | None:
     """The CODVer text of a COD tree (stripped), or None when the tree has none."""
-    found = root.find(f"{CERT_ORIGIN}/CODEH/CODExporter/COD/CODVer")
+    # root.find of that path, by tag-filtered child iteration (no path parsing: once per document)
+    found = next(
+        (
+            ver
+            for origin in root.iterchildren(CERT_ORIGIN)
+            for codeh in origin.iterchildren("CODEH")
+            for exporter in codeh.iterchildren("CODExporter")
+            for cod in exporter.iterchildren("COD")
+            for ver in cod.iterchildren("CODVer")
+        ),
+        None,
+    )
     if found is None or found.text is None:
         return None
     return found.text.strip()

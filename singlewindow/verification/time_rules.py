@@ -21,7 +21,7 @@ from lxml import etree
 from singlewindow.cod import CertificateID
 from singlewindow.errors import Problem, problem
 from singlewindow.verification.context import VerificationContext
-from singlewindow.verification.values import parse_date
+from singlewindow.verification.values import every, parse_date, text_of
 
 #: how far a claimed date may lie ahead of the trusted clock (clocks of two countries differ a little)
 DEFAULT_MAX_CLOCK_SKEW = timedelta(seconds=300)
@@ -109,8 +109,8 @@ def date_problems(
         )
         problems.append(problem("time.before_declaration", message, _CERTIFICATE_DATE))
     if certified is not None and form is not None:
-        for element in form.iterfind("Invoices/Invoice/InvoiceDate"):
-            invoiced = parse_date("".join(str(part) for part in element.itertext()).strip())
+        for element in every(form, "Invoices", "Invoice", "InvoiceDate"):
+            invoiced = parse_date(text_of(element))
             if invoiced is not None and certified < invoiced:
                 message = (
                     f"CertificateDate {certified.isoformat()} is earlier than invoice date "

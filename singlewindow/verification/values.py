@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -40,16 +41,29 @@ def _first(element: etree._Element, steps: tuple[str, ...]) -> etree._Element | 
     return None
 
 
+def every(element: etree._Element, *steps: str) -> Iterator[etree._Element]:
+    """What ``element.iterfind("/".join(steps))`` yields, by tag-filtered child iteration."""
+    head, rest = steps[0], steps[1:]
+    for child in element.iterchildren(head):
+        if rest:
+            yield from every(child, *rest)
+        else:
+            yield child
+
+
+def text_of(element: etree._Element) -> str:
+    """The element's text value, stripped (``itertext`` joins text split by comments)."""
+    if not len(element):  # no child node at all: the text is the whole value
+        return (element.text or "").strip()
+    # itertext joins text split by comments, so a value reads the same as it was digested.
+    return "".join(str(part) for part in element.itertext()).strip()
+
+
 def _text(element: etree._Element | None, *steps: str) -> str | None:
     if element is None:
         return None
     found = _first(element, steps)
-    if found is None:
-        return None
-    if not len(found):  # no child node at all: the text is the whole value
-        return (found.text or "").strip()
-    # itertext joins text split by comments, so a value reads the same as it was digested.
-    return "".join(str(part) for part in found.itertext()).strip()
+    return None if found is None else text_of(found)
 
 
 def _form(cod: etree._Element) -> etree._Element | None:

@@ -7,6 +7,7 @@ import binascii
 import functools
 import importlib.resources
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -184,29 +185,68 @@ def _element_reasons(signature: etree._Element, signed_info: etree._Element | No
     return reasons
 
 
+_METHOD_ELEMENTS = frozenset(
+    f"{_DS}{name}" for name in ("CanonicalizationMethod", "Transform", "DigestMethod")
+)
+_MARKUP = (etree._Comment, etree._ProcessingInstruction)
+
+
+@dataclass(frozen=True)
+class SignedInfoParts:
+    """A ds:SignedInfo taken apart in one pass: what the structure checks and the core read from it."""
+
+    element: etree._Element
+    #: the first child element of each name (what ``element.find(name)`` gives)
+    first: dict[str, etree._Element]
+    #: every ds:Reference child, in order
+    references: list[etree._Element]
+    #: every CanonicalizationMethod, Transform and DigestMethod inside, in document order
+    methods: list[etree._Element]
+    #: a comment or processing instruction anywhere inside
+    has_markup: bool
+
+
+def signed_info_parts(signed_info: etree._Element) -> SignedInfoParts:
+    """Take ``signed_info`` apart: its children by name and every algorithm-bearing element inside."""
+    first: dict[str, etree._Element] = {}
+    references = []
+    for child in signed_info:
+        tag = child.tag
+        if isinstance(tag, str):
+            first.setdefault(tag, child)
+            if tag == f"{_DS}Reference":
+                references.append(child)
+    methods = []
+    has_markup = False
+    for node in signed_info.iter():
+        if isinstance(node, _MARKUP):
+            has_markup = True
+        elif node.tag in _METHOD_ELEMENTS:
+            methods.append(node)
+    return SignedInfoParts(signed_info, first, references, methods, has_markup)
+
+
 def shape_problems(
     signature: etree._Element,
     *,
     path: str,
     schema_checked: bool = False,
-    signed_info: etree._Element | None = None,
+    parts: SignedInfoParts | None = None,
 ) -> list[Problem]:
     """The XMLDSig structure (what signxml checks with its XSD), no comments in SignedInfo, bare methods.
 
     ``schema_checked``: the whole document already passed an XSD that validates this ds:Signature
     (the official COD XSDs import XMLDSig), so the element structure is not checked twice.
-    ``signed_info``: the signature's first ds:SignedInfo, when the caller has found it already.
+    ``parts``: the signature's first ds:SignedInfo taken apart, when the caller has done it already.
     """
-    if signed_info is None:
+    if parts is None:
         signed_info = first_child(signature, f"{_DS}SignedInfo")
-    reasons = [] if schema_checked else _element_reasons(signature, signed_info)
-    if signed_info is not None:
-        for _node in signed_info.iter(etree.Comment, etree.ProcessingInstruction):
+        parts = signed_info_parts(signed_info) if signed_info is not None else None
+    reasons = [] if schema_checked else _element_reasons(signature, parts.element if parts else None)
+    if parts is not None:
+        if parts.has_markup:
             reasons.append("SignedInfo contains a comment or processing instruction")
-            break
-        for element in signed_info.iter(
-            f"{_DS}CanonicalizationMethod", f"{_DS}Transform", f"{_DS}DigestMethod"
-        ):
+        for element in parts.methods:
             algorithm = element.get("Algorithm")
             inclusive = algorithm in (EXC_C14N, EXC_C14N_COMMENTS)
             extra = [child for child in element if not (inclusive and child.tag == _INCLUSIVE)]
@@ -218,25 +258,29 @@ def shape_problems(
 
 
 def signed_info_problems(
-    signed_info: etree._Element, *, profile: SignatureProfile, allow_sha1: bool, path: str
+    signed_info: etree._Element | SignedInfoParts,
+    *,
+    profile: SignatureProfile,
+    allow_sha1: bool,
+    path: str,
 ) -> list[Problem]:
     """Exactly one Reference to the pinned id; only the profile's canonicalizations, methods, transforms."""
+    parts = signed_info if isinstance(signed_info, SignedInfoParts) else signed_info_parts(signed_info)
     problems: list[Problem] = []
     want = profile.reference_uri
-    references = list(signed_info.iterchildren(f"{_DS}Reference"))
+    references = parts.references
     if len(references) != 1 or references[0].get("URI") != want:
         uris = ", ".join(repr(ref.get("URI")) for ref in references) or "none"
         message = f"the signature must hold exactly one Reference with URI {want!r}; found {uris}"
         problems.append(problem("signature.reference_invalid", message, path))
-    c14n = first_child(signed_info, f"{_DS}CanonicalizationMethod")
+    c14n = parts.first.get(f"{_DS}CanonicalizationMethod")
     if c14n is None or c14n.get("Algorithm") not in profile.canonicalizations:
         uri = None if c14n is None else c14n.get("Algorithm")
         problems.append(
             problem("signature.algorithm_forbidden", f"canonicalization {uri!r} is not allowed", path)
         )
-    method = first_child(signed_info, f"{_DS}SignatureMethod")
-    # One pass over SignedInfo for the digest methods and the transforms, each kind in document order.
-    found = list(signed_info.iter(f"{_DS}DigestMethod", f"{_DS}Transform"))
+    method = parts.first.get(f"{_DS}SignatureMethod")
+    found = parts.methods
     methods = [("signature method", None if method is None else method.get("Algorithm"))]
     methods += [("digest", d.get("Algorithm")) for d in found if d.tag == f"{_DS}DigestMethod"]
     for kind, uri in methods:
@@ -269,9 +313,12 @@ def signed_info_problems(
     return problems
 
 
-def signature_method(signed_info: etree._Element) -> str:
+def signature_method(signed_info: etree._Element | SignedInfoParts) -> str:
     """The SignatureMethod URI ('' when absent)."""
-    method = first_child(signed_info, f"{_DS}SignatureMethod")
+    if isinstance(signed_info, SignedInfoParts):
+        method = signed_info.first.get(f"{_DS}SignatureMethod")
+    else:
+        method = first_child(signed_info, f"{_DS}SignatureMethod")
     return (method.get("Algorithm") or "") if method is not None else ""
 
 

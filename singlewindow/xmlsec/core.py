@@ -22,7 +22,7 @@ from lxml import etree
 
 from singlewindow.errors import Problem, problem
 from singlewindow.memo import by_identity
-from singlewindow.xmlsec.checks import b64
+from singlewindow.xmlsec.checks import SignedInfoParts, b64, signed_info_parts
 from singlewindow.xmlsec.names import (
     C14N,
     DS_NS,
@@ -172,19 +172,20 @@ def verify_core(
     signature: etree._Element,
     certificate: x509.Certificate,
     profile: SignatureProfile,
-    signed_info: etree._Element | None = None,
+    signed_info: SignedInfoParts | None = None,
 ) -> CoreResult:
     """Check the SignatureValue over C14N(SignedInfo), then the one Reference digest of ``signed``.
 
     Call only after ``check_structure`` found no problem: the algorithms are then the profile's, the
     Reference points at ``signed`` and the ds:Signature has the XMLDSig shape. ``signed_info``: the
-    signature's first ds:SignedInfo, when the structure check has found it.
+    signature's first ds:SignedInfo taken apart, when the structure check has done it.
     """
     path, whose = profile.signature_path, f"the {profile.role}'s"
     parts = _children(signature)
     if signed_info is None:
-        signed_info = parts.get(f"{_DS}SignedInfo")
-    info = _children(signed_info) if signed_info is not None else {}
+        found = parts.get(f"{_DS}SignedInfo")
+        signed_info = signed_info_parts(found) if found is not None else None
+    info = signed_info.first if signed_info is not None else {}
     reference = info.get(f"{_DS}Reference")
     c14n_method = info.get(f"{_DS}CanonicalizationMethod")
     method = info.get(f"{_DS}SignatureMethod")
@@ -196,7 +197,7 @@ def verify_core(
     except (binascii.Error, ValueError) as exc:
         message = f"{whose} SignatureValue is not base64: {exc}"
         return CoreResult(None, (problem("signature.value_invalid", message, path),))
-    info_octets = c14n(signed_info, algorithm=c14n_method.get("Algorithm") or "", method=c14n_method)
+    info_octets = c14n(signed_info.element, algorithm=c14n_method.get("Algorithm") or "", method=c14n_method)
     why = _verify_value(certificate, method.get("Algorithm") or "", value, info_octets)
     if why is not None:
         message = f"{whose} signature value does not verify: {why}"

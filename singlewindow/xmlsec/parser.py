@@ -70,14 +70,11 @@ def _doctype_problems(tree: etree._ElementTree) -> list[Problem]:
 
 def _content_problems(root: etree._Element) -> list[Problem]:
     problems: list[Problem] = []
-    if any(True for _ in root.iter(etree.Entity)):
+    # One walk, node types filtered by lxml in C: no Python loop over every node of a large document.
+    inside = list(root.iter(etree.Entity, etree.ProcessingInstruction))
+    if any(isinstance(node, etree._Entity) for node in inside):
         problems.append(problem("input.entity_forbidden", "the document references entities"))
-    # lxml filters node types in C: no Python loop over every node of a large document.
-    around = [
-        *root.itersiblings(preceding=True),
-        *root.itersiblings(),
-        *root.iter(etree.ProcessingInstruction),
-    ]
+    around = [*root.itersiblings(preceding=True), *root.itersiblings(), *inside]
     targets = [str(node.target) for node in around if isinstance(node, etree._ProcessingInstruction)]
     if targets:
         message = f"processing instruction <?{targets[0]}?>"

@@ -9,12 +9,14 @@ from lxml import etree
 
 from singlewindow.errors import Problem, problem
 from singlewindow.xmlsec.checks import (
+    SignedInfoParts,
     comment_problems,
     first_child,
     key_info,
     object_problems,
     shape_problems,
     signature_method,
+    signed_info_parts,
     signed_info_problems,
 )
 from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE, SignatureRole
@@ -33,7 +35,7 @@ class Structure:
     certificate: x509.Certificate | None = None
     signature_method: str = ""
     problems: list[Problem] = field(default_factory=list)
-    signed_info: etree._Element | None = None
+    signed_info: SignedInfoParts | None = None
 
 
 def _name(tag: str) -> str:
@@ -132,16 +134,17 @@ def check_structure(
     problems += comment_problems(signed, scan.comments())
     problems += object_problems(signature, path=path)
     signed_info = first_child(signature, f"{_DS}SignedInfo")
-    problems += shape_problems(signature, path=path, schema_checked=schema_checked, signed_info=signed_info)
-    if signed_info is None:
+    parts = signed_info_parts(signed_info) if signed_info is not None else None
+    problems += shape_problems(signature, path=path, schema_checked=schema_checked, parts=parts)
+    if parts is None:
         return Structure(problems=[*problems, problem("signature.malformed", "no SignedInfo", path)])
-    problems += signed_info_problems(signed_info, profile=profile, allow_sha1=allow_sha1, path=path)
+    problems += signed_info_problems(parts, profile=profile, allow_sha1=allow_sha1, path=path)
     certificate, key_problems = key_info(signature, path=path)
     return Structure(
         signature=signature,
         signed=signed,
         certificate=certificate,
-        signature_method=signature_method(signed_info),
+        signature_method=signature_method(parts),
         problems=problems + key_problems,
-        signed_info=signed_info,
+        signed_info=parts,
     )
