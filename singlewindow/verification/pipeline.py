@@ -202,9 +202,10 @@ _LEGACY = frozenset({*LEGACY_SIGNATURE_METHODS, *LEGACY_DIGEST_METHODS})
 _ALGORITHMS = (f"{{{DS_NS}}}SignatureMethod", f"{{{DS_NS}}}DigestMethod")
 
 
-def uses_sha1(root: etree._Element) -> bool:
+def uses_sha1(root: etree._Element, scan: DocumentScan | None = None) -> bool:
     """Whether any signature of the document uses a legacy SHA-1 signature or digest method."""
-    return any(element.get("Algorithm") in _LEGACY for element in root.iter(*_ALGORITHMS))
+    elements = scan.methods if scan is not None and scan.root is root else root.iter(*_ALGORITHMS)
+    return any(element.get("Algorithm") in _LEGACY for element in elements)
 
 
 def verify_cod_tree(
@@ -342,7 +343,7 @@ def verify_cod_tree(
         eh_country=signed.eh_country if signed is not None else None,
         eh_id=signed.eh_id if signed is not None else None,
         certificate_date=certificate_date,
-        legacy_sha1=not problems and uses_sha1(root),
+        legacy_sha1=not problems and uses_sha1(root, scan),
         checks=run.checks,
         problems=problems,
         signers=[

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from lxml import etree
 
 from singlewindow.errors import InputTooLarge, Problem, UnusableInput, problem
@@ -11,7 +13,7 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _parser() -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers are not thread-safe and are cheap to build.
+    # lxml parsers are not thread-safe: a fresh one per call, or one per thread (``_thread_parser``).
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -22,6 +24,17 @@ def _parser() -> etree.XMLParser:
         remove_pis=False,
         strip_cdata=True,
     )
+
+
+_LOCAL = threading.local()
+
+
+def _thread_parser() -> etree.XMLParser:
+    """This thread's own hardened parser for ``parse_xml`` (lxml reuses one parser per thread safely)."""
+    parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = _parser()
+    return parser
 
 
 def hardened_parser() -> etree.XMLParser:
@@ -96,7 +109,7 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
     if not data.strip():
         raise UnusableInput(problem("input.empty"))
     try:
-        root = etree.fromstring(data, parser=_parser())
+        root = etree.fromstring(data, parser=_thread_parser())
     except etree.XMLSyntaxError as exc:
         raise UnusableInput(_syntax_problem(exc)) from None
     except ValueError as exc:  # e.g. an unsupported encoding declaration

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from lxml import etree
 
 from singlewindow.errors import Problem, problem
-from singlewindow.xmlsec.names import DS_SIGNATURE
+from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE
 from singlewindow.xmlsec.profile import SignatureProfile
 
+_METHODS = (f"{{{DS_NS}}}SignatureMethod", f"{{{DS_NS}}}DigestMethod")
 _Pinned = tuple[etree._Element | None, list[Problem]]
 _Strays = tuple[list[etree._Element], list[Problem]]
 
@@ -90,11 +91,22 @@ class DocumentScan:
     def __init__(self, root: etree._Element, profiles: Iterable[SignatureProfile] = ()) -> None:
         self.root = root
         #: every ds:Signature of the tree, in document order
-        self.signatures: list[etree._Element] = list(root.iter(DS_SIGNATURE))
+        self.signatures: list[etree._Element] = []
+        #: every ds:SignatureMethod and ds:DigestMethod of the tree, in document order
+        self.methods: list[etree._Element] = []
+        self._comments: list[etree._Element] = []
+        # One walk of the whole tree (node types and names filtered by lxml in C), split here.
+        for node in root.iter(DS_SIGNATURE, *_METHODS, etree.Comment, etree.ProcessingInstruction):
+            tag = node.tag
+            if tag == DS_SIGNATURE:
+                self.signatures.append(node)
+            elif isinstance(tag, str):
+                self.methods.append(node)
+            else:
+                self._comments.append(node)
         self._carriers = find_id_carriers(root, (profile.signed_id for profile in profiles))
         self._pinned: dict[tuple[str, tuple[str, ...]], _Pinned] = {}
         self._strays: dict[tuple[tuple[str, ...], ...], _Strays] = {}
-        self._comments: list[etree._Element] | None = None
 
     def carriers(self, wanted: str) -> list[etree._Element]:
         """Every element carrying ``wanted`` in an id-like attribute (any case, any namespace)."""
@@ -129,6 +141,4 @@ class DocumentScan:
 
     def comments(self) -> list[etree._Element]:
         """Every comment and processing instruction of the tree, in document order."""
-        if self._comments is None:
-            self._comments = list(self.root.iter(etree.Comment, etree.ProcessingInstruction))
         return self._comments
