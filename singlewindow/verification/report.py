@@ -68,6 +68,8 @@ class VerificationReport(BaseModel):
 
 
 _CHECKS: TypeAdapter[list[Check]] = TypeAdapter(list[Check])
+#: A passed check without detail is the same immutable value in every report: built once per name.
+_PASSED: dict[str, Check] = {}
 
 
 @dataclass
@@ -75,13 +77,21 @@ class CheckLog:
     """The running record of one verification: every check by name and every problem, in order."""
 
     problems: list[Problem] = field(default_factory=list)
-    _entries: list[dict[str, object]] = field(default_factory=list)
+    _entries: list[dict[str, object] | Check] = field(default_factory=list)
 
     def check(self, name: str, problems: list[Problem] | tuple[Problem, ...], *, detail: str = "") -> None:
         """Record check ``name`` with its problems (none: passed, with ``detail`` saying what was seen)."""
-        self.problems.extend(problems)
         if problems:
+            self.problems.extend(problems)
             detail = "; ".join(f"{p.code}: {p.message}" for p in problems)
+        elif not detail:
+            passed = _PASSED.get(name)
+            if passed is None:
+                passed = Check(name=name, ok=True)
+                if len(_PASSED) < 256:  # the names are a small fixed set; never grow without bound
+                    _PASSED[name] = passed
+            self._entries.append(passed)
+            return
         self._entries.append({"name": name, "ok": not problems, "detail": detail[:500]})
 
     @property
