@@ -90,23 +90,38 @@ class DocumentScan:
 
     def __init__(self, root: etree._Element, profiles: Iterable[SignatureProfile] = ()) -> None:
         self.root = root
-        #: every ds:Signature of the tree, in document order
-        self.signatures: list[etree._Element] = []
-        #: every ds:SignatureMethod and ds:DigestMethod of the tree, in document order
-        self.methods: list[etree._Element] = []
-        self._comments: list[etree._Element] = []
-        # One walk of the whole tree (node types and names filtered by lxml in C), split here.
-        for node in root.iter(DS_SIGNATURE, *_METHODS, etree.Comment, etree.ProcessingInstruction):
-            tag = node.tag
-            if tag == DS_SIGNATURE:
-                self.signatures.append(node)
-            elif isinstance(tag, str):
-                self.methods.append(node)
-            else:
-                self._comments.append(node)
+        self._walked: tuple[list[etree._Element], list[etree._Element], list[etree._Element]] | None = None
         self._carriers = find_id_carriers(root, (profile.signed_id for profile in profiles))
         self._pinned: dict[tuple[str, tuple[str, ...]], _Pinned] = {}
         self._strays: dict[tuple[tuple[str, ...], ...], _Strays] = {}
+
+    def _walk(self) -> tuple[list[etree._Element], list[etree._Element], list[etree._Element]]:
+        """Signatures, method elements and comments/PIs: one walk of the whole tree, on first use."""
+        if self._walked is None:
+            signatures: list[etree._Element] = []
+            methods: list[etree._Element] = []
+            comments: list[etree._Element] = []
+            # Node types and names filtered by lxml in C; split here.
+            for node in self.root.iter(DS_SIGNATURE, *_METHODS, etree.Comment, etree.ProcessingInstruction):
+                tag = node.tag
+                if tag == DS_SIGNATURE:
+                    signatures.append(node)
+                elif isinstance(tag, str):
+                    methods.append(node)
+                else:
+                    comments.append(node)
+            self._walked = (signatures, methods, comments)
+        return self._walked
+
+    @property
+    def signatures(self) -> list[etree._Element]:
+        """Every ds:Signature of the tree, in document order."""
+        return self._walk()[0]
+
+    @property
+    def methods(self) -> list[etree._Element]:
+        """Every ds:SignatureMethod and ds:DigestMethod of the tree, in document order."""
+        return self._walk()[1]
 
     def carriers(self, wanted: str) -> list[etree._Element]:
         """Every element carrying ``wanted`` in an id-like attribute (any case, any namespace)."""
@@ -141,4 +156,4 @@ class DocumentScan:
 
     def comments(self) -> list[etree._Element]:
         """Every comment and processing instruction of the tree, in document order."""
-        return self._comments
+        return self._walk()[2]
