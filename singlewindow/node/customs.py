@@ -25,6 +25,7 @@ from singlewindow.errors import (
 )
 from singlewindow.lifecycle import Reason, issue_cancellation
 from singlewindow.node.auth import Caller, require
+from singlewindow.node.outbound import RETRY_AFTER
 from singlewindow.protocol import CertificateStatus
 from singlewindow.protocol.edge import problems_response, read_body
 from singlewindow.protocol.openapi import request_body
@@ -170,6 +171,8 @@ async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSO
                 now=now,
                 kind=CANCELLATION,
                 event=("cancelled", wanted.reason[:500]),
+                # sent below; the background outbox is for when that send gets no answer
+                retry_at=now + RETRY_AFTER,
             )
         )
     else:
@@ -254,13 +257,16 @@ async def submit(request: Request, _caller: Customs) -> JSONResponse:
                 "/Envelope/CertOrigin/CODEH/EH/EHCountry",
             )
         )
+    now = node.clock()
     outbound, created = await run_in_threadpool(
         lambda: node.store.create_outbound(
             certificate_id=report.certificate_id,
             input_sha256=input_sha256,
             sha256=hashlib.sha256(document).hexdigest(),
             document=document,
-            now=node.clock(),
+            now=now,
+            # sent below; the background outbox is for when that send gets no answer
+            retry_at=now + RETRY_AFTER,
         )
     )
     if created or outbound.status is CertificateStatus.SUBMITTED:

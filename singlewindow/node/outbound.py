@@ -30,7 +30,9 @@ from singlewindow.storage import NodeStore, Outbound
 
 _log = get_logger("singlewindow.node.outbound")
 _REFUSED = frozenset({400, 403, 409, 413, 422})
-_RETRY_AFTER = timedelta(seconds=2)
+#: when a submission the hub did not answer is sent again (and when the background outbox may send a
+#: new one that the request creating it is sending right now)
+RETRY_AFTER = timedelta(seconds=2)
 #: how long the background poll leaves an accepted certificate to the hub's push
 PUSH_GRACE = timedelta(seconds=3)
 
@@ -72,26 +74,22 @@ class Outbox:
             if answer is not None and answer.status_code == 202:
                 delivery = str(answer.json()["delivery"])
                 structlog.contextvars.bind_contextvars(delivery=delivery)
-                await self._update(
+                stored = await self._update(
                     outbound, CertificateStatus.ACCEPTED, now=now, delivery=delivery, detail=delivery
                 )
                 self.metrics.submitted.labels(status="accepted").inc()
                 _log.info("accepted_by_hub")
             elif answer is not None and answer.status_code in _REFUSED:
                 problems = json.dumps(answer.json().get("problems", []))
-                await self._update(outbound, CertificateStatus.REJECTED, now=now, problems=problems)
+                stored = await self._update(outbound, CertificateStatus.REJECTED, now=now, problems=problems)
                 self.metrics.submitted.labels(status="rejected").inc()
                 _log.info("rejected_by_hub", status=answer.status_code)
             else:
                 # 401, 5xx or no answer: keep it submitted and try again later
                 detail = f"hub answered {answer.status_code}" if answer is not None else "hub unreachable"
-                await self._update(
-                    outbound, CertificateStatus.SUBMITTED, now=now, detail=detail, retry_at=now + _RETRY_AFTER
+                stored = await self._update(
+                    outbound, CertificateStatus.SUBMITTED, now=now, detail=detail, retry_at=now + RETRY_AFTER
                 )
-            stored = await anyio.to_thread.run_sync(
-                lambda: self.store.outbound(outbound.certificate_id, kind=outbound.kind)
-            )
-            assert stored is not None
             return stored
 
     async def refresh(self, outbound: Outbound) -> Outbound:
@@ -133,7 +131,7 @@ class Outbox:
                 receipt = self._checked_receipt(outbound, trail)
                 if receipt is None:
                     return outbound
-            await self._update(
+            stored = await self._update(
                 outbound,
                 status,
                 now=self.clock(),
@@ -142,10 +140,6 @@ class Outbox:
                 detail=last.detail[:500] if last else "",
             )
             _log.info("delivery_settled", status=status.value)
-        stored = await anyio.to_thread.run_sync(
-            lambda: self.store.outbound(outbound.certificate_id, kind=outbound.kind)
-        )
-        assert stored is not None
         return stored
 
     def _checked_receipt(self, outbound: Outbound, trail: TrailBody) -> bytes | None:
@@ -168,12 +162,15 @@ class Outbox:
             return None
         return data
 
-    async def _update(self, outbound: Outbound, status: CertificateStatus, **values: Any) -> None:
-        await anyio.to_thread.run_sync(
+    async def _update(self, outbound: Outbound, status: CertificateStatus, **values: Any) -> Outbound:
+        """Record ``status`` and return the row as stored now."""
+        stored = await anyio.to_thread.run_sync(
             lambda: self.store.update_outbound(
                 certificate_id=outbound.certificate_id, status=status, kind=outbound.kind, **values
             )
         )
+        assert stored is not None  # submissions are never deleted
+        return stored
 
     async def sync_once(self, *, grace: timedelta | None = None) -> int:
         """Retry due submissions and refresh accepted ones; how many rows were looked at.

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from singlewindow.errors import ConfigurationError
@@ -27,9 +31,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: execution option of a connection opened by ``write_transaction``
+_WRITES = "singlewindow_writes"
+#: SQLite: one writer at a time per engine in this process, queued on a lock (see ``write_transaction``)
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
 def _sqlite_begin(connection: Any) -> None:
-    # take the write lock up front: a deferred transaction that later writes can fail with SQLITE_BUSY
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(_WRITES):
+        # take the write lock up front: a deferred transaction that later writes can fail with SQLITE_BUSY
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        # readers never take the write lock: in WAL mode they read a snapshot beside the writer
+        connection.exec_driver_sql("BEGIN")
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes, committed when the block ends (rolled back on an exception).
+
+    Every write goes through here; reads use ``engine.connect()``. On SQLite the transaction starts
+    with ``BEGIN IMMEDIATE`` and the writers of this process queue on a lock first: SQLite's own busy
+    handler makes a waiting writer sleep in growing steps (up to 100 ms), which under concurrent
+    requests cost far more time than the writes themselves. Other processes on the same file still
+    meet SQLite's lock and ``busy_timeout``. PostgreSQL: an ordinary transaction.
+    """
+    lock = _WRITERS.get(engine)
+    with lock if lock is not None else contextlib.nullcontext(), engine.connect() as connection:
+        connection.execution_options(**{_WRITES: True})
+        with connection.begin():
+            yield connection
 
 
 def make_engine(*, url: str, schema: str | None = None) -> Engine:
@@ -45,6 +76,7 @@ def make_engine(*, url: str, schema: str | None = None) -> Engine:
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        _WRITERS[engine] = threading.Lock()
         return engine
     if backend != "postgresql":
         raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql+psycopg")
@@ -73,6 +105,8 @@ def migrate(*, engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent; serialised across processes)."""
     config = alembic_config()
     with engine.connect() as connection:
+        # SQLite: a migration writes, so it starts its transactions like every writer (BEGIN IMMEDIATE)
+        connection.execution_options(**{_WRITES: True})
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select, text, update
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from singlewindow.errors import Conflict, problem
 from singlewindow.lifecycle.rectification import admission, current_certificate_id
 from singlewindow.protocol.states import DeliveryState
+from singlewindow.storage.engine import write_transaction
 from singlewindow.storage.tables import COD, hub_events, hub_messages
 
 _P = DeliveryState.PENDING
@@ -106,7 +107,7 @@ class HubStore:
         message (a rectification); a lower or equal one that is not stored is stale: 409 naming the current.
         """
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 # one certificate's versions are admitted one at a time: the stale check and the insert
                 # see the same siblings (SQLite: BEGIN IMMEDIATE holds the write lock from here on)
                 self._lock_certificate(conn, certificate_id)
@@ -114,9 +115,10 @@ class HubStore:
                 if existing is None:
                     if kind == COD:
                         self._refuse_stale(conn, certificate_id)
+                    delivery = new_delivery_number()
                     inserted = conn.execute(
                         insert(hub_messages).values(
-                            delivery=new_delivery_number(),
+                            delivery=delivery,
                             kind=kind,
                             certificate_id=certificate_id,
                             sha256=sha256,
@@ -135,8 +137,23 @@ class HubStore:
                     message_id = int(inserted[0])
                     self._event(conn, message_id=message_id, at=now, state=_P, event="accepted")
             if existing is None:
-                message = self.by_certificate(certificate_id, kind=kind)
-                assert message is not None
+                # what was just committed, without reading it back
+                message = Message(
+                    id=message_id,
+                    kind=kind,
+                    delivery=delivery,
+                    certificate_id=certificate_id,
+                    sha256=sha256,
+                    document=bytes(document),
+                    sender=sender,
+                    destination=destination,
+                    state=_P,
+                    attempts=0,
+                    accepted_at=now.astimezone(UTC),
+                    delivered_at=None,
+                    receipt=None,
+                    last_error=None,
+                )
                 return Accepted(message=message, created=True)
         except IntegrityError:
             # a concurrent identical submission won the race; compare with it
@@ -237,33 +254,27 @@ class HubStore:
             # SQLite ignores this and serialises writers with BEGIN IMMEDIATE instead
             .with_for_update(skip_locked=True)
         )
-        claimed: list[int] = []
-        with self.engine.begin() as conn:
-            for message_id in conn.execute(due).scalars().all():
-                # the WHERE repeats the due condition so a stale read can never steal a live lease
-                result = conn.execute(
-                    update(hub_messages)
-                    .where(
-                        hub_messages.c.id == message_id,
-                        hub_messages.c.state == _P.value,
-                        or_(hub_messages.c.lease_until.is_(None), hub_messages.c.lease_until < now),
-                    )
-                    .values(
-                        lease_owner=worker,
-                        lease_until=now + lease,
-                        attempts=hub_messages.c.attempts + 1,
-                        version=hub_messages.c.version + 1,
-                    )
-                )
-                if result.rowcount == 1:
-                    claimed.append(message_id)
-        if not claimed:
-            return []
-        with self.engine.connect() as conn:
+        with write_transaction(self.engine) as conn:
+            due_ids = conn.execute(due).scalars().all()
+            if not due_ids:
+                return []
+            # the WHERE repeats the due condition so a stale read can never steal a live lease
             rows = conn.execute(
-                select(hub_messages).where(hub_messages.c.id.in_(claimed)).order_by(hub_messages.c.id)
+                update(hub_messages)
+                .where(
+                    hub_messages.c.id.in_(due_ids),
+                    hub_messages.c.state == _P.value,
+                    or_(hub_messages.c.lease_until.is_(None), hub_messages.c.lease_until < now),
+                )
+                .values(
+                    lease_owner=worker,
+                    lease_until=now + lease,
+                    attempts=hub_messages.c.attempts + 1,
+                    version=hub_messages.c.version + 1,
+                )
+                .returning(*hub_messages.c)
             ).all()
-        return [Message.from_row(row) for row in rows]
+        return sorted((Message.from_row(row) for row in rows), key=lambda message: message.id)
 
     def finish(
         self,
@@ -293,7 +304,7 @@ class HubStore:
             values["last_error"] = detail
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             result = conn.execute(
                 update(hub_messages)
                 .where(
@@ -310,7 +321,7 @@ class HubStore:
 
     def replay(self, *, delivery: str, now: datetime) -> Message | None:
         """Re-queue a FailedDelivery with a fresh retry budget; None when it is not failed."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             row = conn.execute(
                 select(hub_messages.c.id).where(
                     hub_messages.c.delivery == delivery, hub_messages.c.state == DeliveryState.FAILED.value

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, delete, insert, select
 
+from singlewindow.storage.engine import write_transaction
 from singlewindow.storage.tables import api_tokens, node_sessions
 
 
@@ -27,7 +28,7 @@ class NodeSessions:
         expires_at: datetime,
     ) -> None:
         """Record a new session, and drop the ones that expired."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(node_sessions).where(node_sessions.c.expires_at <= started_at))
             conn.execute(
                 insert(node_sessions).values(
@@ -62,11 +63,11 @@ class NodeSessions:
 
     def end(self, session_id: str) -> None:
         """Delete a session (sign-out); an unknown id changes nothing."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(node_sessions).where(node_sessions.c.session_id == session_id))
 
     def end_for_token(self, token_sha256: str) -> int:
         """Delete every session signed in with a token (its withdrawal); the number deleted."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             result = conn.execute(delete(node_sessions).where(node_sessions.c.token_sha256 == token_sha256))
         return int(result.rowcount or 0)

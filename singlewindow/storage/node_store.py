@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Engine, delete, func, insert, select, text, update
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from singlewindow.errors import Conflict, problem
 from singlewindow.lifecycle.rectification import Lineage
 from singlewindow.protocol.states import CertificateStatus
+from singlewindow.storage.engine import write_transaction
 from singlewindow.storage.tables import (
     COD,
     api_tokens,
@@ -122,7 +123,7 @@ class NodeStore:
     # -- credentials -------------------------------------------------------------------------
     def replace_tokens(self, *, tokens: Sequence[tuple[str, str, str]], now: datetime) -> None:
         """Make the stored credentials exactly ``(name, role, sha256)`` of the configuration."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(api_tokens))
             for name, role, digest in tokens:
                 conn.execute(
@@ -146,15 +147,18 @@ class NodeStore:
         now: datetime,
         kind: str = COD,
         event: tuple[str, str] | None = None,
+        retry_at: datetime | None = None,
     ) -> tuple[Outbound, bool]:
         """Store a new submission (status submitted) or return the one made from the same input.
 
         ``event`` is the ``(status, detail)`` trail line written with it (default: submitted).
+        ``retry_at``: when the background outbox may send it (default: at once); a caller that
+        sends it itself right away gives a later time, so the two do not send it twice.
         """
         existing = self.outbound(certificate_id, kind=kind)
         if existing is None:
             try:
-                with self.engine.begin() as conn:
+                with write_transaction(self.engine) as conn:
                     conn.execute(
                         insert(node_outbound).values(
                             kind=kind,
@@ -164,15 +168,28 @@ class NodeStore:
                             document=document,
                             status=CertificateStatus.SUBMITTED.value,
                             attempts=0,
-                            next_attempt_at=now,
+                            next_attempt_at=retry_at or now,
                             created_at=now,
                             updated_at=now,
                         )
                     )
                     status, detail = event or (CertificateStatus.SUBMITTED.value, "")
                     self._event(conn, certificate_id, "outbound", now, status, detail)
-                created = self.outbound(certificate_id, kind=kind)
-                assert created is not None
+                # what was just committed, without reading it back
+                created = Outbound(
+                    kind=kind,
+                    certificate_id=certificate_id,
+                    input_sha256=input_sha256,
+                    sha256=sha256,
+                    document=bytes(document),
+                    status=CertificateStatus.SUBMITTED,
+                    delivery=None,
+                    problems=None,
+                    receipt=None,
+                    attempts=0,
+                    created_at=now.astimezone(UTC),
+                    updated_at=now.astimezone(UTC),
+                )
                 return created, True
             except IntegrityError:
                 existing = self.outbound(certificate_id, kind=kind)
@@ -208,21 +225,24 @@ class NodeStore:
         retry_at: datetime | None = None,
         at: datetime | None = None,
         kind: str = COD,
-    ) -> None:
-        """Move a submission to ``status``; a trail line is written only when the status changes."""
+    ) -> Outbound | None:
+        """Move a submission to ``status`` and return it; a trail line is written only when the status
+        changes. None when there is no such submission."""
         mine = (node_outbound.c.kind == kind) & (node_outbound.c.certificate_id == certificate_id)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             # FOR UPDATE (PostgreSQL): a push and a poll settling at once write one trail line
             row = conn.execute(select(node_outbound.c.status).where(mine).with_for_update()).first()
             if row is None:
-                return
+                return None
             values: dict[str, Any] = {"status": status.value, "updated_at": now, "next_attempt_at": retry_at}
             if status is CertificateStatus.SUBMITTED:
                 values["attempts"] = node_outbound.c.attempts + 1
             for key, value in (("delivery", delivery), ("problems", problems), ("receipt", receipt)):
                 if value is not None:
                     values[key] = value
-            conn.execute(update(node_outbound).where(mine).values(**values))
+            updated = conn.execute(
+                update(node_outbound).where(mine).values(**values).returning(*node_outbound.c)
+            ).one()
             if row.status != status.value:
                 if kind != COD:
                     detail = f"{kind.lower()} {status.value}" + (f": {detail}" if detail else "")
@@ -230,6 +250,7 @@ class NodeStore:
                     self._event(conn, certificate_id, "outbound", at or now, kind.lower()[:16], detail)
                 else:
                     self._event(conn, certificate_id, "outbound", at or now, status.value, detail)
+        return Outbound.from_row(updated)
 
     def outbound_due(
         self, *, now: datetime, limit: int = 50, accepted_before: datetime | None = None
@@ -293,7 +314,7 @@ class NodeStore:
         (same first 18 characters, lower rectification code) ``rectified``, replaced by the newest.
         """
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 if kind == COD and conn.dialect.name == "postgresql":
                     # one certificate's rectifications are stored one at a time, so each sees the others
                     conn.execute(
