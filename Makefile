@@ -47,8 +47,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite runs in parallel (pytest-xdist), one worker per CPU; each test file stays on one worker
+# so that module-scoped federations are built once. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= auto
 test: setup lint typecheck
-	SINGLEWINDOW_STANDARDS_DIR=$(STANDARDS) $(BIN)/pytest $(PYTEST_ARGS)
+	SINGLEWINDOW_STANDARDS_DIR=$(STANDARDS) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .federation .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,8 @@ signxml is located, not imported.
 from __future__ import annotations
 
 import copy
+import functools
+import hashlib
 import importlib.util
 import os
 import re
@@ -138,7 +140,13 @@ class SchemaRegistry:
 
     @classmethod
     def load(cls, dirs: Sequence[Path], *, xmldsig: Path | None = None) -> SchemaRegistry:
-        """Load every ``cod_ver_*.xsd`` in ``dirs`` (the first directory holding a file name wins)."""
+        """Load every ``cod_ver_*.xsd`` in ``dirs`` (the first directory holding a file name wins).
+
+        Compiling the XSDs and deriving the form layouts takes a quarter of a second; a registry is
+        immutable, so one process loading the same files again (several in-process services, each
+        app of a harness) gets the registry already compiled. The files are read each time and
+        compared by content, so an edited or replaced XSD is always compiled anew.
+        """
         dsig = xmldsig or xmldsig_schema_path()
         files: dict[tuple[str, Stage], Path] = {}
         for directory in dirs:
@@ -148,6 +156,19 @@ class SchemaRegistry:
                 match = _FILE.match(path.name)
                 if match:
                     files.setdefault((match.group(1), _STAGE_OF_SUFFIX[match.group(2)]), path)
+        contents = tuple(
+            (key, str(path), hashlib.sha256(path.read_bytes()).hexdigest()) for key, path in files.items()
+        )
+        return cls._compiled(contents, str(dsig))
+
+    @classmethod
+    @functools.lru_cache(maxsize=4)
+    def _compiled(
+        cls, contents: tuple[tuple[tuple[str, Stage], str, str], ...], dsig_path: str
+    ) -> SchemaRegistry:
+        """The registry of exactly these files (by path and SHA-256 of their bytes), compiled once."""
+        dsig = Path(dsig_path)
+        files: dict[tuple[str, Stage], Path] = {key: Path(path) for key, path, _ in contents}
         trees: dict[tuple[str, Stage], etree._ElementTree] = {}
         origins: dict[tuple[str, Stage], str] = {}
         for key, path in files.items():

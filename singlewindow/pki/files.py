@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Literal, TypeAlias
@@ -9,6 +10,7 @@ from typing import Literal, TypeAlias
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from singlewindow.errors import ConfigurationError
 
@@ -82,10 +84,17 @@ def read_certificate(path: Path) -> x509.Certificate:
         raise ConfigurationError(f"cannot read certificate {path}: {exc}") from exc
 
 
+@functools.lru_cache(maxsize=32)
+def _private_key(data: bytes) -> PrivateKeyTypes:
+    # OpenSSL checks an RSA key's consistency on every load (tens of milliseconds); a process that
+    # reads the same key file again (a restart of an in-process service) gets the key it checked.
+    return serialization.load_pem_private_key(data, password=None)
+
+
 def read_private_key(path: Path) -> PrivateKey:
     """Load an unencrypted PEM RSA or EC private key; anything else is a ConfigurationError."""
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = _private_key(path.read_bytes())
     except (OSError, ValueError, TypeError) as exc:
         raise ConfigurationError(f"cannot read private key {path}: {exc}") from exc
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
