@@ -42,7 +42,10 @@ Dir = Annotated[
 Country = Annotated[str, typer.Option("--country", help="The member country, e.g. AR.")]
 Certificate = Annotated[Path, typer.Option("--certificate", help="The official's certificate (PEM file).")]
 EntityOption = Annotated[str | None, typer.Option("--entity", help="The issuing entity's EHId, e.g. 001.")]
-Reason = Annotated[str | None, typer.Option("--reason", help="Why (revocation: an RFC 5280 reason).")]
+Reason = Annotated[
+    str | None,
+    typer.Option("--reason", help="Why, recorded in the operator's journal (revoke: an RFC 5280 reason)."),
+]
 
 
 def _run(action: Callable[[], Published], what: str) -> None:
@@ -67,7 +70,9 @@ def add(
 ) -> None:
     """Register an official's certificate (issued by the country's CA) with an entity (default 001)."""
     _run(
-        lambda: official_add(directory, country=country.upper(), certificate=certificate, entity=entity),
+        lambda: official_add(
+            directory, country=country.upper(), certificate=certificate, entity=entity, reason=reason
+        ),
         f"official added to {country.upper()}",
     )
 
@@ -83,7 +88,12 @@ def disable(
     """Disable an official: the registry answers 05 for their signatures from now on."""
     _run(
         lambda: official_set_enabled(
-            directory, country=country.upper(), certificate=certificate, entity=entity, enabled=False
+            directory,
+            country=country.upper(),
+            certificate=certificate,
+            entity=entity,
+            enabled=False,
+            reason=reason,
         ),
         "official disabled",
     )
@@ -100,7 +110,12 @@ def enable(
     """Enable a disabled official again."""
     _run(
         lambda: official_set_enabled(
-            directory, country=country.upper(), certificate=certificate, entity=entity, enabled=True
+            directory,
+            country=country.upper(),
+            certificate=certificate,
+            entity=entity,
+            enabled=True,
+            reason=reason,
         ),
         "official enabled",
     )

@@ -54,6 +54,8 @@ from singlewindow.pki.trustlist import CountryEntry, Official, Trustlist
 
 #: how the running hub is found: ``federation.json`` written by ``singlewindow up``
 FEDERATION_FILE = "federation.json"
+#: the operator's journal of governance changes, one JSON object a line, in the operator's home
+JOURNAL_NAME = "journal.jsonl"
 
 
 class GovernanceError(ValueError):
@@ -118,12 +120,44 @@ def write_home(pki: Path, signed: SignedTrustlist) -> None:
         write_home_trustlist(home, signed)
 
 
-def _apply(directory: Path, trustlist: Trustlist, *, now: datetime, **changes: object) -> Published:
+def _apply(
+    directory: Path, trustlist: Trustlist, *, now: datetime, record: dict[str, object], **changes: object
+) -> Published:
     pki = federation_dir(directory)
     newer = next_version(trustlist, now=now, **changes)
     signed = publish(pki, newer)
     status = _push(signed, url=_hub_url(directory), pki=pki)
+    _journal(pki, {"sequence": signed.sequence, "at": now.isoformat(), **record, "hub": status})
     return Published(sequence=signed.sequence, hub=status, trustlist=pki / TRUSTLIST_NAME)
+
+
+def _journal(pki: Path, entry: dict[str, object]) -> None:
+    """Append one change to the operator's journal (who did what, to which certificate, and why)."""
+    path = operator_home(pki) / JOURNAL_NAME
+    line = json.dumps({key: value for key, value in entry.items() if value is not None}, sort_keys=True)
+    with path.open("a", encoding="utf-8") as journal:
+        journal.write(line + "\n")
+
+
+def read_journal(directory: Path) -> list[dict[str, object]]:
+    """Every governance change recorded in the operator's journal of ``directory``, oldest first."""
+    path = operator_home(federation_dir(directory)) / JOURNAL_NAME
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _official_record(
+    action: str, country: str, eh_id: str, certificate: x509.Certificate, reason: str | None
+) -> dict[str, object]:
+    return {
+        "action": action,
+        "country": country,
+        "entity": eh_id,
+        "subject": certificate.subject.rfc4514_string(),
+        "serial_number": format(certificate.serial_number, "x"),
+        "reason": reason,
+    }
 
 
 def _now(now: datetime | None) -> datetime:
@@ -192,9 +226,12 @@ def official_add(
     country: str,
     certificate: Path,
     entity: str | None = None,
+    reason: str | None = None,
     now: datetime | None = None,
 ) -> Published:
-    """Register an official (active, enabled) with ``entity`` (default 001) of ``country``."""
+    """Register an official (active, enabled) with ``entity`` (default 001) of ``country``.
+
+    ``reason`` (free text) is recorded with the change in the operator's journal."""
     trustlist = _current(federation_dir(directory))
     entry = _entry(trustlist, country)
     cert = _read_pem(certificate)
@@ -212,7 +249,8 @@ def official_add(
         name=str(cn[0].value) if cn else cert.subject.rfc4514_string(), certificate=certificate_pem(cert)
     )
     updated = trustlist.with_official(country=country, eh_id=eh_id, official=official)
-    return _apply(directory, trustlist, now=_now(now), countries=updated.countries)
+    record = _official_record("official.add", country, eh_id, cert, reason)
+    return _apply(directory, trustlist, now=_now(now), record=record, countries=updated.countries)
 
 
 def official_set_enabled(
@@ -222,17 +260,21 @@ def official_set_enabled(
     certificate: Path,
     enabled: bool,
     entity: str | None = None,
+    reason: str | None = None,
     now: datetime | None = None,
 ) -> Published:
-    """Disable (registry answer 05) or enable an official again."""
+    """Disable (registry answer 05) or enable an official again; ``reason`` goes to the journal."""
     trustlist = _current(federation_dir(directory))
     entry = _entry(trustlist, country)
-    eh_id, index = _find(entry, _read_pem(certificate), entity)
+    cert = _read_pem(certificate)
+    eh_id, index = _find(entry, cert, entity)
     official = entry.entities[eh_id].officials[index].model_copy(update={"enabled": enabled})
+    action = "official.enable" if enabled else "official.disable"
     return _apply(
         directory,
         trustlist,
         now=_now(now),
+        record=_official_record(action, country, eh_id, cert, reason),
         countries=_replace_official(trustlist, country, eh_id, index, official),
     )
 
@@ -276,7 +318,8 @@ def official_revoke(
     )
     countries = _replace_official(trustlist, country, eh_id, index, official)
     countries[country] = countries[country].model_copy(update={"crls": [crl_pem(crl)]})
-    return _apply(directory, trustlist, now=moment, countries=countries)
+    record = _official_record("official.revoke", country, eh_id, cert, flag.value)
+    return _apply(directory, trustlist, now=moment, record=record, countries=countries)
 
 
 def reason_flag(reason: str) -> x509.ReasonFlags:
@@ -308,7 +351,12 @@ def node_rotate_key(
     countries = _with_entry(
         trustlist, country, entry.model_copy(update={"node_certificate": certificate_pem(node)})
     )
-    return _apply(directory, trustlist, now=moment, countries=countries)
+    record = {
+        "action": "node.rotate_key",
+        "country": country,
+        "serial_number": format(node.serial_number, "x"),
+    }
+    return _apply(directory, trustlist, now=moment, record=record, countries=countries)
 
 
 def country_add(
@@ -331,7 +379,13 @@ def country_add(
     entry = _init_country(
         pki, code=country, algorithm=algorithm, now=moment, hub_url=hub_url, node_signers=True
     )
-    published = _apply(directory, trustlist, now=moment, countries=_with_entry(trustlist, country, entry))
+    published = _apply(
+        directory,
+        trustlist,
+        now=moment,
+        record={"action": "country.add", "country": country},
+        countries=_with_entry(trustlist, country, entry),
+    )
     home = node_home(pki, country)
     operator = read_certificate(operator_home(pki) / "trustlist-signer.pem")
     write_certificate(home / OPERATOR_CERT, operator)
@@ -381,10 +435,16 @@ def country_policy(
     if not update:
         raise GovernanceError("nothing to change: give --accepts, --forms, --sha1-until or --no-sha1")
     countries = _with_entry(trustlist, country, entry.model_copy(update=update))
-    return _apply(directory, trustlist, now=moment, countries=countries)
+    record = {
+        "action": "country.policy",
+        "country": country,
+        "policy": json.loads(json.dumps(update, default=str)),
+    }
+    return _apply(directory, trustlist, now=moment, record=record, countries=countries)
 
 
 __all__ = [
+    "JOURNAL_NAME",
     "KEEP",
     "GovernanceError",
     "Keep",
@@ -396,4 +456,5 @@ __all__ = [
     "official_add",
     "official_revoke",
     "official_set_enabled",
+    "read_journal",
 ]

@@ -89,3 +89,40 @@ def test_bad_policy_input_is_refused_and_changes_nothing(pki: Path, flags: list[
     )
     assert result.exit_code != 0 and "config.invalid" in result.output
     assert (pki / "trustlist.json").read_bytes() == before
+
+
+def _official(pki: Path, action: str, *extra: str) -> None:
+    certificate = pki / "AR" / "entities" / "001" / "official-active.pem"
+    argv = ["federation", "official", action, "--dir", str(pki), "--country", "AR"]
+    result = runner.invoke(app, [*argv, "--certificate", str(certificate), *extra])
+    assert result.exit_code == 0, result.output
+
+
+def test_each_change_is_journalled_with_its_reason(pki: Path) -> None:
+    """disable/enable/revoke journal the certificate, the new sequence and the reason given."""
+    start = int(str(_trustlist(pki)["sequence"]))
+    _official(pki, "disable", "--reason", "on leave until March")
+    _official(pki, "enable")
+    _official(pki, "revoke", "--reason", "superseded")
+    journal = [json.loads(line) for line in (pki / "operator" / "journal.jsonl").read_text().splitlines()]
+    assert [(entry["action"], entry["sequence"]) for entry in journal] == [
+        ("official.disable", start + 1),
+        ("official.enable", start + 2),
+        ("official.revoke", start + 3),
+    ]
+    assert journal[0]["reason"] == "on leave until March" and "reason" not in journal[1]
+    assert journal[2]["reason"] == "superseded"  # the RFC 5280 reason the CRL carries
+    assert {entry["country"] for entry in journal} == {"AR"}
+    assert journal[0]["serial_number"] == journal[2]["serial_number"]
+    assert "AR" in str(journal[0]["subject"]) and journal[0]["hub"].startswith("no running hub")
+
+
+def test_a_refused_change_is_not_journalled(pki: Path) -> None:
+    """An unknown revocation reason changes nothing: no new trust list, no journal line."""
+    before = _trustlist(pki)["sequence"]
+    certificate = pki / "AR" / "entities" / "001" / "official-active.pem"
+    argv = ["federation", "official", "revoke", "--dir", str(pki), "--country", "AR"]
+    result = runner.invoke(app, [*argv, "--certificate", str(certificate), "--reason", "bored"])
+    assert result.exit_code != 0 and "unknown revocation reason" in result.output
+    assert _trustlist(pki)["sequence"] == before
+    assert not (pki / "operator" / "journal.jsonl").exists()
