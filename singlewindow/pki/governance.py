@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -121,7 +122,7 @@ def write_home(pki: Path, signed: SignedTrustlist) -> None:
 
 
 def _apply(
-    directory: Path, trustlist: Trustlist, *, now: datetime, record: dict[str, object], **changes: object
+    directory: Path, trustlist: Trustlist, *, now: datetime, record: Mapping[str, object], **changes: object
 ) -> Published:
     pki = federation_dir(directory)
     newer = next_version(trustlist, now=now, **changes)
