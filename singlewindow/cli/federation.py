@@ -77,6 +77,22 @@ def add(
     )
 
 
+def _set_enabled(
+    directory: Path, country: str, certificate: Path, entity: str | None, reason: str | None, *, enabled: bool
+) -> None:
+    _run(
+        lambda: official_set_enabled(
+            directory,
+            country=country.upper(),
+            certificate=certificate,
+            entity=entity,
+            enabled=enabled,
+            reason=reason,
+        ),
+        "official enabled" if enabled else "official disabled",
+    )
+
+
 @official_app.command("disable")
 def disable(
     directory: Dir,
@@ -86,17 +102,7 @@ def disable(
     reason: Reason = None,
 ) -> None:
     """Disable an official: the registry answers 05 for their signatures from now on."""
-    _run(
-        lambda: official_set_enabled(
-            directory,
-            country=country.upper(),
-            certificate=certificate,
-            entity=entity,
-            enabled=False,
-            reason=reason,
-        ),
-        "official disabled",
-    )
+    _set_enabled(directory, country, certificate, entity, reason, enabled=False)
 
 
 @official_app.command("enable")
@@ -108,17 +114,7 @@ def enable(
     reason: Reason = None,
 ) -> None:
     """Enable a disabled official again."""
-    _run(
-        lambda: official_set_enabled(
-            directory,
-            country=country.upper(),
-            certificate=certificate,
-            entity=entity,
-            enabled=True,
-            reason=reason,
-        ),
-        "official enabled",
-    )
+    _set_enabled(directory, country, certificate, entity, reason, enabled=True)
 
 
 @official_app.command("revoke")
