@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -234,3 +234,45 @@ def page_app(stored: dict[str, CertificateRecord], verify: Callable[[bytes], Ver
         )
     )
     return app
+
+
+# ------------------------------------------------------------------ the page served live, and a browser
+
+
+@pytest.fixture(scope="module")
+def live_url(page_app: FastAPI) -> Iterator[str]:
+    """The page served by uvicorn on a free loopback port, in a thread, for the module's tests."""
+    from web.browsing import serving
+
+    with serving(page_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser), one per module."""
+    from web.browsing import ARGS, CHROMIUM, playwright_or_skip
+
+    playwright_api = playwright_or_skip()
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_url: str, official_token: str) -> Iterator[Any]:
+    """A fresh English browser tab with JavaScript disabled, signed in through the form with the keyboard."""
+    from web.browsing import playwright_or_skip
+
+    expect = playwright_or_skip().expect
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_url)
+    tab = context.new_page()
+    tab.goto("/verify")
+    expect(tab).to_have_url(re.compile(r"/verify/sign-in\?next=%2Fverify$"))
+    expect(tab.get_by_label("Access token")).to_be_focused()
+    tab.keyboard.type(official_token)
+    tab.keyboard.press("Enter")
+    expect(tab).to_have_url(f"{live_url}/verify")
+    yield tab
+    context.close()

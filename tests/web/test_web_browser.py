@@ -3,86 +3,15 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
+from web.browsing import SCREENSHOTS, look_up, overflow, playwright_or_skip, shot, signed_in_context
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (make system-deps installs it)", allow_module_level=True)
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = playwright_or_skip()
 Browser = playwright_api.Browser
 Page = playwright_api.Page
 expect = playwright_api.expect
-
-
-@pytest.fixture(scope="module")
-def live_url(page_app: FastAPI) -> Iterator[str]:
-    """The page served by uvicorn on a free loopback port, in a thread, for the module's tests."""
-    server = uvicorn.Server(
-        uvicorn.Config(page_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="live-node", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser, live_url: str, official_token: str) -> Iterator[Page]:
-    """A fresh English browser tab with JavaScript disabled, signed in through the form with the keyboard."""
-    context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_url)
-    tab = context.new_page()
-    tab.goto("/verify")
-    expect(tab).to_have_url(re.compile(r"/verify/sign-in\?next=%2Fverify$"))
-    expect(tab.get_by_label("Access token")).to_be_focused()
-    tab.keyboard.type(official_token)
-    tab.keyboard.press("Enter")
-    expect(tab).to_have_url(f"{live_url}/verify")
-    yield tab
-    context.close()
-
-
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _look_up(page: Page, certificate_id: str) -> None:
-    page.get_by_label("Certificate ID", exact=True).fill(certificate_id)
-    page.get_by_role("button", name="Look up").click()
 
 
 def _id_of(stored_ids: list[str], number: str) -> str:
@@ -98,7 +27,7 @@ def ids(stored: dict[str, object]) -> list[str]:
 def test_look_up_genuine_certificate(page: Page, ids: list[str], live_url: str) -> None:
     """Looking a genuine certificate up shows GENUINE, the goods table, both signers, the trail and a QR."""
     genuine = _id_of(ids, "00000043")
-    _look_up(page, genuine)
+    look_up(page, genuine)
     banner = page.locator(".verdict")
     expect(banner).to_have_attribute("data-verdict", "genuine")
     expect(banner).to_contain_text("GENUINE")
@@ -107,7 +36,7 @@ def test_look_up_genuine_certificate(page: Page, ids: list[str], live_url: str) 
     expect(page.locator(".trail li")).to_have_count(4)
     expect(page.locator(".qr .url")).to_have_text(f"{live_url}/verify?certificate_id={genuine}")
     expect(page.locator(".qr-image svg")).to_be_visible()
-    _shot(page, "lookup-genuine")
+    shot(page, "lookup-genuine")
 
 
 @pytest.mark.parametrize(
@@ -143,14 +72,14 @@ def test_upload_shows_the_verdict(
         expect(banner.locator(".reasons li").first).to_have_text(
             "The content was changed after it was signed."
         )
-    _shot(page, f"upload-{name}")
+    shot(page, f"upload-{name}")
 
 
 def test_rectified_certificate_links_to_the_newer_one(page: Page, ids: list[str]) -> None:
     """A rectified certificate says RECTIFIED and its link opens the newer certificate, which is genuine."""
-    _look_up(page, _id_of(ids, "00000045"))
+    look_up(page, _id_of(ids, "00000045"))
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", "rectified")
-    _shot(page, "lookup-rectified")
+    shot(page, "lookup-rectified")
     page.locator(".verdict a.newer").click()
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", "genuine")
     expect(page.locator(".verdict-id")).to_have_text(re.compile(r"01$"))
@@ -159,28 +88,28 @@ def test_rectified_certificate_links_to_the_newer_one(page: Page, ids: list[str]
 def test_language_switch(page: Page, ids: list[str]) -> None:
     """The language links relabel the result in Spanish then Portuguese, and the choice is remembered."""
     genuine = _id_of(ids, "00000043")
-    _look_up(page, genuine)
+    look_up(page, genuine)
     page.get_by_role("navigation", name="Language").get_by_role("link", name="Español").click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator(".verdict-word")).to_contain_text("AUTÉNTICO")
     expect(page.get_by_role("table", name="Mercaderías")).to_be_visible()
-    _shot(page, "lookup-genuine-es")
+    shot(page, "lookup-genuine-es")
     page.get_by_role("navigation", name="Idioma").get_by_role("link", name="Português").click()
     expect(page.locator(".verdict-word")).to_contain_text("AUTÊNTICO")
     page.goto(f"/verify?certificate_id={genuine}")
     expect(page.locator("html")).to_have_attribute("lang", "pt")
-    _shot(page, "lookup-genuine-pt")
+    shot(page, "lookup-genuine-pt")
 
 
 def test_print_layout_and_qr_address(page: Page, ids: list[str], live_url: str) -> None:
     """Printing hides navigation and forms but keeps verdict and QR; the QR's address opens the same page."""
-    _look_up(page, _id_of(ids, "00000044"))
+    look_up(page, _id_of(ids, "00000044"))
     page.emulate_media(media="print")
     expect(page.locator("header.site")).to_be_hidden()
     expect(page.get_by_role("button", name="Look up")).to_be_hidden()
     expect(page.locator(".verdict")).to_be_visible()
     expect(page.locator(".qr-image svg")).to_be_visible()
-    _shot(page, "print-cancelled")
+    shot(page, "print-cancelled")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.pdf(path=str(SCREENSHOTS / "print-cancelled.pdf"), format="A4")
     address = page.locator(".qr .url").inner_text()
@@ -198,22 +127,6 @@ def test_keyboard_reaches_skip_link_and_forms(page: Page) -> None:
         expect(page.get_by_label(name, exact=True)).to_have_count(1)
 
 
-def _signed_in_context(browser: Browser, live_url: str, token: str, **options: object) -> Page:
-    context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_url, **options)
-    tab = context.new_page()
-    tab.goto("/verify")
-    tab.get_by_label("Access token").fill(token)
-    tab.keyboard.press("Enter")
-    expect(tab).to_have_url(f"{live_url}/verify")
-    return tab
-
-
-def _overflow(page: Page) -> int:
-    """How far the page is wider than the viewport (0: no sideways scrolling)."""
-    width: int = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    return width
-
-
 def test_phone_shows_the_verdict_first_and_scrolls_tables_inside_their_card(
     browser: Browser,
     live_url: str,
@@ -224,28 +137,28 @@ def test_phone_shows_the_verdict_first_and_scrolls_tables_inside_their_card(
 ) -> None:
     """At 390 px the verdict comes before both forms, the page never scrolls sideways, and the goods
     table scrolls inside its card; screenshots of the phone layout are kept."""
-    page = _signed_in_context(
+    page = signed_in_context(
         browser, live_url, official_token, viewport={"width": 390, "height": 844}, is_mobile=True
     )
-    _shot(page, "phone-empty")
-    _look_up(page, _id_of(ids, "00000043"))
+    shot(page, "phone-empty")
+    look_up(page, _id_of(ids, "00000043"))
     verdict, forms = page.locator(".verdict").bounding_box(), page.locator(".searches").bounding_box()
     assert verdict is not None and forms is not None and verdict["y"] < forms["y"]
     assert verdict["y"] < 844, "the verdict is on the first screen"
-    assert _overflow(page) <= 0
+    assert overflow(page) <= 0
     scroller = page.locator(".table-scroll").filter(has=page.locator("table.goods"))
     card = page.locator(".certificate").bounding_box()
     box = scroller.bounding_box()
     assert card is not None and box is not None and box["x"] + box["width"] <= card["x"] + card["width"]
     assert scroller.evaluate("e => getComputedStyle(e).overflowX") == "auto"
-    _shot(page, "phone-lookup-genuine")
+    shot(page, "phone-lookup-genuine")
     path = tmp_path / "tampered.xml"
     path.write_bytes(signed_documents["tampered"])
     page.get_by_label("Certificate file (XML)", exact=True).set_input_files(str(path))
     page.get_by_role("button", name="Verify the file").click()
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", "not_genuine")
-    assert _overflow(page) <= 0
-    _shot(page, "phone-upload-tampered")
+    assert overflow(page) <= 0
+    shot(page, "phone-upload-tampered")
     page.context.close()
 
 
@@ -264,7 +177,7 @@ def test_not_genuine_is_not_styled_like_a_link(
 
 def test_printed_copy_says_when_and_by_which_node_it_was_checked(page: Page, ids: list[str]) -> None:
     """A printed result carries "Checked by node BR at <time> UTC+00:00", readable anchors and zoned times."""
-    _look_up(page, _id_of(ids, "00000043"))
+    look_up(page, _id_of(ids, "00000043"))
     page.emulate_media(media="print")
     checked = page.locator(".verdict .checked")
     expect(checked).to_be_visible()
@@ -275,7 +188,7 @@ def test_printed_copy_says_when_and_by_which_node_it_was_checked(page: Page, ids
     expect(page.locator(".signatures")).not_to_contain_text("CN=")
     for time_text in page.locator(".trail time").all_inner_texts():
         assert time_text.endswith("UTC+00:00")
-    _shot(page, "print-genuine")
+    shot(page, "print-genuine")
 
 
 def test_language_is_kept_through_sign_in(browser: Browser, live_url: str, official_token: str) -> None:
