@@ -15,7 +15,16 @@ import pytest
 from fastapi import FastAPI
 from lxml import etree
 
-from singlewindow.cod import Certificate, CertificateID, sample_certificate, to_bytes, to_element
+from singlewindow.cod import (
+    Certificate,
+    CertificateID,
+    SchemaRegistry,
+    sample_certificate,
+    to_bytes,
+    to_element,
+)
+from singlewindow.cod.generate import example_certificate
+from singlewindow.cod.samples import demo_exporter
 from singlewindow.errors import problem
 from singlewindow.node.web import (
     CertificateRecord,
@@ -154,6 +163,40 @@ def signed_documents(federation: Any) -> dict[str, bytes]:
     }
 
 
+#: the (CODVer, form) pairs of generated documents, besides the real 1.8.0 sample, the page is opened on
+OTHER_FORMS = (("4.1.0", "FormA14"), ("4.1.0", "FormA59"), ("2.0.0", "FormA6"), ("1.8.3", "FormA18"))
+
+
+@pytest.fixture(scope="session")
+def form_documents(federation: Any, aladi_dir: Path) -> dict[str, bytes]:
+    """Signed CODs from AR of other forms and versions: the real 1.8.0 sample ("sample"), and one with
+    every field of each of OTHER_FORMS generated from the official XSD (keyed "FormA59@4.1.0", …)."""
+    from singlewindow.verification import complete_and_sign
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    declared = now - timedelta(minutes=5)
+    # The sample as published, but for two values the test federation needs: its 2018 declaration
+    # date (written at UTC-03:00) is brought forward to after the exporter certificate was issued,
+    # and its exporter is the one that certificate names.
+    sample = (aladi_dir / "A14-FormA18-unsigned.xml").read_bytes()
+    local = (declared - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S").encode()
+    assert sample.count(b"2018-09-14T09:24:33.2592964") == 1
+    sample = sample.replace(b"2018-09-14T09:24:33", local).replace(
+        b"IVECO ARGENTINA SA", demo_exporter("AR").encode()
+    )
+    requests = {"sample": sample}
+    registry = SchemaRegistry.load([aladi_dir])
+    for cod_ver, form in OTHER_FORMS:
+        layout = registry.layout(cod_ver, form)
+        assert layout is not None, (cod_ver, form)
+        cert = example_certificate(layout, when=declared, full=True)
+        requests[f"{form}@{cod_ver}"] = to_bytes(cert, stage="request")
+    return {
+        name: complete_and_sign(request, federation=federation, country="AR", now=now - timedelta(minutes=4))
+        for name, request in requests.items()
+    }
+
+
 # ------------------------------------------------------------------ a node's page over real verification
 
 
@@ -181,7 +224,9 @@ def _trail(*steps: TrailStep, start: datetime) -> tuple[TrailEvent, ...]:
 
 @pytest.fixture(scope="session")
 def stored(
-    signed_documents: dict[str, bytes], verify: Callable[[bytes], VerificationReport]
+    signed_documents: dict[str, bytes],
+    form_documents: dict[str, bytes],
+    verify: Callable[[bytes], VerificationReport],
 ) -> dict[str, CertificateRecord]:
     """What a receiving node holds: each delivered document with the report it verified on receipt."""
     start = datetime.now(UTC) - timedelta(minutes=3)
@@ -207,6 +252,10 @@ def stored(
         records[report.certificate_id] = CertificateRecord(
             data=signed_documents[name], report=report, status=status, trail=trail
         )
+    for name, data in form_documents.items():
+        report = verify(data)
+        assert report.valid and report.certificate_id is not None, (name, report.problems)
+        records[report.certificate_id] = CertificateRecord(data=data, report=report, trail=delivered)
     return records
 
 

@@ -18,6 +18,8 @@ class Party:
     country: str = ""
     address: str = ""
     city: str = ""
+    #: FormA14's locality, beside its city (forms with one ``CityLocality`` element show it as the city)
+    locality: str = ""
     tax_id: str = ""
 
 
@@ -94,7 +96,8 @@ def _party(element: etree._Element | None, prefix: str) -> Party:
         name=_text(element, f"{prefix}BusinessName"),
         country=_text(element, f"{prefix}Country"),
         address=_text(element, f"{prefix}Address"),
-        city=_text(element, f"{prefix}City", f"{prefix}CityLocality", f"{prefix}Locality"),
+        city=_text(element, f"{prefix}City", f"{prefix}CityLocality"),
+        locality=_text(element, f"{prefix}Locality"),
         tax_id=_text(element, f"{prefix}TaxIdentification"),
     )
 

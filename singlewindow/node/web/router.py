@@ -119,7 +119,7 @@ def create_web_router(
         result = render_result(
             report=record.report,
             form=form_from_xml(record.data),
-            sections=render_form_sections(record.data, language=current.language),
+            sections=render_form_sections(record.data, language=current.language, zone=time_zone),
             status=record.status,
             trail=record.trail,
             language=current.language,
@@ -174,7 +174,7 @@ def create_web_router(
         result = render_result(
             report=report,
             form=form_from_xml(data),
-            sections=render_form_sections(data, language=current.language),
+            sections=render_form_sections(data, language=current.language, zone=time_zone),
             # The lifecycle belongs to the CertificateID; the trail only to the exact bytes received.
             status=stored.status if stored is not None else LifecycleState(),
             trail=stored.trail if stored is not None and same else (),

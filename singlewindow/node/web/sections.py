@@ -7,15 +7,18 @@ The common parts (parties, invoices, the goods table, transport) stay in ``form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, tzinfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from lxml import etree
 from markupsafe import Markup
 
-from singlewindow.cod.layouts import Group, Leaf, Node, Repeated, find_layout
+from singlewindow.cod.layouts import Facets, Group, Leaf, Node, Repeated, find_layout
 from singlewindow.errors import UnusableInput
 from singlewindow.node.web.i18n import Language, catalog_section, translate
+from singlewindow.node.web.render import format_date
 from singlewindow.xmlsec import parse_xml
 
 # What the common part of the page already shows.
@@ -35,6 +38,8 @@ class FormSection:
 
     key: str
     title: str
+    #: the XML element the section shows (named in the title when two sections' titles are the same)
+    tag: str = ""
     rows: tuple[tuple[str, str], ...] = ()
     columns: tuple[str, ...] = ()
     lines: tuple[tuple[str, ...], ...] = ()
@@ -57,8 +62,17 @@ def _child(parent: etree._Element, tag: str) -> etree._Element | None:
     return next((c for c in parent if c.tag == tag), None)
 
 
+def _shown(text: str, facets: Facets, language: Language, zone: tzinfo) -> str:
+    """A value as the rest of the page writes it: times in one zone with offset, booleans as yes/no."""
+    if facets.kind in ("dateTime", "date"):
+        return format_date(text, zone=zone)
+    if facets.kind == "boolean" and text in ("true", "1", "false", "0"):
+        return translate("yes" if text in ("true", "1") else "no", language=language)
+    return text
+
+
 def _rows(
-    parent: etree._Element, nodes: tuple[Node, ...], language: Language, prefix: str = ""
+    parent: etree._Element, nodes: tuple[Node, ...], language: Language, zone: tzinfo, prefix: str = ""
 ) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for node in nodes:
@@ -68,22 +82,26 @@ def _rows(
         name = label(node.attr, language=language)
         if isinstance(node, Leaf):
             if _text(el):
-                rows.append((f"{prefix}{name}", _text(el)))
+                rows.append((f"{prefix}{name}", _shown(_text(el), node.facets, language, zone)))
         elif isinstance(node, Group):
-            rows += _rows(el, node.children, language, f"{prefix}{name} · ")
-        else:
-            values = [_text(item) for item in el if item.tag == node.item_tag]
-            if node.item is not None and any(values):
+            rows += _rows(el, node.children, language, zone, f"{prefix}{name} · ")
+        elif node.item is not None:
+            values = [_shown(_text(i), node.item, language, zone) for i in el if i.tag == node.item_tag]
+            if any(values):
                 rows.append((f"{prefix}{name}", ", ".join(v for v in values if v)))
     return rows
 
 
 def _table(
-    holder: etree._Element, node: Repeated, language: Language, skip: frozenset[str] = frozenset()
+    holder: etree._Element,
+    node: Repeated,
+    language: Language,
+    zone: tzinfo,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     items = [item for item in holder if item.tag == node.item_tag]
     wanted = [n for n in node.children if n.attr not in skip or n.attr == "order_no"]
-    cells = [[dict(_rows(item, (n,), language)) for n in wanted] for item in items]
+    cells = [[dict(_rows(item, (n,), language, zone)) for n in wanted] for item in items]
     used = [i for i, n in enumerate(wanted) if n.attr == "order_no" or any(row[i] for row in cells)]
     if not any(wanted[i].attr != "order_no" for i in used):
         return (), ()
@@ -101,8 +119,12 @@ def _table(
     return tuple(columns), tuple(lines)
 
 
-def form_sections(data: bytes, *, language: Language) -> tuple[FormSection, ...]:
-    """The sections of ``data``'s form beyond the common ones; () for a document the node cannot read."""
+def form_sections(data: bytes, *, language: Language, zone: tzinfo = UTC) -> tuple[FormSection, ...]:
+    """The sections of ``data``'s form beyond the common ones; () for a document the node cannot read.
+
+    Times show in ``zone``; two sections with the same title (FormA6's ThirdOpComments and
+    Op3cComments) are told apart by their XML element's name.
+    """
     try:
         root = parse_xml(data)
     except UnusableInput:
@@ -124,12 +146,13 @@ def form_sections(data: bytes, *, language: Language) -> tuple[FormSection, ...]
             continue
         title = label(node.attr, language=language)
         if node.attr == "goods" and isinstance(node, Repeated):
-            columns, lines = _table(el, node, language, skip=_SHOWN_GOODS)
+            columns, lines = _table(el, node, language, zone, skip=_SHOWN_GOODS)
             if lines:
                 sections.append(
                     FormSection(
                         key="goods_details",
                         title=label("goods_details", language=language),
+                        tag=node.tag,
                         columns=columns,
                         lines=lines,
                     )
@@ -140,27 +163,32 @@ def form_sections(data: bytes, *, language: Language) -> tuple[FormSection, ...]
         if isinstance(node, Group):
             shown = _SHOWN_IN.get(node.attr, frozenset())
             leaves = tuple(n for n in node.children if n.attr not in shown and isinstance(n, Leaf))
-            rows = _rows(el, leaves, language)
+            rows = _rows(el, leaves, language, zone)
             if rows:
-                sections.append(FormSection(key=node.attr, title=title, rows=tuple(rows)))
+                sections.append(FormSection(key=node.attr, title=title, tag=node.tag, rows=tuple(rows)))
             for sub in node.children:
                 sub_el = _child(el, sub.tag)
                 if sub.attr in shown or isinstance(sub, Leaf) or sub_el is None:
                     continue
-                sub_rows = _rows(sub_el, sub.children, language) if isinstance(sub, Group) else []
+                sub_rows = _rows(sub_el, sub.children, language, zone) if isinstance(sub, Group) else []
                 if sub_rows:
                     sub_title = label(sub.attr, language=language)
-                    sections.append(FormSection(key=sub.attr, title=sub_title, rows=tuple(sub_rows)))
+                    sections.append(
+                        FormSection(key=sub.attr, title=sub_title, tag=sub.tag, rows=tuple(sub_rows))
+                    )
         elif isinstance(node, Repeated) and node.item is None:
-            columns, lines = _table(el, node, language)
+            columns, lines = _table(el, node, language, zone)
             if lines:
-                sections.append(FormSection(key=node.attr, title=title, columns=columns, lines=lines))
-    return tuple(sections)
+                sections.append(
+                    FormSection(key=node.attr, title=title, tag=node.tag, columns=columns, lines=lines)
+                )
+    titles = Counter(s.title for s in sections)
+    return tuple(replace(s, title=f"{s.title} ({s.tag})") if titles[s.title] > 1 else s for s in sections)
 
 
-def render_form_sections(data: bytes, *, language: Language) -> Markup:
+def render_form_sections(data: bytes, *, language: Language, zone: tzinfo = UTC) -> Markup:
     """The form-specific sections of ``data`` as HTML (templates/form_sections.html); empty when none."""
-    sections = form_sections(data, language=language)
+    sections = form_sections(data, language=language, zone=zone)
     if not sections:
         return Markup("")
     environment = Environment(
