@@ -61,55 +61,66 @@ async def submit(request: Request) -> JSONResponse:
     try:
         body = await read_body(request, limit=hub.settings.max_body_bytes, timeout=hub.settings.body_timeout)
         sender = _authenticate(request, body, hub)
-        root = await run_in_threadpool(lambda: parse_xml(body, max_bytes=hub.settings.max_body_bytes))
-        sha256 = hashlib.sha256(body).hexdigest()
-        earlier = await run_in_threadpool(
-            lambda: admission.earlier_acceptance(hub.store, root=root, sha256=sha256, sender=sender)
-        )
-        if earlier is not None:
-            _log.info("accepted", duplicate=True, destination=earlier.message.destination)
-            return _accepted_answer(request, earlier)
-        if is_cancellation(root):
+        # one hand-off to a worker thread for the whole admission (each one costs CPU on both sides)
+        admitted = await run_in_threadpool(lambda: _admit(hub, body=body, sender=sender))
+        if admitted is None:
             accepted = await _accept_cancellation(hub, body=body, sender=sender)
             return _accepted_answer(request, accepted)
-        legacy = False
-        # the hub's clock now is the document's trusted time: judged at it, stored as accepted_at
-        now = hub.clock()
-        report = await run_in_threadpool(hub.verify, body, admission.acceptance(hub.settings, now=now))
-        problems = [*report.problems, *hub.directory.routing_problems(report=report, sender=sender)]
-        if problems:
-            error: SinglewindowError = (
-                Forbidden(problems)
-                if any(p.code == "routing.sender_mismatch" for p in problems)
-                else InvalidDocument(problems)
-            )
-            raise error
-        assert report.certificate_id is not None and report.importer_country is not None
-        legacy = report.legacy_sha1
-        with structlog.contextvars.bound_contextvars(certificate_id=report.certificate_id, sender=sender):
-            accepted = await run_in_threadpool(
-                lambda: hub.store.accept(
-                    certificate_id=report.certificate_id or "",
-                    sha256=sha256,
-                    document=body,
-                    sender=sender,
-                    destination=report.importer_country or "",
-                    now=now,
-                )
-            )
-            message = accepted.message
-            structlog.contextvars.bind_contextvars(delivery=message.delivery)
-            if accepted.created:
-                hub.metrics.accepted.inc()
-                hub.worker.wake()
-            _log.info("accepted", duplicate=not accepted.created, destination=message.destination)
-            structlog.contextvars.unbind_contextvars("delivery")
+        accepted, legacy = admitted
+        if accepted.created:
+            hub.metrics.accepted.inc()
+            hub.worker.wake()
     except SinglewindowError as exc:
         for item in exc.problems:
             hub.metrics.rejected.labels(code=item.code).inc()
         _log.info("refused", status=exc.status_code, codes=[p.code for p in exc.problems])
         raise
     return _accepted_answer(request, accepted, legacy_sha1=legacy)
+
+
+def _admit(hub: HubState, *, body: bytes, sender: str) -> tuple[Accepted, bool] | None:
+    """Parse, recognise a repeat, verify at the hub's clock, route and store a COD (in a worker thread).
+
+    ``(accepted, legacy_sha1)``; None for a Cancellation (admitted by ``_accept_cancellation``).
+    Raises the refusal with every problem.
+    """
+    root = parse_xml(body, max_bytes=hub.settings.max_body_bytes)
+    sha256 = hashlib.sha256(body).hexdigest()
+    earlier = admission.earlier_acceptance(hub.store, root=root, sha256=sha256, sender=sender)
+    if earlier is not None:
+        _log.info("accepted", duplicate=True, destination=earlier.message.destination)
+        return earlier, False
+    if is_cancellation(root):
+        return None
+    # the hub's clock now is the document's trusted time: judged at it, stored as accepted_at
+    now = hub.clock()
+    report = hub.verify(body, admission.acceptance(hub.settings, now=now))
+    problems = [*report.problems, *hub.directory.routing_problems(report=report, sender=sender)]
+    if problems:
+        error: SinglewindowError = (
+            Forbidden(problems)
+            if any(p.code == "routing.sender_mismatch" for p in problems)
+            else InvalidDocument(problems)
+        )
+        raise error
+    assert report.certificate_id is not None and report.importer_country is not None
+    with structlog.contextvars.bound_contextvars(certificate_id=report.certificate_id, sender=sender):
+        accepted = hub.store.accept(
+            certificate_id=report.certificate_id,
+            sha256=sha256,
+            document=body,
+            sender=sender,
+            destination=report.importer_country,
+            now=now,
+        )
+        message = accepted.message
+        _log.info(
+            "accepted",
+            duplicate=not accepted.created,
+            destination=message.destination,
+            delivery=message.delivery,
+        )
+    return accepted, report.legacy_sha1
 
 
 def _accepted_answer(request: Request, accepted: Accepted, *, legacy_sha1: bool = False) -> JSONResponse:

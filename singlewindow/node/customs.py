@@ -226,26 +226,42 @@ async def submit(request: Request, _caller: Customs) -> JSONResponse:
     """Complete and sign what is missing, submit to the hub; idempotent on CertificateID."""
     node = request.app.state.node
     body = await read_body(request, limit=node.settings.max_body_bytes, timeout=node.settings.body_timeout)
-    input_sha256 = hashlib.sha256(body).hexdigest()
     _known_form_version(body)
-    issued = await run_in_threadpool(
-        lambda: _signed_by_an_official(body, max_bytes=node.settings.max_body_bytes)
-    )
+    # one hand-off to a worker thread for issuing, checking and storing (each one costs CPU)
+    outbound, created = await run_in_threadpool(lambda: _issue(node, body=body))
+    if created or outbound.status is CertificateStatus.SUBMITTED:
+        outbound = await node.outbox.submit(outbound)
+    answer = await run_in_threadpool(_outbound_body, request, outbound)
+    answer["duplicate"] = not created
+    if outbound.status is CertificateStatus.REJECTED:
+        return problems_response(
+            status_code=422,
+            problems=[Problem.model_validate(p) for p in answer.pop("problems")],
+            **answer,
+        )
+    return JSONResponse(status_code=202 if created else 200, content=answer)
+
+
+def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
+    """Complete and sign what is missing, verify the result, store it as a submission (worker thread).
+
+    ``(submission, created)``; raises the refusal when the document is not valid or not this
+    country's.
+    """
+    issued = _signed_by_an_official(body, max_bytes=node.settings.max_body_bytes)
     # stage 3 from an issuing platform: submitted byte for byte; anything else completed and signed here
     document = (
         body
         if issued
-        else await run_in_threadpool(
-            lambda: complete_and_sign(
-                body,
-                federation=node.federation,
-                country=node.settings.country,
-                max_bytes=node.settings.max_body_bytes,
-            )
+        else complete_and_sign(
+            body,
+            federation=node.federation,
+            country=node.settings.country,
+            max_bytes=node.settings.max_body_bytes,
         )
     )
     # the node checks its own output (or the platform's) like anyone else would before it leaves
-    report = await run_in_threadpool(node.verify, document)
+    report = node.verify(document)
     if not report.valid or report.certificate_id is None:
         problems: list[Problem] = list(report.problems) or [problem("cod.certificate_id_invalid")]
         raise InvalidDocument(problems)
@@ -258,28 +274,16 @@ async def submit(request: Request, _caller: Customs) -> JSONResponse:
             )
         )
     now = node.clock()
-    outbound, created = await run_in_threadpool(
-        lambda: node.store.create_outbound(
-            certificate_id=report.certificate_id,
-            input_sha256=input_sha256,
-            sha256=hashlib.sha256(document).hexdigest(),
-            document=document,
-            now=now,
-            # sent below; the background outbox is for when that send gets no answer
-            retry_at=now + RETRY_AFTER,
-        )
+    stored: tuple[Outbound, bool] = node.store.create_outbound(
+        certificate_id=report.certificate_id,
+        input_sha256=hashlib.sha256(body).hexdigest(),
+        sha256=hashlib.sha256(document).hexdigest(),
+        document=document,
+        now=now,
+        # sent at once by the request; the background outbox is for when that send gets no answer
+        retry_at=now + RETRY_AFTER,
     )
-    if created or outbound.status is CertificateStatus.SUBMITTED:
-        outbound = await node.outbox.submit(outbound)
-    answer = await run_in_threadpool(_outbound_body, request, outbound)
-    answer["duplicate"] = not created
-    if outbound.status is CertificateStatus.REJECTED:
-        return problems_response(
-            status_code=422,
-            problems=[Problem.model_validate(p) for p in answer.pop("problems")],
-            **answer,
-        )
-    return JSONResponse(status_code=202 if created else 200, content=answer)
+    return stored
 
 
 def _signed_by_an_official(body: bytes, *, max_bytes: int) -> bool:

@@ -59,9 +59,29 @@ async def inbound(request: Request) -> Response:
         raise AuthenticationFailed(problem("delivery.not_from_hub", detail)) from None
     delivery = request.headers.get(DELIVERY_HEADER, "")[:40]
     claimed_id = request.headers.get(CERTIFICATE_HEADER, "")
+    # one hand-off to a worker thread for the whole intake (each one costs CPU on both sides)
+    receipt, accepted_at = await run_in_threadpool(
+        lambda: _take(request, body=body, delivery=delivery, claimed_id=claimed_id)
+    )
+    if receipt is None:
+        # revocation is judged at the hub's acceptance time (the trusted time), as well as at signing time
+        acceptance = Acceptance(at=accepted_at, judge_signers=True)
+        return await _cancellation(
+            request, body=body, delivery=delivery, claimed_id=claimed_id, acceptance=acceptance
+        )
+    return Response(content=receipt, media_type="application/json")
+
+
+def _take(request: Request, *, body: bytes, delivery: str, claimed_id: str) -> tuple[bytes | None, datetime]:
+    """Recognise a repeat, verify, store and sign the receipt of a COD delivery (in a worker thread).
+
+    ``(receipt, the hub's acceptance time)``; no receipt for a Cancellation (taken by
+    ``_cancellation``). Raises the refusal.
+    """
+    node = request.app.state.node
     sha256 = hashlib.sha256(body).hexdigest()
     log = _log.bind(delivery=delivery, certificate_id=claimed_id)
-    earlier = await run_in_threadpool(lambda: node.store.inbound(delivery=delivery))
+    earlier = node.store.inbound(delivery=delivery)
     if earlier is not None:
         if earlier.sha256 != sha256:
             raise Conflict(
@@ -69,17 +89,15 @@ async def inbound(request: Request) -> Response:
             )
         node.metrics.received.labels(outcome="duplicate").inc()
         log.info("duplicate_delivery")
-        return Response(content=earlier.receipt, media_type="application/json")
+        return bytes(earlier.receipt), node.clock()
     accepted_at = _hub_accepted_at(request.headers.get(ACCEPTED_AT_HEADER, ""), now=node.clock())
+    root = parse_xml(body, max_bytes=node.settings.max_body_bytes)
+    if is_cancellation(root):
+        return None, accepted_at
     # revocation is judged at the hub's acceptance time (the trusted time), as well as at signing time
     acceptance = Acceptance(at=accepted_at, judge_signers=True)
-    root = await run_in_threadpool(lambda: parse_xml(body, max_bytes=node.settings.max_body_bytes))
-    if is_cancellation(root):
-        return await _cancellation(
-            request, body=body, delivery=delivery, claimed_id=claimed_id, acceptance=acceptance
-        )
     # never take the hub's word: the same full verification as anyone else's
-    report = await run_in_threadpool(node.verify, body, acceptance)
+    report = node.verify(body, acceptance)
     problems: list[Problem] = list(report.problems)
     if report.importer_country != node.settings.country:
         problems.append(
@@ -97,21 +115,19 @@ async def inbound(request: Request) -> Response:
         raise InvalidDocument(problems)
     now = node.clock()
     receipt = _receipt(request, delivery=delivery, certificate_id=claimed_id, sha256=sha256, now=now)
-    stored, created = await run_in_threadpool(
-        lambda: node.store.store_inbound(
-            delivery=delivery,
-            certificate_id=claimed_id,
-            sha256=sha256,
-            document=body,
-            report=report.model_dump_json(),
-            receipt=receipt,
-            now=now,
-            hub_accepted_at=accepted_at,
-        )
+    stored, created = node.store.store_inbound(
+        delivery=delivery,
+        certificate_id=claimed_id,
+        sha256=sha256,
+        document=body,
+        report=report.model_dump_json(),
+        receipt=receipt,
+        now=now,
+        hub_accepted_at=accepted_at,
     )
     node.metrics.received.labels(outcome="stored" if created else "duplicate").inc()
     log.info("delivery_stored", duplicate=not created)
-    return Response(content=stored.receipt, media_type="application/json")
+    return bytes(stored.receipt), accepted_at
 
 
 def _hub_accepted_at(value: str, *, now: datetime) -> datetime:
