@@ -88,34 +88,63 @@ class DeliveryWorker:
         """Look at the queue now (a new message was accepted)."""
         self._wake.set()
 
-    async def run_once(self) -> int:
-        """Claim one batch of due messages and deliver them concurrently; the number claimed."""
+    async def _claim(self, *, limit: int) -> list[Message]:
         now = self.clock()
-        claimed = await anyio.to_thread.run_sync(
+        return await anyio.to_thread.run_sync(
             lambda: self.store.claim(
                 worker=self.settings.worker_id,
                 now=now,
                 lease=timedelta(seconds=self.settings.lease_seconds),
-                limit=self.settings.batch_size,
+                limit=limit,
             )
         )
+
+    async def run_once(self) -> int:
+        """Claim one batch of due messages and deliver them concurrently; the number claimed."""
+        claimed = await self._claim(limit=self.settings.batch_size)
         await asyncio.gather(*(self._deliver(message) for message in claimed))
         return len(claimed)
 
     async def run(self) -> None:
-        """Deliver until cancelled; a database hiccup is logged and retried, never fatal."""
-        while True:
-            # cleared before looking, so a wake-up during a batch is not lost
-            self._wake.clear()
-            try:
-                if await self.run_once():
-                    continue
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                _log.exception("delivery_loop_error")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
+        """Deliver until cancelled, at most ``batch_size`` at once; a database hiccup is logged, never fatal.
+
+        A message is claimed as soon as a delivery slot is free, not when a whole batch has
+        finished: one slow destination does not hold back the messages behind it.
+        """
+        in_flight: set[asyncio.Task[None]] = set()
+        saturated = False
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if saturated:  # a slot is free for a message that is waiting; otherwise a claim would find none
+                self._wake.set()
+
+        try:
+            while True:
+                # cleared before looking, so a wake-up (new message, finished delivery) is not lost
+                self._wake.clear()
+                free = self.settings.batch_size - len(in_flight)
+                claimed: list[Message] = []
+                if free > 0:
+                    try:
+                        claimed = await self._claim(limit=free)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        _log.exception("delivery_loop_error")
+                for message in claimed:
+                    task = asyncio.create_task(self._deliver(message))
+                    in_flight.add(task)
+                    task.add_done_callback(finished)
+                # every slot filled: more may be due, look again as soon as a delivery finishes
+                saturated = (bool(claimed) and len(claimed) == free) or free <= 0
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
+        finally:
+            # leases of deliveries cut short expire and are claimed again
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def _deliver(self, message: Message) -> None:
         with structlog.contextvars.bound_contextvars(
