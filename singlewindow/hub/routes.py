@@ -21,6 +21,7 @@ from singlewindow.protocol import AcceptedBody, ProblemsBody, TrailBody, TrailEv
 from singlewindow.protocol.edge import read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Accepted, check_database
+from singlewindow.verification.pipeline import uses_sha1
 from singlewindow.xmlsec import parse_xml
 
 router = APIRouter()
@@ -89,7 +90,8 @@ def _admit(hub: HubState, *, body: bytes, sender: str) -> tuple[Accepted, bool] 
     earlier = admission.earlier_acceptance(hub.store, root=root, sha256=sha256, sender=sender)
     if earlier is not None:
         _log.info("accepted", duplicate=True, destination=earlier.message.destination)
-        return earlier, False
+        # the same bytes were accepted before: the same legacy label as at their first acceptance
+        return earlier, not is_cancellation(root) and uses_sha1(root)
     if is_cancellation(root):
         return None
     # the hub's clock now is the document's trusted time: judged at it, stored as accepted_at

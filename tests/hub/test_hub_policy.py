@@ -127,6 +127,7 @@ async def test_sha1_is_accepted_only_before_the_issuing_members_sunset(
     try:
         document = sha1_signed(judged.pki, WHEN)
         answer = await _post(judged, document)
+        again = await _post(judged, document)  # a repeat is answered from the earlier acceptance
         async with judged.client("BR", role="official") as node:  # a node's API answer too
             checked = (
                 await node.post("/api/v1/verify", content=document, headers={"content-type": XML})
@@ -135,8 +136,10 @@ async def test_sha1_is_accepted_only_before_the_issuing_members_sunset(
         _restore(judged)
     assert answer.status_code == status, answer.text
     assert checked["valid"] is checked["legacy_sha1"] is (status == 202)
+    assert again.status_code == status, again.text
     if status == 202:
         assert answer.json()["legacy_sha1"] is True
+        assert again.json()["duplicate"] is True and again.json()["legacy_sha1"] is True
     else:
         assert "signature.algorithm_forbidden" in _codes(answer)
         assert _stored(judged) == 0
