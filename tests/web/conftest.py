@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import pytest
 from fastapi import FastAPI
 from lxml import etree
+from web.parties import EXPORTER_CONTACT, IMPORTER_CONTACT, NO_EXPORTER_FAX
 
 from singlewindow.cod import (
     Certificate,
@@ -167,10 +168,36 @@ def signed_documents(federation: Any) -> dict[str, bytes]:
 OTHER_FORMS = (("4.1.0", "FormA14"), ("4.1.0", "FormA59"), ("2.0.0", "FormA6"), ("1.8.3", "FormA18"))
 
 
+def _with_contacts(cert: Certificate, name: str) -> Certificate:
+    exporter = {**EXPORTER_CONTACT, **({"fax": None} if name == NO_EXPORTER_FAX else {})}
+    return cert.model_copy(
+        update={
+            "exporter": cert.exporter.model_copy(update=exporter),
+            "importer": cert.importer.model_copy(update=IMPORTER_CONTACT),
+        }
+    )
+
+
 @pytest.fixture(scope="session")
-def form_documents(federation: Any, aladi_dir: Path) -> dict[str, bytes]:
-    """Signed CODs from AR of other forms and versions: the real 1.8.0 sample ("sample"), and one with
-    every field of each of OTHER_FORMS generated from the official XSD (keyed "FormA59@4.1.0", …)."""
+def form_requests(aladi_dir: Path) -> dict[str, bytes]:
+    """Unsigned requests of other forms and versions, one with every field of each of OTHER_FORMS
+    generated from the official XSD (keyed "FormA59@4.1.0", …), with the parties' contacts above."""
+    registry = SchemaRegistry.load([aladi_dir])
+    declared = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    requests = {}
+    for cod_ver, form in OTHER_FORMS:
+        layout = registry.layout(cod_ver, form)
+        assert layout is not None, (cod_ver, form)
+        name = f"{form}@{cod_ver}"
+        cert = _with_contacts(example_certificate(layout, when=declared, full=True), name)
+        requests[name] = to_bytes(cert, stage="request")
+    return requests
+
+
+@pytest.fixture(scope="session")
+def form_documents(federation: Any, aladi_dir: Path, form_requests: dict[str, bytes]) -> dict[str, bytes]:
+    """Signed CODs from AR of other forms and versions: the real 1.8.0 sample ("sample"), and each of
+    ``form_requests`` completed and signed."""
     from singlewindow.verification import complete_and_sign
 
     now = datetime.now(UTC).replace(microsecond=0)
@@ -184,13 +211,7 @@ def form_documents(federation: Any, aladi_dir: Path) -> dict[str, bytes]:
     sample = sample.replace(b"2018-09-14T09:24:33", local).replace(
         b"IVECO ARGENTINA SA", demo_exporter("AR").encode()
     )
-    requests = {"sample": sample}
-    registry = SchemaRegistry.load([aladi_dir])
-    for cod_ver, form in OTHER_FORMS:
-        layout = registry.layout(cod_ver, form)
-        assert layout is not None, (cod_ver, form)
-        cert = example_certificate(layout, when=declared, full=True)
-        requests[f"{form}@{cod_ver}"] = to_bytes(cert, stage="request")
+    requests = {"sample": sample, **form_requests}
     return {
         name: complete_and_sign(request, federation=federation, country="AR", now=now - timedelta(minutes=4))
         for name, request in requests.items()

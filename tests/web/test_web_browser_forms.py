@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
 from web.browsing import look_up, overflow, playwright_or_skip, shot, signed_in_context
+from web.parties import CONTACT_LABELS, EXPORTER_CONTACT, IMPORTER_CONTACT, NO_EXPORTER_FAX, contact_rows
 
 from singlewindow.cod.samples import demo_exporter
 
@@ -76,7 +77,7 @@ SECTIONS: dict[
     ],
     "FormA18@1.8.3": [
         ("goods_details", "Goods: further details", [], GOODS),
-        ("comments", "Observations", [("HS version", "NCM 2022 (SA 2022)")], None),
+        ("comments", "Comments", [("HS version", "NCM 2022 (SA 2022)")], None),
         ("pac_inputs", "Inputs (PAC)", [("No.", "1"), ("Comment", "comex@exportadora.com")], None),
         (
             "third_operator",
@@ -114,9 +115,22 @@ EXPORTER = {
         ("City", "Buenos Aires"),
         ("Locality", "San Nicolás"),
         ("Country", "AR"),
+        *contact_rows(EXPORTER_CONTACT),
     ],
     # FormA6 at 2.0.0 has one ExporterCityLocality
-    "FormA6@2.0.0": [("Address", "Av. Corrientes 1234, piso 5"), ("City", "Buenos Aires"), ("Country", "AR")],
+    "FormA6@2.0.0": [
+        ("Address", "Av. Corrientes 1234, piso 5"),
+        ("City", "Buenos Aires"),
+        ("Country", "AR"),
+        *contact_rows(EXPORTER_CONTACT),
+    ],
+    # this exporter gives no fax: no row for it
+    "FormA18@1.8.3": [
+        ("Address", "Av. Corrientes 1234, piso 5"),
+        ("City", "Buenos Aires"),
+        ("Country", "AR"),
+        *contact_rows({**EXPORTER_CONTACT, "fax": None}),
+    ],
 }
 DOCUMENTS = list(SECTIONS)
 
@@ -156,7 +170,7 @@ def test_each_form_shows_its_own_sections(page: Page, form_ids: dict[str, str], 
     _expect_genuine_first(page)
     expect(page.locator(".header-fields dd")).to_have_text(list(HEADER[name]))
     if name in EXPORTER:
-        exporter = [("Name", demo_exporter("AR")), *EXPORTER[name]]
+        exporter = [("Business name", demo_exporter("AR")), *EXPORTER[name]]
         _expect_rows(page.locator("section[aria-labelledby='party-exporter']"), exporter)
     sections = page.locator(".certificate .form-section")
     expect(sections).to_have_count(len(SECTIONS[name]))
@@ -183,7 +197,7 @@ def test_the_1_8_0_sample_shows_its_published_values(page: Page, form_ids: dict[
     _expect_rows(
         page.locator("section[aria-labelledby='party-consignee']"),
         [
-            ("Name", "CNH INDUSTRIAL BRASIL LTDA-Piracicaba"),
+            ("Business name", "CNH INDUSTRIAL BRASIL LTDA-Piracicaba"),
             ("Address", "RUA JOSE COELHO PRATTES JR 1020-Distrito Industrial Unileste"),
             ("City", "Piracicaba"),
             ("Country", "BR"),
@@ -202,7 +216,7 @@ def test_the_1_8_0_sample_shows_its_published_values(page: Page, form_ids: dict[
             ("Currency", "DOLARES ESTADOUNIDENSES"),
             ("Transport", "Terrestre · CORDOBA · BR"),
             ("Comments", re.compile(r"^TRIGESIMO OCTAVO PROTOCOLO ADICIONAL .* N° ACE 14$")),
-            ("Exporter's declaration", AT),
+            ("Declaration date", AT),
         ],
     )
 
@@ -287,3 +301,62 @@ def test_phone_shows_the_verdict_first_and_scrolls_each_table(
             assert scroller.evaluate("e => { e.scrollLeft = 40; return e.scrollLeft }") > 0
     assert wider >= 1, "at 390 px at least the goods table is wider than its card"
     shot(phone, f"phone-form-{name.replace('@', '-')}")
+
+
+def _expect_contact_rows(box: Any, contact: Mapping[str, str | None], language: str = "en") -> None:
+    """The box's telephone, fax, e-mail and website rows are exactly those ``contact`` gives, in order."""
+    names = "|".join(re.escape(label) for label in CONTACT_LABELS[language].values())
+    fields = box.locator(".field").filter(has=box.page.locator("dt", has_text=re.compile(f"^({names})$")))
+    rows = contact_rows(contact, language=language)
+    expect(fields.locator("dt")).to_have_text([name for name, _ in rows])
+    expect(fields.locator("dd")).to_have_text([value for _, value in rows])
+
+
+@pytest.mark.parametrize("name", ["FormA14@4.1.0", "FormA18@1.8.3"])
+def test_contact_details_show_in_their_party_box_as_text(
+    page: Page, form_ids: dict[str, str], name: str
+) -> None:
+    """The exporter's and the importer's telephone, fax, e-mail and website show in each one's own box,
+    as text and never as a link a forged document could plant; a fax the exporter left out has no row."""
+    look_up(page, form_ids[name])
+    exporter = page.locator("section[aria-labelledby='party-exporter']")
+    importer = page.locator("section[aria-labelledby='party-importer']")
+    given = {**EXPORTER_CONTACT, "fax": None} if name == NO_EXPORTER_FAX else EXPORTER_CONTACT
+    for box, contact in ((exporter, given), (importer, IMPORTER_CONTACT)):
+        _expect_contact_rows(box, contact)
+    expect(page.locator(".parties a")).to_have_count(0)
+    expect(page.locator(".certificate").get_by_role("link")).to_have_count(0)
+    expect(importer.get_by_text(IMPORTER_CONTACT["url"], exact=True)).to_have_count(1)
+    shot(page, f"contacts-{name.replace('@', '-')}")
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "old"),
+    [
+        ("en", ("Business name", "Address", "Country", "Comments"), "Observations"),
+        ("es", ("Razón social", "Dirección", "País", "Observaciones"), "Domicilio"),
+        ("pt", ("Razão social", "Endereço", "País", "Observações"), "Identificação fiscal"),
+    ],
+)
+def test_an_element_reads_the_same_in_every_part_of_the_page(
+    page: Page, form_ids: dict[str, str], language: str, words: tuple[str, ...], old: str
+) -> None:
+    """In en, es and pt a business name, address and country are labelled alike in the party boxes and in
+    the third-country operator's section, and the comments alike at the form's foot and as their section's
+    title; the contact rows are translated too."""
+    page.goto(f"/verify?certificate_id={form_ids['FormA18@1.8.3']}&lang={language}")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    *party_words, comments = words
+    operator = page.locator(".form-section[data-section='third_operator'] dt")
+    for box in ("exporter", "importer", "consignee"):
+        labels = page.locator(f"section[aria-labelledby='party-{box}'] dt")
+        for word in party_words:
+            exact = re.compile(f"^{re.escape(word)}$")
+            expect(labels.filter(has_text=exact)).to_have_count(1)
+            expect(operator.filter(has_text=exact)).to_have_count(1)
+    expect(page.locator(".footer-fields dt").filter(has_text=re.compile(f"^{comments}$"))).to_have_count(1)
+    expect(page.locator(".form-section[data-section='comments'] h3")).to_have_text(comments)
+    expect(page.locator(".certificate")).not_to_contain_text(old)
+    importer = page.locator("section[aria-labelledby='party-importer']")
+    _expect_contact_rows(importer, IMPORTER_CONTACT, language)
+    shot(page, f"labels-FormA18-1.8.3-{language}")

@@ -80,3 +80,10 @@ def test_language_negotiation(
 ) -> None:
     """An explicit switch wins, then the remembered cookie, then the best Accept-Language by q value."""
     assert negotiate(explicit=explicit, cookie=cookie, accept_language=header) == expected
+
+
+def test_a_document_element_has_one_label_entry() -> None:
+    """No page label repeats a document element's own entry under another key (``address`` beside
+    ``cod_address``), so no part of the page can word an element differently from the rest."""
+    labels = catalog_section("labels")
+    assert not [key for key in labels if f"cod_{key}" in labels]

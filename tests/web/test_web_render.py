@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from lxml import html
+from web.parties import EXPORTER_CONTACT, IMPORTER_CONTACT, NO_EXPORTER_FAX, contact_rows
 
 from singlewindow.node.web.form import form_from_xml
 from singlewindow.node.web.i18n import Language
 from singlewindow.node.web.model import LifecycleState, TrailEvent
 from singlewindow.node.web.render import anchor_name, format_date, render_result, step_label
+from singlewindow.node.web.sections import render_form_sections
 from singlewindow.node.web.verdict import Holding
 from singlewindow.verification.report import VerificationReport
 
@@ -246,3 +248,95 @@ def test_a_legacy_sha1_document_carries_a_short_notice(
     (notice,) = _render(sample_xml, legacy, language=language).find_class("legacy")
     assert word in notice.text_content()
     assert not _render(sample_xml, make_report(sample_xml), language=language).find_class("legacy")
+
+
+def _box(page: html.HtmlElement, key: str) -> html.HtmlElement:
+    (box,) = page.xpath(f"//section[@aria-labelledby='party-{key}']")
+    return box
+
+
+def _rows(element: html.HtmlElement) -> list[tuple[str, str]]:
+    return [
+        (field.find("dt").text_content(), field.find("dd").text_content())
+        for field in element.find_class("field")
+    ]
+
+
+@pytest.mark.parametrize("name", ["FormA14@4.1.0", "FormA18@1.8.3"])
+def test_each_party_box_shows_its_own_contact_details(
+    form_requests: dict[str, bytes], make_report: ReportFactory, name: str
+) -> None:
+    """The exporter's and the importer's telephone, fax, e-mail and website are the last rows of each
+    one's own box; a fax the exporter left out has no row, not an empty one."""
+    data = form_requests[name]
+    page = _render(data, make_report(data))
+    exporter = {**EXPORTER_CONTACT, "fax": None} if name == NO_EXPORTER_FAX else EXPORTER_CONTACT
+    for key, contact in (("exporter", exporter), ("importer", IMPORTER_CONTACT)):
+        rows, expected = _rows(_box(page, key)), contact_rows(contact)
+        assert rows[-len(expected) :] == expected, key
+        assert all(value for _, value in rows), key
+    if name == NO_EXPORTER_FAX:
+        assert "Fax" not in dict(_rows(_box(page, "exporter")))
+
+
+def test_contact_details_are_text_never_links(
+    form_requests: dict[str, bytes], make_report: ReportFactory
+) -> None:
+    """A document's e-mail and website, even one carrying markup or a javascript: address, show as text:
+    no link, no script, nothing that runs or navigates when an official clicks it."""
+    data = form_requests["FormA14@4.1.0"]
+    email = '"><a href="javascript:alert(1)">mail</a>'
+    url = "javascript:alert(document.cookie)"
+    hostile = data.replace(
+        IMPORTER_CONTACT["email"].encode(), email.replace("&", "&amp;").replace("<", "&lt;").encode()
+    ).replace(IMPORTER_CONTACT["url"].encode(), url.encode())
+    page = _render(hostile, make_report(hostile, problems=("signature.digest_mismatch",)))
+    rows = dict(_rows(_box(page, "importer")))
+    assert rows["E-mail"] == email and rows["Website"] == url
+    assert not page.xpath(
+        "//div[@class='parties']//a | //script | //*[@href and contains(@href, 'javascript')]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "address", "business_name", "comments", "fob"),
+    [
+        ("en", "Address", "Business name", "Comments", "FOB value"),
+        ("es", "Dirección", "Razón social", "Observaciones", "Valor FOB"),
+        ("pt", "Endereço", "Razão social", "Observações", "Valor FOB"),
+    ],
+)
+def test_an_element_has_one_label_across_the_page(
+    form_requests: dict[str, bytes],
+    make_report: ReportFactory,
+    language: Language,
+    address: str,
+    business_name: str,
+    comments: str,
+    fob: str,
+) -> None:
+    """One element, one label in each language: the address and business name in the party boxes and in
+    the third-country operator's section, the comments at the form's foot and as their section's title,
+    and FormA14's FOB value in the goods table and in the goods' further details."""
+    for name, operator in (("FormA18@1.8.3", "third_operator"), ("FormA59@4.1.0", "op3c")):
+        data = form_requests[name]
+        page = _render(
+            data, make_report(data), language=language, sections=render_form_sections(data, language=language)
+        )
+        (section,) = page.xpath(f"//section[@data-section='{operator}']")
+        for box in ("exporter", "importer", "operator"):
+            labels = dict(_rows(section if box == "operator" else _box(page, box)))
+            assert address in labels and business_name in labels, (name, box, list(labels))
+    data = form_requests["FormA18@1.8.3"]
+    page = _render(
+        data, make_report(data), language=language, sections=render_form_sections(data, language=language)
+    )
+    assert comments in dict(_rows(page.find_class("footer-fields")[0]))
+    assert page.xpath("//section[@data-section='comments']/h3")[0].text_content() == comments
+    data = form_requests["FormA14@4.1.0"]
+    page = _render(
+        data, make_report(data), language=language, sections=render_form_sections(data, language=language)
+    )
+    goods = [th.text_content() for th in page.xpath("//table[@class='goods']//th")]
+    details = [th.text_content() for th in page.xpath("//section[@data-section='goods_details']//th")]
+    assert goods[5] == fob and fob in details

@@ -21,6 +21,11 @@ class Party:
     #: FormA14's locality, beside its city (forms with one ``CityLocality`` element show it as the city)
     locality: str = ""
     tax_id: str = ""
+    # Contact details, shown as plain text: the document is untrusted, so never as links.
+    telephone: str = ""
+    fax: str = ""
+    email: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +78,8 @@ class CertificateForm:
     consignee: Party | None = None
     invoices: tuple[Invoice, ...] = ()
     goods: tuple[GoodsLine, ...] = ()
+    #: the layout name of the element the goods' value column shows (``item_fob``: GoodsItemFOB)
+    value_attr: str = "value"
     currency: str = ""
     transport: str = ""
     comments: str = ""
@@ -99,6 +106,10 @@ def _party(element: etree._Element | None, prefix: str) -> Party:
         city=_text(element, f"{prefix}City", f"{prefix}CityLocality"),
         locality=_text(element, f"{prefix}Locality"),
         tax_id=_text(element, f"{prefix}TaxIdentification"),
+        telephone=_text(element, f"{prefix}Telephone"),
+        fax=_text(element, f"{prefix}Fax"),
+        email=_text(element, f"{prefix}Email"),
+        url=_text(element, f"{prefix}URL"),
     )
 
 
@@ -141,6 +152,11 @@ def form_from_xml(data: bytes) -> CertificateForm:
     comments = form.find("Comments") if form is not None else None
     transport = form.find("Transport") if form is not None else None
     consignee = form.find("Consignee") if form is not None else None
+    goods = tuple(form.iter("Goods")) if form is not None else ()
+    # A form's goods carry either GoodsItemValue or GoodsItemFOB (never both, per the XSDs).
+    fob = any(g.find("GoodsItemFOB") is not None for g in goods) and not any(
+        g.find("GoodsItemValue") is not None for g in goods
+    )
     return CertificateForm(
         certificate_id=_text(certification, "CertificateID"),
         cod_ver=_text(cod, "CODVer"),
@@ -154,7 +170,8 @@ def form_from_xml(data: bytes) -> CertificateForm:
             Invoice(number=_text(i, "InvoiceNo"), date=_text(i, "InvoiceDate"))
             for i in (form.iter("Invoice") if form is not None else ())
         ),
-        goods=tuple(_goods(g) for g in (form.iter("Goods") if form is not None else ())),
+        goods=tuple(_goods(g) for g in goods),
+        value_attr="item_fob" if fob else "value",
         currency=_text(comments, "LocalCurrency"),
         transport=" · ".join(
             t

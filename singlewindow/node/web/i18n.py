@@ -35,6 +35,17 @@ def translate(key: str, *, language: Language, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def element_label(attr: str, *, language: Language) -> str:
+    """The one label of a document's element, by its layout name (``address``, ``tax_identification``, …).
+
+    Every part of the page (party boxes, goods table, footer, the form's own sections) labels an
+    element through here, from its ``cod_<name>`` catalog entry, so it reads the same everywhere.
+    """
+    if f"cod_{attr}" in _catalog()["labels"]:
+        return translate(f"cod_{attr}", language=language)
+    return attr.replace("_", " ").capitalize()
+
+
 def problem_text(code: str, *, language: Language, fallback: str = "") -> str:
     """A verification problem in plain words; untranslated codes fall back to their English meaning."""
     entry = _catalog()["problems"].get(code)

@@ -15,7 +15,14 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from singlewindow.node.web.form import CertificateForm
-from singlewindow.node.web.i18n import LANGUAGE_NAMES, LANGUAGES, Language, registry_text, translate
+from singlewindow.node.web.i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Language,
+    element_label,
+    registry_text,
+    translate,
+)
 from singlewindow.node.web.model import LifecycleState, Official, TrailEvent
 from singlewindow.node.web.qr import qr_svg
 from singlewindow.node.web.verdict import Holding, decide
@@ -166,6 +173,7 @@ def render_result(
     template = _environment().get_template("result.html")
     html = template.render(
         t=partial(translate, language=language),
+        label=partial(element_label, language=language),
         registry=partial(registry_text, language=language),
         step_label=partial(step_label, language=language),
         verdict=verdict,

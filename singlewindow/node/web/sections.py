@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from singlewindow.cod.layouts import Facets, Group, Leaf, Node, Repeated, find_layout
 from singlewindow.errors import UnusableInput
-from singlewindow.node.web.i18n import Language, catalog_section, translate
+from singlewindow.node.web.i18n import Language, element_label, translate
 from singlewindow.node.web.render import format_date
 from singlewindow.xmlsec import parse_xml
 
@@ -43,13 +43,6 @@ class FormSection:
     rows: tuple[tuple[str, str], ...] = ()
     columns: tuple[str, ...] = ()
     lines: tuple[tuple[str, ...], ...] = ()
-
-
-def label(attr: str, *, language: Language) -> str:
-    """The label of a COD field or section in ``language`` (``cod_<name>`` in the catalog)."""
-    if f"cod_{attr}" in catalog_section("labels"):
-        return translate(f"cod_{attr}", language=language)
-    return attr.replace("_", " ").capitalize()
 
 
 def _text(el: etree._Element | None) -> str:
@@ -79,7 +72,7 @@ def _rows(
         el = _child(parent, node.tag)
         if el is None:
             continue
-        name = label(node.attr, language=language)
+        name = element_label(node.attr, language=language)
         if isinstance(node, Leaf):
             if _text(el):
                 rows.append((f"{prefix}{name}", _shown(_text(el), node.facets, language, zone)))
@@ -108,12 +101,14 @@ def _table(
     columns: list[str] = []
     for i in used:
         keys = sorted({k for row in cells for k in row[i]})
-        columns += keys or [label(wanted[i].attr, language=language)]
+        columns += keys or [element_label(wanted[i].attr, language=language)]
     lines = []
     for row in cells:
         line: list[str] = []
         for i in used:
-            keys = sorted({k for r in cells for k in r[i]}) or [label(wanted[i].attr, language=language)]
+            keys = sorted({k for r in cells for k in r[i]}) or [
+                element_label(wanted[i].attr, language=language)
+            ]
             line += [row[i].get(k, "") for k in keys]
         lines.append(tuple(line))
     return tuple(columns), tuple(lines)
@@ -144,14 +139,14 @@ def form_sections(data: bytes, *, language: Language, zone: tzinfo = UTC) -> tup
         el = _child(form, node.tag)
         if el is None:
             continue
-        title = label(node.attr, language=language)
+        title = element_label(node.attr, language=language)
         if node.attr == "goods" and isinstance(node, Repeated):
             columns, lines = _table(el, node, language, zone, skip=_SHOWN_GOODS)
             if lines:
                 sections.append(
                     FormSection(
                         key="goods_details",
-                        title=label("goods_details", language=language),
+                        title=element_label("goods_details", language=language),
                         tag=node.tag,
                         columns=columns,
                         lines=lines,
@@ -172,7 +167,7 @@ def form_sections(data: bytes, *, language: Language, zone: tzinfo = UTC) -> tup
                     continue
                 sub_rows = _rows(sub_el, sub.children, language, zone) if isinstance(sub, Group) else []
                 if sub_rows:
-                    sub_title = label(sub.attr, language=language)
+                    sub_title = element_label(sub.attr, language=language)
                     sections.append(
                         FormSection(key=sub.attr, title=sub_title, tag=sub.tag, rows=tuple(sub_rows))
                     )
