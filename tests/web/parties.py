@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 #: the exporter's and the importer's contact details in the generated documents (each its own, so a
-#: value in the wrong party's box shows); the importer's website is long enough to wrap on a phone
+#: value in the wrong party's box shows); the importer's website has no hyphen to break at, so on a phone
+#: it fits its box only if the page lets it wrap anywhere
 EXPORTER_CONTACT = {
     "telephone": "+54 11 4555-1234",
     "fax": "+54 11 4555-1235",
@@ -16,7 +17,7 @@ IMPORTER_CONTACT = {
     "telephone": "+55 11 3333-4444",
     "fax": "+55 11 3333-4445",
     "email": "importacoes@importadora.com.br",
-    "url": "https://www.importadora-do-brasil.com.br/comercio-exterior/certificados-de-origem/consulta",
+    "url": "https://www.importadoradobrasil.com.br/comercioexterior/certificadosdeorigem/consulta",
 }
 #: the generated document whose exporter gives no fax (an absent value shows no row)
 NO_EXPORTER_FAX = "FormA18@1.8.3"
