@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import anyio
@@ -14,7 +11,7 @@ from starlette.requests import ClientDisconnect
 
 from singlewindow.errors import InputTooLarge, InputTooSlow, Problem, SinglewindowError, problem
 from singlewindow.logging import get_logger
-from singlewindow.verification import VerificationContext, VerificationReport, verify_document
+from singlewindow.verification import VerificationReport
 from singlewindow.verification.time_rules import Acceptance
 
 if TYPE_CHECKING:
@@ -88,65 +85,9 @@ async def read_body(request: Request, *, limit: int, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
-def load_verifier(
-    *, trust_dir: Path, trustlist: Path, schema_dirs: list[Path], allow_sha1: bool, max_bytes: int
-) -> Verify:
-    """The full verification pipeline over the federation's anchors, CRLs and registry."""
-    from singlewindow.cod import default_schema_dirs
-
-    dirs = list(dict.fromkeys([*default_schema_dirs(), *schema_dirs]))
-    context = VerificationContext.from_paths(
-        trust_dir=trust_dir,
-        registry_file=trustlist,
-        schema_dirs=dirs,
-        allow_sha1=allow_sha1,
-        max_bytes=max_bytes,
-    )
-
-    def verify(data: bytes, /, acceptance: Acceptance | None = None) -> VerificationReport:
-        return verify_document(data, context=context, acceptance=acceptance)
-
-    return verify
-
-
 class VerifyLifecycle(Protocol):
     """Verifies a signed lifecycle message (a Cancellation) with the service's trust list and clock."""
 
     def __call__(self, data: bytes, /, acceptance: Acceptance | None = None) -> LifecycleReport:
         """The lifecycle report."""
         ...
-
-
-def load_verifiers(
-    *,
-    trust_dir: Path,
-    trustlist: Path,
-    schema_dirs: list[Path],
-    allow_sha1: bool,
-    max_bytes: int,
-    clock: Callable[[], datetime] | None = None,
-) -> tuple[Verify, VerifyLifecycle]:
-    """Certificates and cancellations verified over ONE context (one trust store, one chain cache)."""
-    from singlewindow.cod import default_schema_dirs
-    from singlewindow.lifecycle import verify_cancellation
-
-    context = VerificationContext.from_paths(
-        trust_dir=trust_dir,
-        registry_file=trustlist,
-        schema_dirs=list(dict.fromkeys([*default_schema_dirs(), *schema_dirs])),
-        allow_sha1=allow_sha1,
-        max_bytes=max_bytes,
-    )
-
-    def verify(data: bytes, /, acceptance: Acceptance | None = None) -> VerificationReport:
-        if acceptance is None:
-            acceptance = Acceptance.offline(clock() if clock is not None else None)
-        return verify_document(data, context=context, acceptance=acceptance)
-
-    def verify_lifecycle(data: bytes, /, acceptance: Acceptance | None = None) -> LifecycleReport:
-        now = clock() if clock is not None else None
-        return verify_cancellation(
-            data, context=context, now=now, schema_dirs=schema_dirs, acceptance=acceptance
-        )
-
-    return verify, verify_lifecycle

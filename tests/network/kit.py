@@ -22,8 +22,9 @@ from singlewindow.config import HubSettings, NodeSettings, TokenConfig
 from singlewindow.hub import create_app as create_hub
 from singlewindow.node import create_app as create_node
 from singlewindow.pki import Federation
-from singlewindow.protocol.edge import Verify, load_verifier
-from singlewindow.verification import complete_and_sign
+from singlewindow.protocol.edge import Verify
+from singlewindow.protocol.trustsync import verifiers_for
+from singlewindow.verification import VerificationContext, complete_and_sign
 
 PG_ENV = "SINGLEWINDOW_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -210,10 +211,12 @@ class LocalFederation:
 @pytest.fixture(scope="session")
 def shared_verify(federation: Federation, aladi_dir: Path) -> Verify:
     """One verifier for every in-process app of the session (loading XSDs is the slow part of a start)."""
-    return load_verifier(
+    context = VerificationContext.from_paths(
         trust_dir=federation.trust_dir,
-        trustlist=federation.trustlist_path,
+        registry_file=federation.trustlist_path,
         schema_dirs=[aladi_dir],
         allow_sha1=False,
         max_bytes=5 * 1024 * 1024,
     )
+    verify, _ = verifiers_for(context, clock=None, schema_dirs=[aladi_dir])
+    return verify
