@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from web.browsing import look_up, shot
 
 from singlewindow.config import NodeSettings, TokenConfig
 from singlewindow.lifecycle import issue_cancellation
@@ -34,7 +35,6 @@ ARGS = [
     "--no-first-run",
     "--disable-background-networking",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 OFFICIAL = "br-live-official-token-0123456789"
 CUSTOMS = "br-live-customs-token-0123456789"
 
@@ -139,16 +139,6 @@ def page(browser: Browser, live_node: str) -> Iterator[Page]:
     context.close()
 
 
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _look_up(page: Page, certificate_id: str) -> None:
-    page.get_by_label("Certificate ID", exact=True).fill(certificate_id)
-    page.get_by_role("button", name="Look up").click()
-
-
 def test_live_customs_token_cannot_sign_in(browser: Browser, live_node: str) -> None:
     """The node's customs token is refused on the officials' page (hashed tokens, official role)."""
     context = browser.new_context(java_script_enabled=False, locale="en-GB", base_url=live_node)
@@ -165,14 +155,14 @@ def test_live_look_up_of_a_delivered_certificate(
 ) -> None:
     """Looking up the certificate the node received shows GENUINE, its goods and the node's received trail."""
     certificate_id = certificate_id_of(signed_documents["genuine"])
-    _look_up(page, certificate_id)
+    look_up(page, certificate_id)
     banner = page.locator(".verdict")
     expect(banner).to_have_attribute("data-verdict", "genuine")
     expect(page.locator("table.goods tbody tr")).to_have_count(3)
     expect(page.locator(".trail li")).to_have_count(1)
     expect(page.locator(".qr .url")).to_have_text(f"{live_node}/verify?certificate_id={certificate_id}")
-    _shot(page, "live-lookup-genuine")
-    _look_up(page, certificate_id[:-2] + "99")
+    shot(page, "live-lookup-genuine")
+    look_up(page, certificate_id[:-2] + "99")
     expect(page.locator("body")).to_contain_text(certificate_id[:-2] + "99")
 
 
@@ -188,27 +178,27 @@ def test_live_upload(
     page.get_by_label("Certificate file (XML)", exact=True).set_input_files(str(path))
     page.get_by_role("button", name="Verify the file").click()
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", verdict)
-    _shot(page, f"live-upload-{name}")
+    shot(page, f"live-upload-{name}")
 
 
 def test_live_language_switch(page: Page, signed_documents: dict[str, bytes]) -> None:
     """Switching to Spanish on the live node relabels the verdict of the delivered certificate."""
-    _look_up(page, certificate_id_of(signed_documents["genuine"]))
+    look_up(page, certificate_id_of(signed_documents["genuine"]))
     page.get_by_role("navigation", name="Language").get_by_role("link", name="Español").click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator(".verdict-word")).to_contain_text("AUTÉNTICO")
-    _shot(page, "live-lookup-genuine-es")
+    shot(page, "live-lookup-genuine-es")
 
 
 def test_live_cancelled_and_rectified_look_ups(page: Page, signed_documents: dict[str, bytes]) -> None:
     """After the signed cancellation and the rectification arrived, the page shows CANCELLED and RECTIFIED."""
-    _look_up(page, certificate_id_of(signed_documents["cancelled"]))
+    look_up(page, certificate_id_of(signed_documents["cancelled"]))
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", "cancelled")
     expect(page.locator(".verdict-word")).to_contain_text("CANCELLED")
-    _shot(page, "live-lookup-cancelled")
-    _look_up(page, certificate_id_of(signed_documents["rectified"]))
+    shot(page, "live-lookup-cancelled")
+    look_up(page, certificate_id_of(signed_documents["rectified"]))
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", "rectified")
-    _shot(page, "live-lookup-rectified")
+    shot(page, "live-lookup-rectified")
     page.locator(".verdict a.newer").click()
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", "genuine")
     expect(page.locator(".verdict-id")).to_have_text(certificate_id_of(signed_documents["newer"]))
