@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import zoneinfo
 from abc import abstractmethod
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -15,6 +16,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -178,6 +180,24 @@ class NodeSettings(_Common):
     sync_interval: float = Field(default=1.0, gt=0)
     #: signs the officials' page sessions; unset: a random key per start (sessions end at restart)
     session_secret: SecretStr | None = Field(default=None, min_length=16)
+    #: the IANA time zone every time on the officials' page is shown in (with its offset)
+    time_zone: str = "UTC"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}: give an IANA name such as America/Montevideo"
+            ) from exc
+        return value
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """``time_zone`` as a tzinfo."""
+        return zoneinfo.ZoneInfo(self.time_zone)
 
     @model_validator(mode="after")
     def _credentials(self) -> NodeSettings:

@@ -146,6 +146,7 @@ def page_router(app: FastAPI, settings: NodeSettings) -> APIRouter:
         secret_key=session_key(settings),
         base_url=settings.public_url,
         clock=clock,
+        time_zone=settings.zone,
         sessions=StoredSessions(app),
     )
 
