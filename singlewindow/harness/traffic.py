@@ -176,13 +176,21 @@ def presign(*, shipments: list[Shipment], federation: Federation) -> list[Shipme
     from singlewindow.xmlsec import parse_xml
 
     signed: list[Shipment] = []
+    # the CertificateIDs the run's JSON shipments name, and those numbered here: never given twice
+    taken = {shipment.certificate_id for shipment in shipments if shipment.certificate_id}
     for shipment in shipments:
-        document = complete_and_sign(shipment.body, federation=federation, country=shipment.exporter)
+        document = complete_and_sign(
+            shipment.body,
+            federation=federation,
+            country=shipment.exporter,
+            available=lambda certificate_id: certificate_id not in taken,
+        )
         certificate_id = shipment.certificate_id
         if certificate_id is None:
             certification = from_element(parse_xml(document)).certification
             assert certification is not None  # complete_and_sign always certifies
             certificate_id = str(certification.certificate_id)
+        taken.add(certificate_id)
         signed.append(
             dataclasses.replace(shipment, body=document, body_kind="xml", certificate_id=certificate_id)
         )

@@ -249,6 +249,13 @@ def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
     country's.
     """
     issued = _signed_by_an_official(body, max_bytes=node.settings.max_body_bytes)
+    input_sha256 = hashlib.sha256(body).hexdigest()
+
+    def available(certificate_id: str) -> bool:
+        # a number is free unless another submission of this node holds it (the same request may)
+        held = node.store.outbound(certificate_id)
+        return held is None or held.input_sha256 == input_sha256
+
     # stage 3 from an issuing platform: submitted byte for byte; anything else completed and signed here
     document = (
         body
@@ -258,6 +265,7 @@ def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
             federation=node.federation,
             country=node.settings.country,
             max_bytes=node.settings.max_body_bytes,
+            available=available,
         )
     )
     # the node checks its own output (or the platform's) like anyone else would before it leaves
@@ -276,7 +284,7 @@ def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
     now = node.clock()
     stored: tuple[Outbound, bool] = node.store.create_outbound(
         certificate_id=report.certificate_id,
-        input_sha256=hashlib.sha256(body).hexdigest(),
+        input_sha256=input_sha256,
         sha256=hashlib.sha256(document).hexdigest(),
         document=document,
         now=now,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -83,13 +84,36 @@ def _entity(federation: IssuingParty, country: str, layout: FormLayout) -> EH:
     )
 
 
-def _certification(cert: Certificate, *, country: str, eh_id: str, now: datetime) -> Certification:
-    # A stable number for the same request: the issuing system's own numbering is out of scope.
-    number = int(hashlib.sha256(cert.model_dump_json().encode()).hexdigest(), 16) % 100_000_000
-    certificate_id = CertificateID.compose(
-        country=country, eh_id=eh_id, acronym=cert.agreement.acronym, year=now.year, number=number
-    )
-    return Certification(date=now.replace(microsecond=0), certificate_id=certificate_id)
+#: how many numbers after the first choice are tried before giving up (a full store, in practice never)
+_PROBES = 1000
+
+
+def _certification(
+    cert: Certificate,
+    *,
+    country: str,
+    eh_id: str,
+    now: datetime,
+    available: Callable[[str], bool] | None = None,
+) -> Certification:
+    """A CertificateID for a request that names none: stable for the same request, never a taken one.
+
+    The number starts from a hash of the request (the same request gets the same number again); when
+    ``available`` says another document already holds that CertificateID, the next number is tried.
+    """
+    first = int(hashlib.sha256(cert.model_dump_json().encode()).hexdigest(), 16) % 100_000_000
+    for step in range(_PROBES):
+        certificate_id = CertificateID.compose(
+            country=country,
+            eh_id=eh_id,
+            acronym=cert.agreement.acronym,
+            year=now.year,
+            number=(first + step) % 100_000_000,
+        )
+        if available is None or available(str(certificate_id)):
+            return Certification(date=now.replace(microsecond=0), certificate_id=certificate_id)
+    message = f"no free CertificateID number among the {_PROBES} after {first:08d}"
+    raise UnusableInput(problem("duplicate.conflict", message, "certification.certificate_id"))
 
 
 def complete_and_sign(
@@ -102,12 +126,15 @@ def complete_and_sign(
     max_bytes: int = 5 * 1024 * 1024,
     exporter: Signatory | None = None,
     official: Signatory | None = None,
+    available: Callable[[str], bool] | None = None,
 ) -> bytes:
     """Turn JSON fields or a stage-1/2 COD into a complete signed COD of ``country``'s federation.
 
     An exporter signature already present is kept byte for byte; EH and CertificationEH are added
     from the federation when missing; the active official signs last. ``exporter`` and ``official``
-    replace the federation's signers (fault injection, tests).
+    replace the federation's signers (fault injection, tests). A request naming no CertificateID is
+    numbered here; ``available(certificate_id)`` (the issuer's own records) says whether a number is
+    free or already held by another document, so two requests never get the same CertificateID.
     """
     pki = federation.country(country)
     root, cert, exporter_must_sign = _read(data, max_bytes=max_bytes)
@@ -122,7 +149,9 @@ def complete_and_sign(
     if codeh.find("EH") is None and codeh.find("CertificationEH") is None:
         moment = now or datetime.now(UTC)
         eh = cert.eh or _entity(federation, country, cert.layout)
-        certification = cert.certification or _certification(cert, country=country, eh_id=eh.id, now=moment)
+        certification = cert.certification or _certification(
+            cert, country=country, eh_id=eh.id, now=moment, available=available
+        )
         add_certification(root, cert.model_copy(update={"eh": eh, "certification": certification}))
         for child in list(codeh)[1:]:
             # Cosmetic: lay out the new, not yet signed elements like their neighbours.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -108,3 +109,25 @@ def test_presigned_shipments_are_complete_cods_signed_by_both_parties(federation
         assert certification is not None and str(certification.certificate_id) == after.certificate_id
         if before.certificate_id is not None:
             assert after.certificate_id == before.certificate_id
+
+
+def test_presigned_requests_never_take_a_certificate_id_of_the_run(federation: Federation) -> None:
+    """A JSON shipment names the CertificateID a request would get: the request is numbered with the next."""
+    request, named = plan_traffic(countries=["AR", "BR"], certificates=2, seed=5, xml_share=1.0)
+    alone = presign(shipments=[request], federation=federation)[0].certificate_id
+    assert alone is not None
+    cert = Certificate.model_validate_json(
+        plan_traffic(countries=["AR", "BR"], certificates=1, seed=6, xml_share=0.0)[0].body
+    )
+    assert cert.certification is not None
+    cert = cert.model_copy(
+        update={"certification": cert.certification.model_copy(update={"certificate_id": alone})}
+    )
+    holder = dataclasses.replace(
+        named, body=cert.model_dump_json().encode(), body_kind="json", certificate_id=alone
+    )
+    holder = dataclasses.replace(holder, exporter=cert.exporter.country, importer=cert.importer.country)
+    signed = presign(shipments=[holder, request], federation=federation)
+    given = CertificateID.parse(str(signed[1].certificate_id))
+    assert signed[0].certificate_id == alone != signed[1].certificate_id
+    assert given.number == f"{(int(CertificateID.parse(alone).number) + 1) % 100_000_000:08d}"

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from network.kit import LocalFederation, fields_json, signed_cod
+from network.kit import WHEN, LocalFederation, fields_json, signed_cod
 
+from singlewindow.cod import CertificateID, from_element, sample_certificate, to_bytes
 from singlewindow.protocol import (
     ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
@@ -19,9 +20,12 @@ from singlewindow.protocol import (
     verify_receipt,
 )
 from singlewindow.protocol.states import DeliveryState
+from singlewindow.verification import complete_and_sign
+from singlewindow.xmlsec import parse_xml
 
 pytestmark = pytest.mark.anyio
 JSON = {"content-type": "application/json"}
+XML_HEADERS = {"content-type": "application/xml"}
 
 
 async def test_roles(local: LocalFederation) -> None:
@@ -164,3 +168,30 @@ async def test_wrong_receipt_is_not_accepted(local: LocalFederation) -> None:
     events = [e.event for e in local.hub.store.trail(message_id=1)]
     assert local.hub.store.counts()[DeliveryState.DELIVERED] == 0
     assert events[-1] in {"refused_by_destination", "receipt_invalid"}
+
+
+async def test_a_request_is_never_numbered_with_a_certificate_id_another_document_holds(
+    local: LocalFederation,
+) -> None:
+    """JSON named the CertificateID a stage-1 request would be numbered with: the request gets the next."""
+    request = to_bytes(sample_certificate(number=7, when=WHEN), stage="request")
+    # the number the node derives from this request, learnt by numbering it the same way offline
+    offline = complete_and_sign(request, federation=local.pki, country="AR", now=WHEN)
+    certification = from_element(parse_xml(offline)).certification
+    assert certification is not None
+    wanted = certification.certificate_id
+    other = sample_certificate(number=8, when=WHEN)
+    assert other.certification is not None
+    other = other.model_copy(
+        update={"certification": other.certification.model_copy(update={"certificate_id": wanted})}
+    )
+    async with local.client("AR") as customs:
+        named = await customs.post("/api/v1/certificates", content=other.model_dump_json(), headers=JSON)
+        numbered = await customs.post("/api/v1/certificates", content=request, headers=XML_HEADERS)
+        again = await customs.post("/api/v1/certificates", content=request, headers=XML_HEADERS)
+    assert named.status_code == 202 and named.json()["certificate_id"] == str(wanted), named.text
+    assert numbered.status_code == 202, numbered.text
+    given = CertificateID.parse(numbered.json()["certificate_id"])
+    assert given.number == f"{(int(wanted.number) + 1) % 100_000_000:08d}"
+    assert again.status_code == 200 and again.json()["certificate_id"] == str(given)  # still idempotent
+    assert sum(local.hub.store.counts().values()) == 2
