@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from web.browsing import look_up, shot
+from web.browsing import look_up, serving, shot
 
 from singlewindow.config import NodeSettings, TokenConfig
 from singlewindow.lifecycle import issue_cancellation
@@ -87,33 +84,26 @@ def live_node(
         ],
     )
     app = create_app(settings, background=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="live-br-node", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live node did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    for name in ("genuine", "cancelled", "rectified", "newer"):
-        answer = deliver(url, federation, signed_documents[name], f"live-{name}")
+    with serving(app, lifespan="on", start_s=60) as url:
+        for name in ("genuine", "cancelled", "rectified", "newer"):
+            answer = deliver(url, federation, signed_documents[name], f"live-{name}")
+            assert answer.status_code == 200, answer.text
+        cancellation = issue_cancellation(
+            certificate_id=certificate_id_of(signed_documents["cancelled"]),
+            importer_country="BR",
+            reason="issued in error",
+            when=datetime.now(UTC),
+            official=federation.country("AR").official,
+        )
+        answer = deliver(
+            url,
+            federation,
+            cancellation,
+            "live-cancellation",
+            certificate_id_of(signed_documents["cancelled"]),
+        )
         assert answer.status_code == 200, answer.text
-    cancellation = issue_cancellation(
-        certificate_id=certificate_id_of(signed_documents["cancelled"]),
-        importer_country="BR",
-        reason="issued in error",
-        when=datetime.now(UTC),
-        official=federation.country("AR").official,
-    )
-    answer = deliver(
-        url, federation, cancellation, "live-cancellation", certificate_id_of(signed_documents["cancelled"])
-    )
-    assert answer.status_code == 200, answer.text
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+        yield url
 
 
 @pytest.fixture(scope="module")
