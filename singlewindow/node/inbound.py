@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -27,9 +28,30 @@ from singlewindow.storage import CANCELLATION, Lifecycle
 from singlewindow.verification.time_rules import DEFAULT_MAX_CLOCK_SKEW, Acceptance
 from singlewindow.xmlsec import parse_xml
 
+if TYPE_CHECKING:
+    from singlewindow.node.app import NodeState
+
 router = APIRouter(tags=["hub only"])
 _log = get_logger("singlewindow.node.inbound")
 _ID_PATH = "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateID"
+
+
+def require_hub_signature(request: Request, body: bytes, *, node: NodeState) -> None:
+    """Refuse (401 ``delivery.not_from_hub``) a request the hub's pinned key did not sign as a delivery."""
+    try:
+        verify_request(
+            method=request.method,
+            url=str(request.url),
+            body=body,
+            headers=dict(request.headers),
+            resolve=lambda keyid: node.hub_certificate if keyid == HUB_KEYID else None,
+            required=DELIVERY_COVERS,
+            max_age=node.settings.signature_max_age,
+            now=node.clock().timestamp(),
+        )
+    except AuthenticationFailed as exc:
+        detail = "; ".join(p.message for p in exc.problems)
+        raise AuthenticationFailed(problem("delivery.not_from_hub", detail)) from None
 
 
 @router.post(
@@ -43,20 +65,10 @@ async def inbound(request: Request) -> Response:
     node = request.app.state.node
     body = await read_body(request, limit=node.settings.max_body_bytes, timeout=node.settings.body_timeout)
     try:
-        verify_request(
-            method=request.method,
-            url=str(request.url),
-            body=body,
-            headers=dict(request.headers),
-            resolve=lambda keyid: node.hub_certificate if keyid == HUB_KEYID else None,
-            required=DELIVERY_COVERS,
-            max_age=node.settings.signature_max_age,
-            now=node.clock().timestamp(),
-        )
-    except AuthenticationFailed as exc:
+        require_hub_signature(request, body, node=node)
+    except AuthenticationFailed:
         node.metrics.received.labels(outcome="not_from_hub").inc()
-        detail = "; ".join(p.message for p in exc.problems)
-        raise AuthenticationFailed(problem("delivery.not_from_hub", detail)) from None
+        raise
     delivery = request.headers.get(DELIVERY_HEADER, "")[:40]
     claimed_id = request.headers.get(CERTIFICATE_HEADER, "")
     # one hand-off to a worker thread for the whole intake (each one costs CPU on both sides)

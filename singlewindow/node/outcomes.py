@@ -9,16 +9,14 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from singlewindow.errors import AuthenticationFailed, NotFound, UnusableInput, problem
+from singlewindow.errors import NotFound, UnusableInput, problem
 from singlewindow.logging import get_logger
+from singlewindow.node.inbound import require_hub_signature
 from singlewindow.protocol import (
     CERTIFICATE_HEADER,
-    DELIVERY_COVERS,
     DELIVERY_HEADER,
-    HUB_KEYID,
     CertificateStatus,
     TrailBody,
-    verify_request,
 )
 from singlewindow.protocol.edge import read_body
 from singlewindow.protocol.openapi import request_body
@@ -63,20 +61,7 @@ async def outcome(request: Request) -> JSONResponse:
     """
     node = request.app.state.node
     body = await read_body(request, limit=_MAX_BODY, timeout=node.settings.body_timeout)
-    try:
-        verify_request(
-            method=request.method,
-            url=str(request.url),
-            body=body,
-            headers=dict(request.headers),
-            resolve=lambda keyid: node.hub_certificate if keyid == HUB_KEYID else None,
-            required=DELIVERY_COVERS,
-            max_age=node.settings.signature_max_age,
-            now=node.clock().timestamp(),
-        )
-    except AuthenticationFailed as exc:
-        detail = "; ".join(p.message for p in exc.problems)
-        raise AuthenticationFailed(problem("delivery.not_from_hub", detail)) from None
+    require_hub_signature(request, body, node=node)
     try:
         trail = TrailBody.model_validate_json(body)
     except ValidationError as exc:
