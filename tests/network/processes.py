@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,3 +126,42 @@ def node_proc(
     argv = ["node", "serve", "--country", country, "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--database", url, "--pki", str(pki), "--hub-url", f"http://127.0.0.1:{hub_port}"]
     return Proc(name=f"node-{country}", argv=argv, env=env, port=port, log=log)
+
+
+@contextlib.contextmanager
+def running_hub_and_nodes(
+    *,
+    pki: Path,
+    service_database: Callable[[str], tuple[str, str | None]],
+    schema_dirs: str,
+    root: Path,
+    countries: tuple[str, ...] = ("AR", "BR"),
+    hub_env: dict[str, str] | None = None,
+) -> Iterator[tuple[dict[str, Proc], dict[str, str]]]:
+    """The hub and ``countries``' nodes started as processes (customs and official tokens made up);
+    ``(processes by name, tokens by role)``; every process is SIGKILLed at the end."""
+    tokens = {"customs": secrets.token_urlsafe(24), "official": secrets.token_urlsafe(24)}
+    ports = {code: free_port() for code in countries}
+    hub = hub_proc(
+        pki=pki, database=service_database("hub"), schema_dirs=schema_dirs, nodes=ports, log=root / "hub.log"
+    )
+    hub.env.update(hub_env or {})
+    procs = {"hub": hub}
+    for code, port in ports.items():
+        procs[code] = node_proc(
+            country=code,
+            port=port,
+            pki=pki,
+            database=service_database(code),
+            schema_dirs=schema_dirs,
+            hub_port=hub.port,
+            tokens=tokens,
+            log=root / f"{code}.log",
+        )
+    try:
+        for proc in procs.values():
+            proc.start()
+        yield procs, tokens
+    finally:
+        for proc in procs.values():
+            proc.stop(sig=signal.SIGKILL)

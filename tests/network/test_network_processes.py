@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import signal
 import time
 from collections.abc import Iterator
@@ -11,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from network.kit import Database, fields_json
-from network.processes import Proc, free_port, hub_proc, node_proc
+from network.processes import Proc, running_hub_and_nodes
 from sqlalchemy import func, select
 
 from singlewindow.pki import Federation
@@ -26,34 +25,10 @@ def cluster(
     federation: Federation, database: Database, aladi_dir: Path, tmp_path: Path
 ) -> Iterator[tuple[dict[str, Proc], str]]:
     """Hub, AR and BR as processes (and the customs token); every process is killed at the end."""
-    tokens = {"customs": secrets.token_urlsafe(24), "official": secrets.token_urlsafe(24)}
-    ports = {"AR": free_port(), "BR": free_port()}
-    hub = hub_proc(
-        pki=federation.directory,
-        database=database.service("hub"),
-        schema_dirs=str(aladi_dir),
-        nodes=ports,
-        log=tmp_path / "hub.log",
-    )
-    procs = {"hub": hub}
-    for code, port in ports.items():
-        procs[code] = node_proc(
-            country=code,
-            port=port,
-            pki=federation.directory,
-            database=database.service(code),
-            schema_dirs=str(aladi_dir),
-            hub_port=hub.port,
-            tokens=tokens,
-            log=tmp_path / f"{code}.log",
-        )
-    try:
-        for proc in procs.values():
-            proc.start()
+    with running_hub_and_nodes(
+        pki=federation.directory, service_database=database.service, schema_dirs=str(aladi_dir), root=tmp_path
+    ) as (procs, tokens):
         yield procs, tokens["customs"]
-    finally:
-        for proc in procs.values():
-            proc.stop(sig=signal.SIGKILL)
 
 
 def _submit(node: Proc, token: str, numbers: range) -> list[str]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import secrets
-import signal
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +17,7 @@ import httpx
 import pytest
 from lxml import etree
 from network.kit import BACKENDS, throwaway_database
-from network.processes import Proc, free_port, hub_proc, node_proc
+from network.processes import Proc, running_hub_and_nodes
 
 from singlewindow.cod import CertificateID, sample_certificate, to_bytes, to_element
 from singlewindow.pki import Federation, Identity
@@ -56,36 +54,17 @@ def cluster(
 ) -> Iterator[Cluster]:
     """Hub, AR and BR as processes on one backend; every process is killed at the end."""
     root = tmp_path_factory.mktemp(f"trust-{request.param}")
-    with throwaway_database(request.param, root) as database:
-        tokens = {"customs": secrets.token_urlsafe(24), "official": secrets.token_urlsafe(24)}
-        ports = {"AR": free_port(), "BR": free_port()}
-        hub = hub_proc(
+    with (
+        throwaway_database(request.param, root) as database,
+        running_hub_and_nodes(
             pki=federation.directory,
-            database=database.service("hub"),
+            service_database=database.service,
             schema_dirs=str(aladi_dir),
-            nodes=ports,
-            log=root / "hub.log",
-        )
-        hub.env["SINGLEWINDOW_HUB_MAX_CERTIFICATE_AGE"] = str(MAX_AGE.total_seconds())
-        procs = {"hub": hub}
-        for code, port in ports.items():
-            procs[code] = node_proc(
-                country=code,
-                port=port,
-                pki=federation.directory,
-                database=database.service(code),
-                schema_dirs=str(aladi_dir),
-                hub_port=hub.port,
-                tokens=tokens,
-                log=root / f"{code}.log",
-            )
-        try:
-            for proc in procs.values():
-                proc.start()
-            yield Cluster(procs=procs, tokens=tokens)
-        finally:
-            for proc in procs.values():
-                proc.stop(sig=signal.SIGKILL)
+            root=root,
+            hub_env={"SINGLEWINDOW_HUB_MAX_CERTIFICATE_AGE": str(MAX_AGE.total_seconds())},
+        ) as (procs, tokens),
+    ):
+        yield Cluster(procs=procs, tokens=tokens)
 
 
 def _signed(
