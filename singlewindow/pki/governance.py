@@ -140,14 +140,6 @@ def _journal(pki: Path, entry: dict[str, object]) -> None:
         journal.write(line + "\n")
 
 
-def read_journal(directory: Path) -> list[dict[str, object]]:
-    """Every governance change recorded in the operator's journal of ``directory``, oldest first."""
-    path = operator_home(federation_dir(directory)) / JOURNAL_NAME
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def _official_record(
     action: str, country: str, eh_id: str, certificate: x509.Certificate, reason: str | None
 ) -> dict[str, object]:
@@ -457,5 +449,4 @@ __all__ = [
     "official_add",
     "official_revoke",
     "official_set_enabled",
-    "read_journal",
 ]
