@@ -21,7 +21,7 @@ expect = playwright_api.expect
 AT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\+00:00$")
 AFFIDAVIT = "Declaramos que las mercaderías cumplen las condiciones de origen del Acuerdo."
 OPERATOR = {"Business name": "Exportadora del Plata S.A.", "Address": "Av. Corrientes 1234, piso 5"}
-GOODS_FOB = ("No.", "Invoice (order no.)", "FOB value", "Declaration date"), [("1", "1", "1250.5", AT)]
+# The FOB value is the goods table's value column, not a further detail.
 GOODS = ("No.", "Invoice (order no.)", "Declaration date"), [("1", "1", AT)]
 DECLARATION = [("Request number", "1"), ("Affidavit", AFFIDAVIT)]
 
@@ -34,11 +34,11 @@ SECTIONS: dict[
         ("goods_details", "Goods: further details", [], (("No.", "Declaration date"), [("1", "2018-09-12")])),
     ],
     "FormA14@4.1.0": [
-        ("goods_details", "Goods: further details", [], GOODS_FOB),
+        ("goods_details", "Goods: further details", [], GOODS),
         ("declaration", "Declaration", DECLARATION, None),
     ],
     "FormA59@4.1.0": [
-        ("goods_details", "Goods: further details", [], GOODS_FOB),
+        ("goods_details", "Goods: further details", [], GOODS),
         (
             "op3c",
             "Third-country operator",

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from lxml import html
 from web.parties import EXPORTER_CONTACT, IMPORTER_CONTACT, NO_EXPORTER_FAX, contact_rows
 
+from singlewindow.cod.generate import example_certificate, example_certification, fit_entity
+from singlewindow.cod.model import Certificate
+from singlewindow.cod.schemas import SchemaRegistry
+from singlewindow.cod.xml import to_bytes
 from singlewindow.node.web.form import form_from_xml
 from singlewindow.node.web.i18n import Language
 from singlewindow.node.web.model import LifecycleState, TrailEvent
@@ -317,7 +322,7 @@ def test_an_element_has_one_label_across_the_page(
 ) -> None:
     """One element, one label in each language: the address and business name in the party boxes and in
     the third-country operator's section, the comments at the form's foot and as their section's title,
-    and FormA14's FOB value in the goods table and in the goods' further details."""
+    and FormA14's FOB value in the goods table (and only there: not again in the goods' further details)."""
     for name, operator in (("FormA18@1.8.3", "third_operator"), ("FormA59@4.1.0", "op3c")):
         data = form_requests[name]
         page = _render(
@@ -339,4 +344,43 @@ def test_an_element_has_one_label_across_the_page(
     )
     goods = [th.text_content() for th in page.xpath("//table[@class='goods']//th")]
     details = [th.text_content() for th in page.xpath("//section[@data-section='goods_details']//th")]
-    assert goods[5] == fob and fob in details
+    assert goods[5] == fob and details and fob not in details
+
+
+#: the issuing entity's seat and contacts the generated complete documents carry
+ISSUER = {
+    "address": "Av. Leandro N. Alem 1067",
+    "city": "Buenos Aires",
+    "telephone": "+54 11 5219-4400",
+    "email": "cod@cera.example.org",
+    "url": "http://www.cera.example.org",  # the form 1.8.x XSDs want for EHURL
+}
+
+
+@pytest.mark.parametrize(("cod_ver", "form"), [("1.8.0", "FormA18"), ("4.1.0", "FormA14")])
+def test_the_issuer_box_shows_its_city_and_contacts(
+    aladi_dir: Path, make_report: ReportFactory, cod_ver: str, form: str
+) -> None:
+    """The issuing entity's city (EHCity at 1.8.x, EHCityLocality later), telephone, e-mail and website
+    are shown in its box, the website as text like the parties' (no link)."""
+    layout = SchemaRegistry.load([aladi_dir]).layout(cod_ver, form)
+    assert layout is not None
+    when = datetime(2025, 3, 14, 13, 30, tzinfo=UTC)
+    cert = example_certificate(layout, when=when, full=True)
+    eh = fit_entity(layout, id="001", country="AR", name="Cámara de Exportadores", **ISSUER)
+    complete = Certificate.model_validate(
+        {
+            **cert.model_dump(mode="json"),
+            "eh": eh.model_dump(mode="json", exclude_none=True),
+            "certification": example_certification(layout, cert, eh_id="001", when=when),
+        }
+    )
+    data = to_bytes(complete, stage="complete")
+    assert (b"<EHCity>" in data) is cod_ver.startswith("1.8")
+    page = _render(data, make_report(data))
+    (box,) = page.xpath("//section[@aria-labelledby='issuer-heading']")
+    rows = dict(_rows(box))
+    assert rows["Address"] == ISSUER["address"] and rows["City"] == ISSUER["city"]
+    assert rows["Telephone"] == ISSUER["telephone"] and rows["E-mail"] == ISSUER["email"]
+    assert rows["Website"] == ISSUER["url"]
+    assert not box.xpath(".//a")

@@ -58,8 +58,16 @@ class IssuingEntity:
     country: str = ""
     name: str = ""
     address: str = ""
+    #: EHCityLocality from 2.0.0; at 1.8.x EHCity, with EHLocality beside it
     city: str = ""
+    locality: str = ""
+    # Contact details, shown as plain text like the parties' (the document is untrusted).
+    telephone: str = ""
+    fax: str = ""
+    email: str = ""
     url: str = ""
+    #: EHComments (4.1.x)
+    comments: str = ""
     certificate_date: str = ""
     control_code: str = ""
 
@@ -189,8 +197,13 @@ def form_from_xml(data: bytes) -> CertificateForm:
             country=_text(eh, "EHCountry"),
             name=_text(eh, "EHName"),
             address=_text(eh, "EHAddress"),
-            city=_text(eh, "EHCityLocality"),
+            city=_text(eh, "EHCityLocality", "EHCity"),
+            locality=_text(eh, "EHLocality"),
+            telephone=_text(eh, "EHTelephone"),
+            fax=_text(eh, "EHFax"),
+            email=_text(eh, "EHEmail"),
             url=_text(eh, "EHURL"),
+            comments=_text(eh, "EHComments"),
             certificate_date=_text(certification, "CertificateDate"),
             control_code=_text(certification, "CertificateControlCode"),
         ),

@@ -27,8 +27,18 @@ _SHOWN_IN = {
     "comments": frozenset({"general", "local_currency"}),
     "declaration": frozenset({"date"}),
 }
+# The goods table's value column shows GoodsItemValue or, on FOB forms, GoodsItemFOB (``item_fob``).
 _SHOWN_GOODS = frozenset(
-    {"order_no", "item_code", "item_name", "weight_amount", "measure_unit", "value", "origin_rules"}
+    {
+        "order_no",
+        "item_code",
+        "item_name",
+        "weight_amount",
+        "measure_unit",
+        "value",
+        "item_fob",
+        "origin_rules",
+    }
 )
 
 
