@@ -35,6 +35,25 @@ async def _post(local: LocalFederation, body: bytes) -> httpx.Response:
         )
 
 
+async def _post_days_ago(local: LocalFederation, body: bytes, *, days: int) -> httpx.Response:
+    """``body`` posted to a second hub process on the same database whose clock says ``days`` ago."""
+
+    def earlier() -> datetime:
+        return utcnow() - timedelta(days=days)
+
+    app = create_app(local.hub_settings(), verify=local.verify, clock=earlier)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as hub,
+    ):
+        return await hub.post(
+            "/api/v1/messages",
+            content=body,
+            headers={"content-type": XML},
+            auth=_as(local, "AR", clock=earlier),
+        )
+
+
 def _codes(answer: httpx.Response) -> set[str]:
     return {p["code"] for p in answer.json()["problems"]}
 
@@ -164,21 +183,7 @@ async def test_a_certificate_accepted_before_a_revocation_stays_accepted(local: 
         now=when,
         official=local.pki.country("AR").revoked_official,
     )
-
-    def earlier() -> datetime:
-        return utcnow() - timedelta(days=9)
-
-    app = create_app(local.hub_settings(), verify=local.verify, clock=earlier)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as hub,
-    ):
-        first = await hub.post(
-            "/api/v1/messages",
-            content=document,
-            headers={"content-type": XML},
-            auth=_as(local, "AR", clock=earlier),
-        )
+    first = await _post_days_ago(local, document, days=9)
     assert first.status_code == 202, first.text
     again = await _post(local, document)
     assert again.status_code == 202 and again.json()["duplicate"] is True, again.text
@@ -241,22 +246,7 @@ async def test_a_cancellation_accepted_before_a_revocation_stays_accepted(local:
         when=when + timedelta(days=2),
         official=local.pki.country("AR").revoked_official,
     )
-
-    def earlier() -> datetime:
-        return utcnow() - timedelta(days=9)
-
-    # a second hub process on the same database whose clock says nine days ago
-    app = create_app(local.hub_settings(), verify=local.verify, clock=earlier)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as hub,
-    ):
-        first = await hub.post(
-            "/api/v1/messages",
-            content=cancellation,
-            headers={"content-type": XML},
-            auth=_as(local, "AR", clock=earlier),
-        )
+    first = await _post_days_ago(local, cancellation, days=9)
     assert first.status_code == 202, first.text
     again = await _post(local, cancellation)
     assert again.status_code == 202 and again.json()["duplicate"] is True, again.text
