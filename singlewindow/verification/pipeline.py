@@ -244,21 +244,22 @@ def verify_cod_tree(
         ),
     )
     cid_country = raw.certificate_id[:2] if raw.certificate_id else None
-    exporter, exporter_chain = _verify_role(
-        root,
-        role="exporter",
-        country=raw.cod.exporter_country or cid_country,
-        at=exporter_at,
-        context=context,
-        schema_checked=not schema_problems,
-        scan=scan,
-        accepted_at=acceptance.at,
-    )
+    # The official's first: the COD's C14N is then cut out of the CODEH's (``core.cut_c14n``).
     official, official_chain = _verify_role(
         root,
         role="official",
         country=raw.eh_country or cid_country,
         at=official_at,
+        context=context,
+        schema_checked=not schema_problems,
+        scan=scan,
+        accepted_at=acceptance.at,
+    )
+    exporter, exporter_chain = _verify_role(
+        root,
+        role="exporter",
+        country=raw.cod.exporter_country or cid_country,
+        at=exporter_at,
         context=context,
         schema_checked=not schema_problems,
         scan=scan,

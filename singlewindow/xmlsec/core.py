@@ -22,7 +22,7 @@ from lxml import etree
 
 from singlewindow.errors import Problem, problem
 from singlewindow.memo import by_identity
-from singlewindow.xmlsec.checks import SignedInfoParts, b64, signed_info_parts
+from singlewindow.xmlsec.checks import SignedInfoParts, b64, first_child, signed_info_parts
 from singlewindow.xmlsec.names import (
     C14N,
     DS_NS,
@@ -42,6 +42,7 @@ from singlewindow.xmlsec.names import (
     SHA512,
 )
 from singlewindow.xmlsec.profile import SignatureProfile
+from singlewindow.xmlsec.scan import DocumentScan
 
 _DS = f"{{{DS_NS}}}"
 _INCLUSIVE = f"{{{EXC_C14N}}}InclusiveNamespaces"
@@ -122,8 +123,78 @@ def _children(element: etree._Element) -> dict[str, etree._Element]:
     return first
 
 
-def reference_octets(signed: etree._Element, signature: etree._Element, reference: etree._Element) -> bytes:
-    """The octets the Reference digests: enveloped-signature transform, then its C14N (default C14N 1.0)."""
+def cut_c14n(octets: bytes, outer: etree._Element, inner: etree._Element) -> bytes | None:
+    """``inner``'s exclusive C14N cut out of ``octets``, the exclusive C14N of its ancestor ``outer``.
+
+    Both without comments and without an InclusiveNamespaces prefix list. Exclusive C14N renders a
+    subtree the same alone or inside an ancestor as long as no output ancestor of it rendered a
+    namespace declaration (then each element declares exactly the prefixes it uses, as the apex
+    would); xml:* attributes are not inherited. None, and the caller canonicalises ``inner`` itself,
+    whenever that cannot be read off the octets: ``inner`` in a namespace, a processing instruction
+    in ``outer`` (its text may hold a ``<``), another element of ``inner``'s local name in ``outer``,
+    or a namespace declaration anywhere before ``inner``'s start tag. Everywhere else a ``<`` opens a
+    tag: C14N escapes it in text and attribute values, and leaves comments out.
+    """
+    name = inner.tag
+    if not isinstance(name, str) or name.startswith("{"):
+        return None
+    # One walk in C: the only element of that local name must be ``inner``, and no PI may be there.
+    found = list(outer.iter(f"{{*}}{name}", etree.ProcessingInstruction))
+    if len(found) != 1 or found[0] is not inner:
+        return None
+    # start tags come in document order: inner's is the index-th (from 0) in the octets
+    index = next(i for i, element in enumerate(outer.iter(etree.Element)) if element is inner)
+    start = -1
+    for _ in range(index + 1):
+        start = octets.find(b"<", start + 1)
+        while start >= 0 and octets[start + 1] == 0x2F:  # an end tag "</"
+            start = octets.find(b"<", start + 1)
+        if start < 0:
+            return None
+    head = b"<" + name.encode()
+    after = start + len(head)
+    if not octets.startswith(head, start) or octets[after : after + 1] not in (b" ", b">"):
+        return None
+    if octets.find(b"xmlns", 0, start) >= 0:  # an ancestor (or an earlier element) declares a namespace
+        return None
+    close = b"</" + name.encode() + b">"
+    end = octets.rfind(close)  # the only end tag of that name: ``inner``'s
+    if end < after:
+        return None
+    return octets[start : end + len(close)]
+
+
+def _exclusive_c14n(element: etree._Element, scan: DocumentScan) -> bytes:
+    """Exclusive C14N (no comments, no prefix list) of ``element``, each element of the scan's tree once.
+
+    An element inside one canonicalised before (the COD inside the CODEH) is cut out of its octets.
+    """
+    done = scan.canonical
+    for outer, octets in done:
+        if outer is element:
+            return octets
+    for outer, octets in done:
+        if _contains(outer, element):
+            cut = cut_c14n(octets, outer, element)
+            if cut is not None:
+                done.append((element, cut))
+                return cut
+    octets = c14n(element, algorithm=EXC_C14N)
+    done.append((element, octets))
+    return octets
+
+
+def reference_octets(
+    signed: etree._Element,
+    signature: etree._Element,
+    reference: etree._Element,
+    scan: DocumentScan | None = None,
+) -> bytes:
+    """The octets the Reference digests: enveloped-signature transform, then its C14N (default C14N 1.0).
+
+    ``scan``: the scan of ``signed``'s document, when several of its signatures are verified: the
+    exclusive C14N of each pinned element is then computed once for the whole document.
+    """
     transforms = [
         transform
         for holder in reference.iterchildren(f"{_DS}Transforms")
@@ -134,6 +205,9 @@ def reference_octets(signed: etree._Element, signature: etree._Element, referenc
     algorithm = c14n_method.get("Algorithm") or C14N if c14n_method is not None else C14N
     if ENVELOPED in algorithms and _contains(signed, signature):
         return _enveloped_c14n(signed, signature, algorithm=algorithm, method=c14n_method)
+    plain = algorithm == EXC_C14N and c14n_method is not None and first_child(c14n_method, _INCLUSIVE) is None
+    if scan is not None and plain:
+        return _exclusive_c14n(signed, scan)
     return c14n(signed, algorithm=algorithm, method=c14n_method)
 
 
@@ -173,12 +247,14 @@ def verify_core(
     certificate: x509.Certificate,
     profile: SignatureProfile,
     signed_info: SignedInfoParts | None = None,
+    scan: DocumentScan | None = None,
 ) -> CoreResult:
     """Check the SignatureValue over C14N(SignedInfo), then the one Reference digest of ``signed``.
 
     Call only after ``check_structure`` found no problem: the algorithms are then the profile's, the
     Reference points at ``signed`` and the ds:Signature has the XMLDSig shape. ``signed_info``: the
-    signature's first ds:SignedInfo taken apart, when the structure check has done it.
+    signature's first ds:SignedInfo taken apart, when the structure check has done it. ``scan``: the
+    scan of ``signed``'s document when several of its signatures are verified (C14N shared).
     """
     path, whose = profile.signature_path, f"the {profile.role}'s"
     parts = _children(signature)
@@ -205,7 +281,7 @@ def verify_core(
     in_reference = _children(reference)
     digest_method = in_reference.get(f"{_DS}DigestMethod")
     name = _DIGESTS[digest_method.get("Algorithm") or ""] if digest_method is not None else "sha256"
-    computed = hashlib.new(name, reference_octets(signed, signature, reference)).digest()
+    computed = hashlib.new(name, reference_octets(signed, signature, reference, scan)).digest()
     digest_value = in_reference.get(f"{_DS}DigestValue")
     try:
         expected = b64(digest_value.text or "" if digest_value is not None else None)

@@ -94,6 +94,9 @@ class DocumentScan:
         self._carriers = find_id_carriers(root, (profile.signed_id for profile in profiles))
         self._pinned: dict[tuple[str, tuple[str, ...]], _Pinned] = {}
         self._strays: dict[tuple[tuple[str, ...], ...], _Strays] = {}
+        #: exclusive C14N (no comments, no prefix list) of the elements canonicalised so far, with the
+        #: element itself (``core.reference_octets`` fills it: an element inside one of them is cut out)
+        self.canonical: list[tuple[etree._Element, bytes]] = []
 
     def _walk(self) -> tuple[list[etree._Element], list[etree._Element], list[etree._Element]]:
         """Signatures, method elements and comments/PIs: one walk of the whole tree, on first use."""

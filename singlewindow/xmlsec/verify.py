@@ -80,6 +80,7 @@ def verify_signature(
             certificate=certificate,
             profile=profile,
             signed_info=structure.signed_info,
+            scan=scan if scan is not None and scan.root is root else None,
         )
         signed = core.signed
         problems += core.problems

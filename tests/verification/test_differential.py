@@ -21,6 +21,8 @@ from lxml import etree
 from singlewindow.errors import CODES, UnusableInput
 from singlewindow.pki import Federation, generate_key
 from singlewindow.xmlsec import EXPORTER, OFFICIAL, SignatureProfile, parse_xml, verify_signature
+from singlewindow.xmlsec.core import c14n, cut_c14n
+from singlewindow.xmlsec.names import EXC_C14N
 from singlewindow.xmlsec.oracle import oracle_verify
 from singlewindow.xmlsec.structure import scan_document
 
@@ -62,17 +64,31 @@ def _core(data: bytes, profile: SignatureProfile) -> tuple[bool, set[str]]:
     result = verify_signature(
         root, role=profile, allow_sha1=False, at=datetime.now(UTC), certificate_check=lambda c: ()
     )
-    # The pipeline checks both signatures on one shared scan of the document: it must find the same.
-    shared = verify_signature(
-        root,
-        role=profile,
-        allow_sha1=False,
-        at=datetime.now(UTC),
-        certificate_check=lambda c: (),
-        scan=scan_document(root, EXPORTER, OFFICIAL),
-    )
-    assert (shared.ok, shared.problems, shared.signed) == (result.ok, result.problems, result.signed)
+    # The pipeline checks both signatures on one shared scan of the document, the official's first (the
+    # COD's C14N is then cut out of the CODEH's): it must find the same.
+    scan = scan_document(root, EXPORTER, OFFICIAL)
+    for other in (OFFICIAL, EXPORTER):
+        shared = verify_signature(
+            root,
+            role=other,
+            allow_sha1=False,
+            at=datetime.now(UTC),
+            certificate_check=lambda c: (),
+            scan=scan,
+        )
+        if other is profile:
+            assert (shared.ok, shared.problems, shared.signed) == (result.ok, result.problems, result.signed)
+    _assert_cut_exact(root)
     return result.ok, {p.code for p in result.problems}
+
+
+def _assert_cut_exact(root: etree._Element) -> None:
+    """Wherever the COD's C14N is cut out of the CODEH's, it is the COD's own exclusive C14N."""
+    scan = scan_document(root, EXPORTER, OFFICIAL)
+    codeh, _ = scan.pinned(OFFICIAL)
+    for cod in codeh.iter("{*}COD") if codeh is not None else ():
+        cut = cut_c14n(c14n(codeh, algorithm=EXC_C14N), codeh, cod)
+        assert cut is None or cut == c14n(cod, algorithm=EXC_C14N)
 
 
 def assert_never_laxer(data: bytes) -> None:
