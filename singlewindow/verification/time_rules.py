@@ -21,7 +21,7 @@ from lxml import etree
 from singlewindow.cod import CertificateID
 from singlewindow.errors import Problem, problem
 from singlewindow.verification.context import VerificationContext
-from singlewindow.verification.values import every, parse_date, text_of
+from singlewindow.verification.values import parse_date, select, text_of
 
 #: how far a claimed date may lie ahead of the trusted clock (clocks of two countries differ a little)
 DEFAULT_MAX_CLOCK_SKEW = timedelta(seconds=300)
@@ -33,6 +33,7 @@ _FORM = "/Envelope/CertOrigin/CODEH/CODExporter/COD/*"
 _CERTIFICATE_DATE = "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateDate"
 _DECLARATION_DATE = f"{_FORM}/Declaration/DeclarationDate"
 _INVOICE_DATE = f"{_FORM}/Invoices/Invoice/InvoiceDate"
+_INVOICE_DATES = etree.XPath("Invoices/Invoice/InvoiceDate")
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def date_problems(
         )
         problems.append(problem("time.before_declaration", message, _CERTIFICATE_DATE))
     if certified is not None and form is not None:
-        for element in every(form, "Invoices", "Invoice", "InvoiceDate"):
+        for element in select(_INVOICE_DATES, form):  # what iterfind("Invoices/Invoice/InvoiceDate") yields
             invoiced = parse_date(text_of(element))
             if invoiced is not None and certified < invoiced:
                 message = (

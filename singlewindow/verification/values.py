@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from lxml import etree
 
@@ -59,43 +60,103 @@ def text_of(element: etree._Element) -> str:
     return "".join(str(part) for part in element.itertext()).strip()
 
 
-def _text(element: etree._Element | None, *steps: str) -> str | None:
-    if element is None:
-        return None
-    found = _first(element, steps)
-    return None if found is None else text_of(found)
+# Each reader below is one compiled XPath union of child paths (elements without namespace, as
+# ``find`` of those paths). A union comes back in document order, so the first element of each name
+# is what ``find`` of its path gives: every name below is reached by one path only.
+_CODEH_PATHS = etree.XPath(
+    "EH/EHId | EH/EHCountry | CertificationEH/CertificateDate | CertificationEH/CertificateID"
+    " | CODExporter/COD"
+)
+#: CODVer, and every child whose tag (no namespace) starts with "Form"
+_COD_PATHS = etree.XPath("CODVer | *[namespace-uri() = '' and starts-with(local-name(), 'Form')]")
+_FORM_PATHS = etree.XPath(
+    "Exporter/ExporterCountry | Exporter/ExporterBusinessName | Importer/ImporterCountry"
+    " | Declaration/DeclarationDate"
+)
+
+
+def select(path: etree.XPath, element: etree._Element) -> list[etree._Element]:
+    """What a compiled XPath that selects elements only selects from ``element``, in document order."""
+    return cast(list[etree._Element], path(element))
+
+
+def _firsts(path: etree.XPath, element: etree._Element) -> dict[str, etree._Element]:
+    """The first element of each tag the union ``path`` selects from ``element``."""
+    first: dict[str, etree._Element] = {}
+    for node in select(path, element):
+        tag = str(node.tag)
+        if tag not in first:
+            first[tag] = node
+    return first
+
+
+def _texts(first: dict[str, etree._Element], *tags: str) -> list[str | None]:
+    return [text_of(first[tag]) if tag in first else None for tag in tags]
+
+
+def _cod_parts(cod: etree._Element) -> tuple[str | None, etree._Element | None]:
+    """The COD's CODVer text and its one Form element (None when there are none or several)."""
+    cod_ver, forms = None, []
+    for node in select(_COD_PATHS, cod):
+        if node.tag == "CODVer":
+            if cod_ver is None:
+                cod_ver = text_of(node)
+        else:
+            forms.append(node)
+    return cod_ver, (forms[0] if len(forms) == 1 else None)
 
 
 def _form(cod: etree._Element) -> etree._Element | None:
     """The COD's one Form element (None when there are none or several)."""
-    forms = [child for child in cod if isinstance(child.tag, str) and child.tag.startswith("Form")]
-    return forms[0] if len(forms) == 1 else None
+    return _cod_parts(cod)[1]
 
 
-def _cod_values(cod: etree._Element, form: etree._Element | None) -> CODValues:
-    return CODValues(
-        cod_ver=_text(cod, "CODVer"),
-        form=str(form.tag) if form is not None else None,
-        exporter_country=_text(form, "Exporter", "ExporterCountry"),
-        importer_country=_text(form, "Importer", "ImporterCountry"),
-        declaration_date=_text(form, "Declaration", "DeclarationDate"),
+def _read_cod(cod: etree._Element) -> tuple[CODValues, etree._Element | None, str | None]:
+    """The COD's values, its Form and the exporter's declared name."""
+    cod_ver, form = _cod_parts(cod)
+    if form is None:
+        return CODValues(cod_ver=cod_ver), None, None
+    country, name, importer, declared = _texts(
+        _firsts(_FORM_PATHS, form),
+        "ExporterCountry",
+        "ExporterBusinessName",
+        "ImporterCountry",
+        "DeclarationDate",
     )
+    values = CODValues(
+        cod_ver=cod_ver,
+        form=str(form.tag),
+        exporter_country=country,
+        importer_country=importer,
+        declaration_date=declared,
+    )
+    return values, form, name
 
 
 def cod_values(cod: etree._Element | None) -> CODValues:
     """Read a COD element (``None`` gives empty values)."""
     if cod is None:
         return CODValues()
-    return _cod_values(cod, _form(cod))
+    return _read_cod(cod)[0]
 
 
-def _codeh_values(codeh: etree._Element, cod: CODValues) -> CODEHValues:
-    return CODEHValues(
-        cod=cod,
-        eh_id=_text(codeh, "EH", "EHId"),
-        eh_country=_text(codeh, "EH", "EHCountry"),
-        certificate_date=_text(codeh, "CertificationEH", "CertificateDate"),
-        certificate_id=_text(codeh, "CertificationEH", "CertificateID"),
+def _read_codeh(codeh: etree._Element) -> tuple[CODEHValues, etree._Element | None, str | None]:
+    first = _firsts(_CODEH_PATHS, codeh)
+    eh_id, eh_country, certificate_date, certificate_id = _texts(
+        first, "EHId", "EHCountry", "CertificateDate", "CertificateID"
+    )
+    cod = first.get("COD")
+    values, form, name = _read_cod(cod) if cod is not None else (CODValues(), None, None)
+    return (
+        CODEHValues(
+            cod=values,
+            eh_id=eh_id,
+            eh_country=eh_country,
+            certificate_date=certificate_date,
+            certificate_id=certificate_id,
+        ),
+        form,
+        name,
     )
 
 
@@ -103,7 +164,7 @@ def codeh_values(codeh: etree._Element | None) -> CODEHValues:
     """Read a CODEH element (``None`` gives empty values)."""
     if codeh is None:
         return CODEHValues()
-    return _codeh_values(codeh, cod_values(_first(codeh, ("CODExporter", "COD"))))
+    return _read_codeh(codeh)[0]
 
 
 @dataclass(frozen=True)
@@ -119,15 +180,7 @@ def read_claimed(codeh: etree._Element | None) -> Claimed:
     """Read a CODEH element once for the pipeline (``None`` gives empty values)."""
     if codeh is None:
         return Claimed(CODEHValues())
-    cod = _first(codeh, ("CODExporter", "COD"))
-    if cod is None:
-        return Claimed(_codeh_values(codeh, CODValues()))
-    form = _form(cod)
-    return Claimed(
-        _codeh_values(codeh, _cod_values(cod, form)),
-        form=form,
-        exporter_name=_text(form, "Exporter", "ExporterBusinessName"),
-    )
+    return Claimed(*_read_codeh(codeh))
 
 
 def parse_date(text: str | None) -> datetime | None:

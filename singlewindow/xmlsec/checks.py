@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
 import importlib.resources
@@ -53,6 +52,8 @@ def id_carriers(root: etree._Element, wanted: str) -> list[etree._Element]:
 
 def first_child(element: etree._Element, tag: str) -> etree._Element | None:
     """The first child element named ``tag`` (what ``element.find(tag)`` gives, without a path lookup)."""
+    if len(element) and element[0].tag == tag:  # most often the very first child
+        return element[0]
     for child in element.iterchildren(tag):
         return child
     return None
@@ -78,11 +79,14 @@ def comment_problems(
     return problems
 
 
+_OBJECT = f"{_DS}Object"
+
+
 def object_problems(signature: etree._Element, *, path: str) -> list[Problem]:
     """A ds:Object with content: the classic place to hide moved, 'signed' content."""
     return [
         problem("signature.wrapping", "ds:Object carries content", path)
-        for obj in signature.iter(f"{_DS}Object")
+        for obj in signature.iter(_OBJECT)
         if len(obj) or (obj.text or "").strip()
     ]
 
@@ -125,6 +129,7 @@ _SIMPLE_CONTENT = (*_SIMPLE, f"{{{DSIG11_NS}}}PublicKey")
 _KEY_INFO_CHILDREN = frozenset(
     f"{_DS}{name}" for name in ("KeyName", "KeyValue", "X509Data", "RetrievalMethod")
 )
+_KEY_INFO = f"{_DS}KeyInfo"
 _KEY_INFO_PARTS = tuple(f"{_DS}{name}" for name in ("X509Certificate", "RetrievalMethod", "KeyValue"))
 _X509_CHILDREN = frozenset(
     f"{_DS}{name}"
@@ -185,9 +190,7 @@ def _element_reasons(signature: etree._Element, signed_info: etree._Element | No
     return reasons
 
 
-_METHOD_ELEMENTS = frozenset(
-    f"{_DS}{name}" for name in ("CanonicalizationMethod", "Transform", "DigestMethod")
-)
+_METHOD_ELEMENTS = tuple(f"{_DS}{name}" for name in ("CanonicalizationMethod", "Transform", "DigestMethod"))
 _MARKUP = (etree._Comment, etree._ProcessingInstruction)
 
 
@@ -213,15 +216,16 @@ def signed_info_parts(signed_info: etree._Element) -> SignedInfoParts:
     for child in signed_info:
         tag = child.tag
         if isinstance(tag, str):
-            first.setdefault(tag, child)
-            if tag == f"{_DS}Reference":
+            if tag not in first:
+                first[tag] = child
+            if tag == _REFERENCE:
                 references.append(child)
     methods = []
     has_markup = False
-    for node in signed_info.iter():
+    for node in signed_info.iter(*_METHOD_ELEMENTS, etree.Comment, etree.ProcessingInstruction):  # in C
         if isinstance(node, _MARKUP):
             has_markup = True
-        elif node.tag in _METHOD_ELEMENTS:
+        else:
             methods.append(node)
     return SignedInfoParts(signed_info, first, references, methods, has_markup)
 
@@ -248,6 +252,8 @@ def shape_problems(
             reasons.append("SignedInfo contains a comment or processing instruction")
         for element in parts.methods:
             algorithm = element.get("Algorithm")
+            if algorithm is not None and not len(element):
+                continue  # nothing inside: nothing unexpected
             inclusive = algorithm in (EXC_C14N, EXC_C14N_COMMENTS)
             extra = [child for child in element if not (inclusive and child.tag == _INCLUSIVE)]
             if algorithm is None or extra or len(element) > 1:
@@ -255,6 +261,20 @@ def shape_problems(
                     f"ds:{etree.QName(element).localname} {algorithm!r} carries unexpected content"
                 )
     return [problem("signature.malformed", reason, path) for reason in dict.fromkeys(reasons) if reason]
+
+
+def _forbidden(kind: str, uri: str | None, path: str) -> Problem:
+    legacy = uri in _LEGACY
+    hint = " (SHA-1 is accepted only under the explicit allow-sha1 policy)" if legacy else ""
+    return problem("signature.algorithm_forbidden", f"{kind} {uri!r} is not allowed{hint}", path)
+
+
+_LEGACY = LEGACY_SIGNATURE_METHODS | LEGACY_DIGEST_METHODS
+_REFERENCE = f"{_DS}Reference"
+_CANONICALIZATION = f"{_DS}CanonicalizationMethod"
+_SIGNATURE_METHOD = f"{_DS}SignatureMethod"
+_DIGEST_METHOD = f"{_DS}DigestMethod"
+_TRANSFORM = f"{_DS}Transform"
 
 
 def signed_info_problems(
@@ -273,30 +293,26 @@ def signed_info_problems(
         uris = ", ".join(repr(ref.get("URI")) for ref in references) or "none"
         message = f"the signature must hold exactly one Reference with URI {want!r}; found {uris}"
         problems.append(problem("signature.reference_invalid", message, path))
-    c14n = parts.first.get(f"{_DS}CanonicalizationMethod")
+    c14n = parts.first.get(_CANONICALIZATION)
     if c14n is None or c14n.get("Algorithm") not in profile.canonicalizations:
         uri = None if c14n is None else c14n.get("Algorithm")
         problems.append(
             problem("signature.algorithm_forbidden", f"canonicalization {uri!r} is not allowed", path)
         )
-    method = parts.first.get(f"{_DS}SignatureMethod")
-    found = parts.methods
-    methods = [("signature method", None if method is None else method.get("Algorithm"))]
-    methods += [("digest", d.get("Algorithm")) for d in found if d.tag == f"{_DS}DigestMethod"]
-    for kind, uri in methods:
-        allowed = (
-            profile.allowed_signature_methods
-            if kind == "signature method"
-            else profile.allowed_digest_methods
-        )
-        if uri in allowed(allow_sha1=allow_sha1):
-            continue
-        legacy = uri in LEGACY_SIGNATURE_METHODS | LEGACY_DIGEST_METHODS
-        hint = " (SHA-1 is accepted only under the explicit allow-sha1 policy)" if legacy else ""
-        problems.append(
-            problem("signature.algorithm_forbidden", f"{kind} {uri!r} is not allowed{hint}", path)
-        )
-    transforms = [transform.get("Algorithm") for transform in found if transform.tag == f"{_DS}Transform"]
+    method = parts.first.get(_SIGNATURE_METHOD)
+    uri = None if method is None else method.get("Algorithm")
+    if uri not in profile.allowed_signature_methods(allow_sha1=allow_sha1):
+        problems.append(_forbidden("signature method", uri, path))
+    digests: list[str | None] = []
+    transforms: list[str | None] = []
+    for element in parts.methods:  # in document order
+        tag = element.tag
+        if tag == _DIGEST_METHOD:
+            digests.append(element.get("Algorithm"))
+        elif tag == _TRANSFORM:
+            transforms.append(element.get("Algorithm"))
+    allowed = profile.allowed_digest_methods(allow_sha1=allow_sha1)
+    problems += [_forbidden("digest", uri, path) for uri in digests if uri not in allowed]
     for uri in transforms:
         if uri not in profile.transforms:
             problems.append(
@@ -323,8 +339,12 @@ def signature_method(signed_info: etree._Element | SignedInfoParts) -> str:
 
 
 def b64(text: str | None) -> bytes:
-    """A base64 value as DER-style bytes; line ends of any kind (``&#13;`` too) are ignored."""
-    return base64.b64decode("".join((text or "").split()), validate=True)
+    """A base64 value as DER-style bytes; line ends of any kind (``&#13;`` too) are ignored.
+
+    ``base64.b64decode(..., validate=True)`` without its wrapper: the same strict decoding, the same
+    errors (``binascii.Error``; ``ValueError`` for non-ASCII text).
+    """
+    return binascii.a2b_base64("".join((text or "").split()), strict_mode=True)
 
 
 def _integer(element: etree._Element | None) -> int | None:
@@ -370,9 +390,24 @@ def key_info(signature: etree._Element, *, path: str) -> tuple[x509.Certificate 
     """The one X.509 certificate of KeyInfo; a KeyValue, when present, must be that certificate's key.
 
     A bare KeyValue, several certificates, a pointer elsewhere or a KeyValue of another key: refused.
+    The verdict on one ds:KeyInfo is a function of its serialisation alone, cached: a signer's KeyInfo
+    is the same in every document it signs.
     """
+    key_infos = list(signature.iterchildren(_KEY_INFO))
+    if len(key_infos) != 1:
+        return _key_info(key_infos, path=path)
+    certificate, problems = _serialised_key_info(etree.tostring(key_infos[0], with_tail=False), path)
+    return certificate, list(problems)
+
+
+@functools.lru_cache(maxsize=256)
+def _serialised_key_info(serialised: bytes, path: str) -> tuple[x509.Certificate | None, tuple[Problem, ...]]:
+    certificate, problems = _key_info([etree.fromstring(serialised, hardened_parser())], path=path)
+    return certificate, tuple(problems)
+
+
+def _key_info(key_infos: list[etree._Element], *, path: str) -> tuple[x509.Certificate | None, list[Problem]]:
     where = f"{path}/ds:KeyInfo"
-    key_infos = list(signature.iterchildren(f"{_DS}KeyInfo"))
     # One pass over KeyInfo for the certificates, pointers and KeyValues, each kind in document order.
     found = [] if len(key_infos) != 1 else list(key_infos[0].iter(*_KEY_INFO_PARTS))
     certificates = [node for node in found if node.tag == f"{_DS}X509Certificate"]

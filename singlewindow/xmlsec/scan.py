@@ -34,7 +34,8 @@ def _is_id(name: str) -> bool:
 def _valued(count: int) -> etree.XPath:
     """Every attribute whose value is one of ``count`` variables: one C-level pass over the tree."""
     test = " or ".join(f". = $v{index}" for index in range(count))
-    return etree.XPath(f"//@*[{test}]")
+    # the attributes of every element (what ``//@*`` selects), without ``//``'s node set of every node
+    return etree.XPath(f"/descendant::*/@*[{test}]")
 
 
 def find_id_carriers(root: etree._Element, wanted: Iterable[str]) -> dict[str, list[etree._Element]]:

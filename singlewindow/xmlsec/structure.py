@@ -24,6 +24,7 @@ from singlewindow.xmlsec.profile import SignatureProfile, profile_of
 from singlewindow.xmlsec.scan import DocumentScan
 
 _DS = f"{{{DS_NS}}}"
+_SIGNED_INFO = f"{_DS}SignedInfo"
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def check_structure(
     problems += _placement_problems(signed, signature, profile)
     problems += comment_problems(signed, scan.comments())
     problems += object_problems(signature, path=path)
-    signed_info = first_child(signature, f"{_DS}SignedInfo")
+    signed_info = first_child(signature, _SIGNED_INFO)
     parts = signed_info_parts(signed_info) if signed_info is not None else None
     problems += shape_problems(signature, path=path, schema_checked=schema_checked, parts=parts)
     if parts is None:
