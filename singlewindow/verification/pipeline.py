@@ -34,7 +34,7 @@ from singlewindow.xmlsec import (
     parse_xml,
     verify_signature,
 )
-from singlewindow.xmlsec.names import DS_NS, LEGACY_DIGEST_METHODS, LEGACY_SIGNATURE_METHODS
+from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE, LEGACY_DIGEST_METHODS, LEGACY_SIGNATURE_METHODS
 from singlewindow.xmlsec.scan import DocumentScan
 from singlewindow.xmlsec.structure import scan_document
 
@@ -158,11 +158,28 @@ def _signer(
     )
 
 
-def _stage(root: etree._Element) -> tuple[Stage | None, list[Problem]]:
-    try:
-        return detect_stage(root), []
-    except UnusableInput as exc:
-        return None, exc.problems
+def _has_child(parent: etree._Element, tag: str) -> bool:
+    return any(True for _ in parent.iterchildren(tag))
+
+
+def _stage(root: etree._Element, scan: DocumentScan) -> tuple[Stage | None, list[Problem]]:
+    """``detect_stage`` read off the scan: the exporter's pinned path is the very path it requires."""
+    cod, _ = scan.pinned(EXPORTER)  # Envelope, then exactly one CertOrigin, CODEH, CODExporter, COD
+    exporter = cod.getparent() if cod is not None else None
+    codeh = exporter.getparent() if exporter is not None else None
+    cert_origin = codeh.getparent() if codeh is not None else None
+    if exporter is None or codeh is None or cert_origin is None:
+        try:
+            return detect_stage(root), []
+        except UnusableInput as exc:
+            return None, exc.problems
+    if (
+        _has_child(codeh, "EH")
+        or _has_child(codeh, "CertificationEH")
+        or _has_child(cert_origin, DS_SIGNATURE)
+    ):
+        return "complete", []
+    return ("exporter_signed" if _has_child(exporter, DS_SIGNATURE) else "request"), []
 
 
 def _dedup(problems: list[Problem]) -> list[Problem]:
@@ -216,14 +233,14 @@ def verify_cod_tree(
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     run = CheckLog()
     run.check("parse", [], detail=f"{size} bytes, no DTD, no entities")
-    stage, stage_problems = _stage(root)
+    scan = scan_document(root, EXPORTER, OFFICIAL)  # one scan serves the stage and both signatures
+    stage, stage_problems = _stage(root, scan)
     run.check("stage", stage_problems)
     schema_problems = context.schemas.validate(root, stage="complete")
     run.check("schema", schema_problems)
 
     # Tentative values from the pinned elements: they choose the chain country and signing time, and
     # are compared below with what the verifier returns as signed.
-    scan = scan_document(root, EXPORTER, OFFICIAL)  # one scan serves both signatures
     codeh, _ = scan.pinned(OFFICIAL)
     claimed = read_claimed(codeh)  # read once: values, the Form, the exporter's declared name
     raw = claimed.values

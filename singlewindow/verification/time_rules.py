@@ -54,7 +54,7 @@ class Acceptance:
     @classmethod
     def offline(cls, now: datetime | None = None) -> Acceptance:
         """The verifier's own clock: only claimed dates in the future are refused."""
-        return cls(at=(now or datetime.now(UTC)).astimezone(UTC))
+        return cls(at=datetime.now(UTC) if now is None else now.astimezone(UTC))
 
 
 def _written_year(text: str | None) -> int | None:

@@ -130,6 +130,8 @@ _KEY_INFO_CHILDREN = frozenset(
     f"{_DS}{name}" for name in ("KeyName", "KeyValue", "X509Data", "RetrievalMethod")
 )
 _KEY_INFO = f"{_DS}KeyInfo"
+_X509_CERTIFICATE = f"{_DS}X509Certificate"
+_KEY_VALUE = f"{_DS}KeyValue"
 _KEY_INFO_PARTS = tuple(f"{_DS}{name}" for name in ("X509Certificate", "RetrievalMethod", "KeyValue"))
 _X509_CHILDREN = frozenset(
     f"{_DS}{name}"
@@ -390,35 +392,30 @@ def key_info(signature: etree._Element, *, path: str) -> tuple[x509.Certificate 
     """The one X.509 certificate of KeyInfo; a KeyValue, when present, must be that certificate's key.
 
     A bare KeyValue, several certificates, a pointer elsewhere or a KeyValue of another key: refused.
-    The verdict on one ds:KeyInfo is a function of its serialisation alone, cached: a signer's KeyInfo
-    is the same in every document it signs.
     """
-    key_infos = list(signature.iterchildren(_KEY_INFO))
-    if len(key_infos) != 1:
-        return _key_info(key_infos, path=path)
-    certificate, problems = _serialised_key_info(etree.tostring(key_infos[0], with_tail=False), path)
-    return certificate, list(problems)
-
-
-@functools.lru_cache(maxsize=256)
-def _serialised_key_info(serialised: bytes, path: str) -> tuple[x509.Certificate | None, tuple[Problem, ...]]:
-    certificate, problems = _key_info([etree.fromstring(serialised, hardened_parser())], path=path)
-    return certificate, tuple(problems)
+    return _key_info(list(signature.iterchildren(_KEY_INFO)), path=path)
 
 
 def _key_info(key_infos: list[etree._Element], *, path: str) -> tuple[x509.Certificate | None, list[Problem]]:
     where = f"{path}/ds:KeyInfo"
     # One pass over KeyInfo for the certificates, pointers and KeyValues, each kind in document order.
     found = [] if len(key_infos) != 1 else list(key_infos[0].iter(*_KEY_INFO_PARTS))
-    certificates = [node for node in found if node.tag == f"{_DS}X509Certificate"]
+    certificates, key_values, pointer = [], [], False
+    for node in found:
+        tag = node.tag
+        if tag == _X509_CERTIFICATE:
+            certificates.append(node)
+        elif tag == _KEY_VALUE:
+            key_values.append(node)
+        else:  # ds:RetrievalMethod
+            pointer = True
     if len(certificates) != 1:
         has_key_value = any(True for info in key_infos for _ in info.iter(f"{_DS}KeyValue"))
         detail = "only a bare KeyValue" if has_key_value else f"{len(certificates)} X509Certificate elements"
         message = f"KeyInfo must carry exactly one X509Certificate; found {detail}"
         return None, [problem("signature.key_info_invalid", message, where)]
-    if any(node.tag == f"{_DS}RetrievalMethod" for node in found):
+    if pointer:
         return None, [problem("signature.key_info_invalid", "KeyInfo must not point elsewhere", where)]
-    key_values = [node for node in found if node.tag == f"{_DS}KeyValue"]
     if len(key_values) > 1:
         certificate, _ = _read_key(certificates[0].text or "", None)
         return certificate, [problem("signature.key_info_invalid", "KeyInfo holds several KeyValues", where)]

@@ -272,9 +272,8 @@ def verify_core(
     scan of ``signed``'s document when several of its signatures are verified (C14N shared).
     """
     path, whose = profile.signature_path, f"the {profile.role}'s"
-    parts = _children(signature)
     if signed_info is None:
-        found = parts.get(_SIGNED_INFO)
+        found = first_child(signature, _SIGNED_INFO)
         signed_info = signed_info_parts(found) if found is not None else None
     info = signed_info.first if signed_info is not None else {}
     reference = info.get(_REFERENCE)
@@ -282,7 +281,7 @@ def verify_core(
     method = info.get(_SIGNATURE_METHOD)
     if signed_info is None or reference is None or c14n_method is None or method is None:
         return CoreResult(None, (problem("signature.malformed", "incomplete SignedInfo", path),))
-    value_element = parts.get(_SIGNATURE_VALUE)
+    value_element = first_child(signature, _SIGNATURE_VALUE)
     try:
         value = b64(value_element.text or "" if value_element is not None else None)
     except (binascii.Error, ValueError) as exc:
