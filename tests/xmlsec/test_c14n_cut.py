@@ -76,6 +76,7 @@ def test_unused_or_inner_namespaces_are_cut_exactly(signed: str, changes: list[t
         [("<COD ", '<COD xmlns="urn:default" ')],
         # another COD element inside the COD, or after it in the CODEH
         [("<CODVer>", "<COD>x</COD><CODVer>")],
+        [("<CODVer>", '<COD xmlns="urn:other">x</COD><CODVer>')],
         [("</CODExporter>", "<COD/></CODExporter>")],
         # a processing instruction (its data may hold what looks like a tag)
         [("<CODVer>", "<?pi </COD>?><CODVer>")],
