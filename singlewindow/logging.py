@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from typing import Any
 
 import structlog
@@ -38,6 +39,12 @@ def configure_logging(*, level: str = "INFO", json: bool = True, service: str = 
     logging.getLogger("uvicorn.access").disabled = True
 
 
+#: held while a line is written: the event loop and worker threads log at once, structlog's and
+#: stdlib's records alike, and each line must reach the file whole (``print`` writes the text and the
+#: newline in two calls, so two threads' records could share a line)
+_WRITING = threading.RLock()
+
+
 class _StderrLogger:
     """Writes each line to the *current* ``sys.stderr``: a stream captured at configure time may be closed
     later (test runners, CliRunner), and a log line must never crash the caller."""
@@ -46,14 +53,22 @@ class _StderrLogger:
         pass
 
     def msg(self, message: str) -> None:
-        """Print one rendered line."""
-        print(message, file=sys.stderr, flush=True)
+        """Write one rendered line, whole."""
+        with _WRITING:
+            stream = sys.stderr
+            stream.write(message + "\n")
+            stream.flush()
 
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stdlib handler bound to the current ``sys.stderr`` at each record, for the same reason."""
+    """A stdlib handler bound to the current ``sys.stderr`` at each record, for the same reason; it writes
+    under the same lock as structlog's lines."""
+
+    def createLock(self) -> None:
+        """Share the one write lock instead of a lock of this handler's own."""
+        self.lock = _WRITING
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr
