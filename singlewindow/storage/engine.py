@@ -33,8 +33,132 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 #: execution option of a connection opened by ``write_transaction``
 _WRITES = "singlewindow_writes"
-#: SQLite: one writer at a time per engine in this process, queued on a lock (see ``write_transaction``)
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+#: most writers one SQLite transaction takes in before it commits (bounds how long the first one waits)
+GROUP_LIMIT = 64
+
+
+class _Batch:
+    """One open SQLite write transaction and the writers whose blocks ran in it."""
+
+    def __init__(self, connection: Connection, transaction: Any) -> None:
+        self.connection, self.transaction = connection, transaction
+        self.members = 0
+        self.committed = threading.Event()
+        self.error: BaseException | None = None
+
+
+class _GroupCommit:
+    """The writers of one SQLite engine in this process: one at a time, sharing commits (group commit).
+
+    A writer runs its block while it holds ``turn``. When it is done and other writers are queued for
+    ``turn``, it leaves the transaction open for them and waits; the last writer of the queue (or the
+    ``GROUP_LIMIT``-th) commits, and every writer of the batch returns only after that commit (with
+    ``synchronous=FULL``: on disk). A block after the first runs inside a SAVEPOINT, so a block that
+    raises undoes only its own writes.
+    """
+
+    def __init__(self) -> None:
+        self.turn = threading.Lock()
+        self._queued = 0
+        self._count = threading.Lock()
+        self.batch: _Batch | None = None
+
+    @property
+    def queued(self) -> int:
+        """Writers waiting for their turn now."""
+        with self._count:
+            return self._queued
+
+    @contextlib.contextmanager
+    def write(self, engine: Engine) -> Iterator[Connection]:
+        with self._count:
+            self._queued += 1
+        self.turn.acquire()
+        with self._count:
+            self._queued -= 1
+        try:
+            batch = self.batch
+            if batch is None:
+                connection = engine.connect()
+                connection.execution_options(**{_WRITES: True})
+                try:
+                    batch = _Batch(connection, connection.begin())
+                except BaseException:
+                    connection.close()
+                    raise
+                self.batch = batch
+            savepoint = batch.connection.begin_nested() if batch.members else None
+        except BaseException:
+            self.turn.release()
+            raise
+        try:
+            yield batch.connection
+        except BaseException:
+            if savepoint is None:
+                # the first block of the batch: nothing of anyone else is in the transaction yet
+                self._end(batch, commit=False)
+            else:
+                self._close_savepoint(batch, savepoint, keep=False)
+            raise
+        if savepoint is not None:
+            self._close_savepoint(batch, savepoint, keep=True)  # RELEASE: the block joins the batch
+        else:
+            self._settle(batch)
+        batch.committed.wait()
+        if batch.error is not None:
+            raise batch.error
+
+    def _close_savepoint(self, batch: _Batch, savepoint: Any, *, keep: bool) -> None:
+        """Release (``keep``) or roll back one block's savepoint, then settle the batch.
+
+        When the savepoint itself fails the transaction is unusable: it is rolled back for every
+        writer of the batch (each of them raises).
+        """
+        try:
+            if keep:
+                savepoint.commit()
+            else:
+                savepoint.rollback()
+        except BaseException as exc:
+            batch.error = exc
+            self._end(batch, commit=False)
+            raise
+        self._settle(batch)
+
+    def _settle(self, batch: _Batch) -> None:
+        """Hand the open transaction to the next queued writer, or commit it; releases ``turn``."""
+        batch.members += 1
+        if self.queued and batch.members < GROUP_LIMIT:
+            self.turn.release()
+        else:
+            self._end(batch, commit=True)
+
+    def _end(self, batch: _Batch, *, commit: bool) -> None:
+        try:
+            if commit:
+                batch.transaction.commit()
+            else:
+                batch.transaction.rollback()
+        except BaseException as exc:
+            batch.error = batch.error or exc
+            raise
+        finally:
+            self.batch = None
+            try:
+                batch.connection.close()
+            finally:
+                batch.committed.set()
+                self.turn.release()
+
+
+#: SQLite: the writers of each engine in this process (see ``write_transaction``)
+_GROUPS: weakref.WeakKeyDictionary[Engine, _GroupCommit] = weakref.WeakKeyDictionary()
+
+
+def queued_writers(engine: Engine) -> int:
+    """How many writers of this process wait for ``engine``'s write transaction now (0 on PostgreSQL)."""
+    group = _GROUPS.get(engine)
+    return group.queued if group is not None else 0
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -50,14 +174,21 @@ def _sqlite_begin(connection: Any) -> None:
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that writes, committed when the block ends (rolled back on an exception).
 
-    Every write goes through here; reads use ``engine.connect()``. On SQLite the transaction starts
-    with ``BEGIN IMMEDIATE`` and the writers of this process queue on a lock first: SQLite's own busy
-    handler makes a waiting writer sleep in growing steps (up to 100 ms), which under concurrent
-    requests cost far more time than the writes themselves. Other processes on the same file still
-    meet SQLite's lock and ``busy_timeout``. PostgreSQL: an ordinary transaction.
+    Every write goes through here; reads use ``engine.connect()``. The block returns only once its
+    writes are committed. On SQLite the transaction starts with ``BEGIN IMMEDIATE`` and the writers of
+    this process queue on a lock first: SQLite's own busy handler makes a waiting writer sleep in
+    growing steps (up to 100 ms), which under concurrent requests cost far more time than the writes
+    themselves. Writers that queued while a block ran share its transaction and its one commit
+    (group commit: one fsync for all of them); each block after the first runs in a SAVEPOINT, so a
+    block that raises undoes only its own writes. Other processes on the same file still meet
+    SQLite's lock and ``busy_timeout``. PostgreSQL: an ordinary transaction per block.
     """
-    lock = _WRITERS.get(engine)
-    with lock if lock is not None else contextlib.nullcontext(), engine.connect() as connection:
+    group = _GROUPS.get(engine)
+    if group is not None:
+        with group.write(engine) as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
         connection.execution_options(**{_WRITES: True})
         with connection.begin():
             yield connection
@@ -76,7 +207,7 @@ def make_engine(*, url: str, schema: str | None = None) -> Engine:
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        _WRITERS[engine] = threading.Lock()
+        _GROUPS[engine] = _GroupCommit()
         return engine
     if backend != "postgresql":
         raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql+psycopg")

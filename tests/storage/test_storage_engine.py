@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, event, insert, select
 
+from singlewindow.errors import Conflict
 from singlewindow.storage import HubStore, NodeStore, utcnow
-from singlewindow.storage.engine import write_transaction
-from singlewindow.storage.tables import hub_messages
+from singlewindow.storage.engine import queued_writers, write_transaction
+from singlewindow.storage.tables import hub_events, hub_messages
 
 
 def _accept(store: HubStore, number: int) -> str:
@@ -78,3 +83,108 @@ def test_a_submission_sent_by_its_request_waits_before_the_outbox_sends_it_again
     assert [row.certificate_id for row in store.outbound_due(now=now)] == ["AR001A18260000000200"]
     later = now + timedelta(seconds=2)
     assert len(store.outbound_due(now=later)) == 2
+
+
+def _sqlite_only(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("group commit is SQLite's (PostgreSQL commits each writer's transaction itself)")
+
+
+def _commits(engine: Engine) -> list[int]:
+    """A list that grows by one at every COMMIT the engine sends."""
+    seen: list[int] = []
+    event.listen(engine, "commit", lambda _conn: seen.append(1))
+    return seen
+
+
+def _queue_behind_an_open_write(engine: Engine, calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run ``calls`` (each writes) from threads while a write transaction is open, so they queue behind it.
+
+    What each call returned, or the exception it raised.
+    """
+    outcomes: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            outcomes[index] = calls[index]()
+        except Exception as exc:
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    with write_transaction(engine) as conn:
+        conn.execute(hub_messages.update().values(last_error="first"))
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while queued_writers(engine) < len(calls) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert queued_writers(engine) == len(calls)
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_writers_queued_behind_a_write_share_its_commit(engine: Engine) -> None:
+    """Eight acceptances that waited for a running write are committed with it: one fsync, not nine."""
+    _sqlite_only(engine)
+    store = HubStore(engine=engine)
+    _accept(store, 1)
+    commits = _commits(engine)
+    deliveries = _queue_behind_an_open_write(engine, [lambda n=n: _accept(store, 100 + n) for n in range(8)])
+    assert len(set(deliveries)) == 8
+    # every acceptance was committed when its call returned: a fresh reader sees it
+    assert all(store.by_delivery(delivery) is not None for delivery in deliveries)
+    assert len(commits) == 1
+
+
+def test_a_failing_writer_in_a_shared_commit_undoes_only_its_own_writes(engine: Engine) -> None:
+    """A block that raises rolls back its own rows and raises; the writers batched with it keep theirs."""
+    _sqlite_only(engine)
+    _accept(HubStore(engine=engine), 1)
+
+    def insert_then(name: str, *, fail: bool) -> Callable[[], Any]:
+        def call() -> None:
+            with write_transaction(engine) as conn:
+                conn.execute(
+                    insert(hub_events).values(message_id=1, at=utcnow(), state="Pending", event=name)
+                )
+                if fail:
+                    raise ValueError(f"{name} refused")
+
+        return call
+
+    outcomes = _queue_behind_an_open_write(
+        engine,
+        [
+            insert_then("kept-1", fail=False),
+            insert_then("undone", fail=True),
+            insert_then("kept-2", fail=False),
+        ],
+    )
+    assert [type(outcome) for outcome in outcomes] == [type(None), ValueError, type(None)]
+    with engine.connect() as conn:
+        events = set(conn.execute(select(hub_events.c.event)).scalars())
+    assert {"kept-1", "kept-2"} <= events
+    assert "undone" not in events
+
+
+def test_a_duplicate_in_a_shared_commit_is_refused_alone(engine: Engine) -> None:
+    """Two acceptances of one certificate with other bytes in one batch: one stored, the other 409."""
+    _sqlite_only(engine)
+    store = HubStore(engine=engine)
+
+    def accept(sha: str) -> Callable[[], Any]:
+        return lambda: store.accept(
+            certificate_id="AR001A18260000777700",
+            sha256=sha * 64,
+            document=b"<doc/>",
+            sender="AR",
+            destination="BR",
+            now=utcnow(),
+        )
+
+    outcomes = _queue_behind_an_open_write(engine, [accept("a"), accept("b"), lambda: _accept(store, 5)])
+    refused = [outcome for outcome in outcomes[:2] if isinstance(outcome, Conflict)]
+    assert len(refused) == 1
+    assert store.by_certificate("AR001A18260000777700") is not None
+    assert store.by_delivery(outcomes[2]) is not None
