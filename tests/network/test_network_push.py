@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
 from network.kit import LocalFederation, fields_json
+from sqlalchemy import update
 
 from singlewindow.hub.worker import outcome_headers
 from singlewindow.protocol import (
@@ -16,6 +18,7 @@ from singlewindow.protocol import (
     TrailBody,
 )
 from singlewindow.storage import COD
+from singlewindow.storage.tables import node_outbound
 
 pytestmark = pytest.mark.anyio
 
@@ -113,3 +116,27 @@ async def test_forged_or_unproven_pushes_change_nothing(local: LocalFederation) 
     )
     assert await local.hub.worker.push(message, outcome) is True  # taken, but not believed
     assert local.node("AR").store.outbound(certificate_id, kind=COD).status.value == "accepted"
+
+
+async def test_a_status_read_asks_the_hub_only_once_the_push_is_overdue(local: LocalFederation) -> None:
+    """The push got lost: a read at once says accepted (no poll); 3 s after acceptance it polls: delivered."""
+    certificate_id = await _submitted(local, number=907)
+    local.switch.down.add("ar.node")  # the hub's push to AR cannot connect
+    await _deliver_and_push(local)
+    local.switch.down.discard("ar.node")
+    assert local.hub.store.by_certificate(certificate_id).state.value == "Delivered"
+    async with local.client("AR") as ar:
+        early = (await ar.get(f"/api/v1/certificates/{certificate_id}")).json()
+    assert early["status"] == "accepted"
+    # the acceptance was recorded 4 s ago: the push is overdue, so the read asks the hub
+    node = local.node("AR")
+    with node.store.engine.begin() as conn:
+        conn.execute(
+            update(node_outbound)
+            .where(node_outbound.c.certificate_id == certificate_id)
+            .values(updated_at=node.clock() - timedelta(seconds=4))
+        )
+    async with local.client("AR") as ar:
+        late = (await ar.get(f"/api/v1/certificates/{certificate_id}")).json()
+    assert late["status"] == "delivered"
+    assert late["receipt"]["receipt"]["node"] == "BR"
