@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, or_, select, text, update
+from sqlalchemy import Engine, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from singlewindow.errors import Conflict, problem
@@ -19,6 +19,54 @@ from singlewindow.storage.tables import COD, hub_events, hub_messages
 _P = DeliveryState.PENDING
 #: first key of the hub's per-certificate advisory locks (PostgreSQL), apart from other advisory locks
 _ACCEPT_LOCK_SPACE = 0x5357_4143  # "SWAC"
+
+# The statements of the hot path are built once, with bound parameters: building a SQLAlchemy
+# statement and its cache key costs about three times as much CPU as running it on SQLite.
+_INSERT_MESSAGE = insert(hub_messages)
+_INSERT_EVENT = insert(hub_events)
+_BY_CERTIFICATE = select(hub_messages).where(
+    hub_messages.c.kind == bindparam("b_kind"), hub_messages.c.certificate_id == bindparam("b_certificate_id")
+)
+_BY_DELIVERY = select(hub_messages).where(hub_messages.c.delivery == bindparam("b_delivery"))
+_SIBLINGS = select(hub_messages.c.certificate_id).where(
+    hub_messages.c.kind == COD, func.substr(hub_messages.c.certificate_id, 1, 18) == bindparam("b_base")
+)
+_TRAIL = (
+    select(hub_events).where(hub_events.c.message_id == bindparam("b_message_id")).order_by(hub_events.c.id)
+)
+_LEASE_FREE = or_(hub_messages.c.lease_until.is_(None), hub_messages.c.lease_until < bindparam("b_now"))
+_DUE = (
+    select(hub_messages.c.id)
+    .where(
+        hub_messages.c.state == _P.value, hub_messages.c.next_attempt_at <= bindparam("b_now"), _LEASE_FREE
+    )
+    .order_by(hub_messages.c.next_attempt_at, hub_messages.c.id)
+    .limit(bindparam("b_limit"))
+    # PostgreSQL: concurrent claimers pass over each other's rows instead of waiting;
+    # SQLite ignores this and serialises writers with BEGIN IMMEDIATE instead
+    .with_for_update(skip_locked=True)
+)
+# the WHERE repeats the due condition so a stale read can never steal a live lease
+_CLAIM = (
+    update(hub_messages)
+    .where(
+        hub_messages.c.id.in_(bindparam("b_ids", expanding=True)),
+        hub_messages.c.state == _P.value,
+        _LEASE_FREE,
+    )
+    .values(attempts=hub_messages.c.attempts + 1, version=hub_messages.c.version + 1)
+    .returning(*hub_messages.c)
+)
+#: ends a lease; the columns to set come with the parameters
+_FINISH = (
+    update(hub_messages)
+    .where(
+        hub_messages.c.id == bindparam("b_id"),
+        hub_messages.c.lease_owner == bindparam("b_worker"),
+        hub_messages.c.state == _P.value,
+    )
+    .values(version=hub_messages.c.version + 1)
+)
 
 
 @dataclass(frozen=True)
@@ -117,21 +165,22 @@ class HubStore:
                         self._refuse_stale(conn, certificate_id)
                     delivery = new_delivery_number()
                     inserted = conn.execute(
-                        insert(hub_messages).values(
-                            delivery=delivery,
-                            kind=kind,
-                            certificate_id=certificate_id,
-                            sha256=sha256,
-                            size=len(document),
-                            document=document,
-                            sender=sender,
-                            destination=destination,
-                            state=_P.value,
-                            attempts=0,
-                            next_attempt_at=now,
-                            version=1,
-                            accepted_at=now,
-                        )
+                        _INSERT_MESSAGE,
+                        {
+                            "delivery": delivery,
+                            "kind": kind,
+                            "certificate_id": certificate_id,
+                            "sha256": sha256,
+                            "size": len(document),
+                            "document": document,
+                            "sender": sender,
+                            "destination": destination,
+                            "state": _P.value,
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "version": 1,
+                            "accepted_at": now,
+                        },
                     ).inserted_primary_key
                     assert inserted is not None
                     message_id = int(inserted[0])
@@ -186,11 +235,7 @@ class HubStore:
 
     @staticmethod
     def _by_certificate(conn: Any, certificate_id: str, *, kind: str) -> Message | None:
-        row = conn.execute(
-            select(hub_messages).where(
-                hub_messages.c.kind == kind, hub_messages.c.certificate_id == certificate_id
-            )
-        ).first()
+        row = conn.execute(_BY_CERTIFICATE, {"b_kind": kind, "b_certificate_id": certificate_id}).first()
         return Message.from_row(row) if row else None
 
     def siblings(self, certificate_id: str) -> list[str]:
@@ -200,12 +245,7 @@ class HubStore:
 
     @staticmethod
     def _siblings(conn: Any, certificate_id: str) -> list[str]:
-        base = certificate_id[:18]
-        rows = conn.execute(
-            select(hub_messages.c.certificate_id).where(
-                hub_messages.c.kind == COD, func.substr(hub_messages.c.certificate_id, 1, 18) == base
-            )
-        ).scalars()
+        rows = conn.execute(_SIBLINGS, {"b_base": certificate_id[:18]}).scalars()
         return [str(value) for value in rows]
 
     def _refuse_stale(self, conn: Any, certificate_id: str) -> None:
@@ -228,51 +268,24 @@ class HubStore:
     def by_delivery(self, delivery: str) -> Message | None:
         """The message with this delivery number."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(hub_messages).where(hub_messages.c.delivery == delivery)).first()
+            row = conn.execute(_BY_DELIVERY, {"b_delivery": delivery}).first()
         return Message.from_row(row) if row else None
 
     def trail(self, *, message_id: int) -> list[Event]:
         """Every event of one message, oldest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(hub_events).where(hub_events.c.message_id == message_id).order_by(hub_events.c.id)
-            ).all()
+            rows = conn.execute(_TRAIL, {"b_message_id": message_id}).all()
         return [Event(at=r.at, state=DeliveryState(r.state), event=r.event, detail=r.detail) for r in rows]
 
     def claim(self, *, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Message]:
         """Lease up to ``limit`` due messages to ``worker``; rows locked by another process are skipped."""
-        due = (
-            select(hub_messages.c.id)
-            .where(
-                hub_messages.c.state == _P.value,
-                hub_messages.c.next_attempt_at <= now,
-                or_(hub_messages.c.lease_until.is_(None), hub_messages.c.lease_until < now),
-            )
-            .order_by(hub_messages.c.next_attempt_at, hub_messages.c.id)
-            .limit(limit)
-            # PostgreSQL: concurrent claimers pass over each other's rows instead of waiting;
-            # SQLite ignores this and serialises writers with BEGIN IMMEDIATE instead
-            .with_for_update(skip_locked=True)
-        )
         with write_transaction(self.engine) as conn:
-            due_ids = conn.execute(due).scalars().all()
+            due_ids = conn.execute(_DUE, {"b_now": now, "b_limit": limit}).scalars().all()
             if not due_ids:
                 return []
-            # the WHERE repeats the due condition so a stale read can never steal a live lease
             rows = conn.execute(
-                update(hub_messages)
-                .where(
-                    hub_messages.c.id.in_(due_ids),
-                    hub_messages.c.state == _P.value,
-                    or_(hub_messages.c.lease_until.is_(None), hub_messages.c.lease_until < now),
-                )
-                .values(
-                    lease_owner=worker,
-                    lease_until=now + lease,
-                    attempts=hub_messages.c.attempts + 1,
-                    version=hub_messages.c.version + 1,
-                )
-                .returning(*hub_messages.c)
+                _CLAIM,
+                {"b_ids": list(due_ids), "b_now": now, "lease_owner": worker, "lease_until": now + lease},
             ).all()
         return sorted((Message.from_row(row) for row in rows), key=lambda message: message.id)
 
@@ -292,12 +305,7 @@ class HubStore:
 
         Returns False when the lease was lost (another worker owns the row now): nothing is written.
         """
-        values: dict[str, Any] = {
-            "state": state.value,
-            "lease_owner": None,
-            "lease_until": None,
-            "version": hub_messages.c.version + 1,
-        }
+        values: dict[str, Any] = {"state": state.value, "lease_owner": None, "lease_until": None}
         if state is DeliveryState.DELIVERED:
             values.update(delivered_at=now, receipt=receipt, last_error=None)
         else:
@@ -305,15 +313,7 @@ class HubStore:
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
         with write_transaction(self.engine) as conn:
-            result = conn.execute(
-                update(hub_messages)
-                .where(
-                    hub_messages.c.id == message_id,
-                    hub_messages.c.lease_owner == worker,
-                    hub_messages.c.state == _P.value,
-                )
-                .values(**values)
-            )
+            result = conn.execute(_FINISH, {"b_id": message_id, "b_worker": worker, **values})
             if result.rowcount != 1:
                 return False
             self._event(conn, message_id=message_id, at=now, state=state, event=event, detail=detail)
@@ -358,7 +358,6 @@ class HubStore:
         conn: Any, *, message_id: int, at: datetime, state: DeliveryState, event: str, detail: str = ""
     ) -> None:
         conn.execute(
-            insert(hub_events).values(
-                message_id=message_id, at=at, state=state.value, event=event, detail=detail
-            )
+            _INSERT_EVENT,
+            {"message_id": message_id, "at": at, "state": state.value, "event": event, "detail": detail},
         )
