@@ -20,7 +20,7 @@ from singlewindow.protocol import (
 )
 from singlewindow.protocol.edge import read_body
 from singlewindow.protocol.openapi import request_body
-from singlewindow.storage import CANCELLATION, COD, NodeStore, Outbound
+from singlewindow.storage import NodeStore, Outbound
 
 router = APIRouter(tags=["hub only"])
 _log = get_logger("singlewindow.node.outcomes")
@@ -35,13 +35,11 @@ async def _accepted_row(request: Request, trail: TrailBody) -> Outbound | None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + _ACCEPTED_WAIT_S
     while True:
-        rows = await run_in_threadpool(
-            lambda: [store.outbound(trail.certificate_id, kind=kind) for kind in (COD, CANCELLATION)]
-        )
-        mine = next((row for row in rows if row is not None and row.delivery == trail.delivery), None)
+        rows = await run_in_threadpool(store.submissions, trail.certificate_id)
+        mine = next((row for row in rows if row.delivery == trail.delivery), None)
         if mine is not None:
             return mine
-        waiting = any(row is not None and row.status is CertificateStatus.SUBMITTED for row in rows)
+        waiting = any(row.status is CertificateStatus.SUBMITTED for row in rows)
         if not waiting or loop.time() >= deadline:
             return None
         await asyncio.sleep(0.02)

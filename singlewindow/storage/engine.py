@@ -162,12 +162,14 @@ def queued_writers(engine: Engine) -> int:
 
 
 def _sqlite_begin(connection: Any) -> None:
+    # straight to the driver: through SQLAlchemy's execution machinery a BEGIN costs ~50 us of CPU
+    driver = connection.connection.driver_connection
     if connection.get_execution_options().get(_WRITES):
         # take the write lock up front: a deferred transaction that later writes can fail with SQLITE_BUSY
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        driver.execute("BEGIN IMMEDIATE")
     else:
         # readers never take the write lock: in WAL mode they read a snapshot beside the writer
-        connection.exec_driver_sql("BEGIN")
+        driver.execute("BEGIN")
 
 
 @contextlib.contextmanager

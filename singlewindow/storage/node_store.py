@@ -35,6 +35,7 @@ _MINE = (node_outbound.c.kind == bindparam("b_kind")) & (
     node_outbound.c.certificate_id == bindparam("b_certificate_id")
 )
 _OUTBOUND = select(node_outbound).where(_MINE)
+_SUBMISSIONS = select(node_outbound).where(node_outbound.c.certificate_id == bindparam("b_certificate_id"))
 # FOR UPDATE (PostgreSQL): a push and a poll settling at once write one trail line
 _OUTBOUND_STATUS = select(node_outbound.c.status).where(_MINE).with_for_update()
 #: moves a submission; the columns to set come with the parameters
@@ -245,6 +246,12 @@ class NodeStore:
         with self.engine.connect() as conn:
             row = conn.execute(_OUTBOUND, {"b_kind": kind, "b_certificate_id": certificate_id}).first()
         return Outbound.from_row(row) if row else None
+
+    def submissions(self, certificate_id: str) -> list[Outbound]:
+        """Every submission with this CertificateID: the COD and its cancellation, when there is one."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_SUBMISSIONS, {"b_certificate_id": certificate_id}).all()
+        return [Outbound.from_row(row) for row in rows]
 
     def update_outbound(
         self,
