@@ -182,11 +182,17 @@ class Outbox:
         due = await anyio.to_thread.run_sync(
             lambda: self.store.outbound_due(now=now, accepted_before=now - grace if grace else None)
         )
+        unsettled: list[tuple[str, str]] = []
         for outbound in due:
             if outbound.status is CertificateStatus.SUBMITTED:
                 await self.submit(outbound)
-            else:
-                await self.refresh(outbound)
+            elif (await self.refresh(outbound)).status is CertificateStatus.ACCEPTED:
+                unsettled.append((outbound.kind, outbound.certificate_id))
+        if unsettled and grace:
+            # still under way at the hub: asked again after another grace, not every round
+            await anyio.to_thread.run_sync(
+                lambda: self.store.defer_refresh(unsettled, until=self.clock() + grace)
+            )
         return len(due)
 
     async def run(self) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from singlewindow.errors import Conflict, problem
@@ -295,8 +295,12 @@ class NodeStore:
         """Submissions not yet answered by the hub and due for a retry, and accepted ones to refresh.
 
         ``accepted_before``: only accepted rows last updated by then (younger ones wait for a push).
+        An accepted row whose last refresh left it accepted waits until its ``next_attempt_at``
+        (``defer_refresh``).
         """
-        accepted = node_outbound.c.status == CertificateStatus.ACCEPTED.value
+        accepted = (node_outbound.c.status == CertificateStatus.ACCEPTED.value) & or_(
+            node_outbound.c.next_attempt_at.is_(None), node_outbound.c.next_attempt_at <= now
+        )
         if accepted_before is not None:
             accepted = accepted & (node_outbound.c.updated_at <= accepted_before)
         with self.engine.connect() as conn:
@@ -313,6 +317,27 @@ class NodeStore:
                 .limit(limit)
             ).all()
         return [Outbound.from_row(row) for row in rows]
+
+    def defer_refresh(self, certificate_ids: Sequence[tuple[str, str]], *, until: datetime) -> None:
+        """Leave these accepted ``(kind, certificate_id)`` submissions out of ``outbound_due`` until then.
+
+        One write for a whole round of refreshes that found the deliveries still under way; a row
+        that settled or changed status in the meantime is not touched.
+        """
+        if not certificate_ids:
+            return
+        accepted = CertificateStatus.ACCEPTED.value
+        with write_transaction(self.engine) as conn:
+            for kind in {kind for kind, _ in certificate_ids}:
+                conn.execute(
+                    update(node_outbound)
+                    .where(
+                        node_outbound.c.kind == kind,
+                        node_outbound.c.certificate_id.in_([cid for k, cid in certificate_ids if k == kind]),
+                        node_outbound.c.status == accepted,
+                    )
+                    .values(next_attempt_at=until)
+                )
 
     # -- inbound -----------------------------------------------------------------------------
     def inbound(self, *, delivery: str) -> Inbound | None:

@@ -12,6 +12,7 @@ from network.kit import LocalFederation, fields_json
 from sqlalchemy import update
 
 from singlewindow.hub.worker import outcome_headers
+from singlewindow.node.outbound import PUSH_GRACE
 from singlewindow.protocol import (
     DELIVERY_COVERS,
     SignatureAuth,
@@ -140,3 +141,30 @@ async def test_a_status_read_asks_the_hub_only_once_the_push_is_overdue(local: L
         late = (await ar.get(f"/api/v1/certificates/{certificate_id}")).json()
     assert late["status"] == "delivered"
     assert late["receipt"]["receipt"]["node"] == "BR"
+
+
+async def test_the_background_poll_asks_again_about_an_unsettled_delivery_only_after_another_grace(
+    local: LocalFederation,
+) -> None:
+    """Accepted 4 s ago, not delivered yet: polled once, then left alone for 3 s, then polled again."""
+    certificate_id = await _submitted(local, number=909)
+    node = local.node("AR")
+
+    def age(**values: object) -> None:
+        with node.store.engine.begin() as conn:
+            conn.execute(
+                update(node_outbound).where(node_outbound.c.certificate_id == certificate_id).values(**values)
+            )
+
+    age(updated_at=node.clock() - timedelta(seconds=4))
+    assert await node.outbox.sync_once(grace=PUSH_GRACE) == 1  # the hub has not delivered it yet
+    assert node.store.outbound(certificate_id).status.value == "accepted"
+    assert await node.outbox.sync_once(grace=PUSH_GRACE) == 0
+    # the grace after that poll has passed: asked again, and this time the hub has delivered it
+    # (its push to AR cannot connect, so only the poll can tell AR)
+    local.switch.down.add("ar.node")
+    await _deliver_and_push(local)
+    local.switch.down.discard("ar.node")
+    age(next_attempt_at=node.clock() - timedelta(seconds=1))
+    assert await node.outbox.sync_once(grace=PUSH_GRACE) == 1
+    assert node.store.outbound(certificate_id).status.value == "delivered"
