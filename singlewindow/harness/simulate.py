@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import signal
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -168,8 +170,30 @@ def running(
         if not keep_databases:
             stack.callback(federation.drop_databases)
         stack.callback(federation.stop)
+        if processes and threading.current_thread() is threading.main_thread():
+            stack.enter_context(_stopped_on_sigterm(stack))
         federation.start()
         yield federation
+
+
+@contextlib.contextmanager
+def _stopped_on_sigterm(stack: contextlib.ExitStack) -> Iterator[None]:
+    """While the block runs, SIGTERM stops the run's service processes and ends this one (exit 143).
+
+    The services run in sessions of their own (so that a fault can kill or freeze one alone): without
+    this, a run terminated by its supervisor or `kill` would leave its hub and nodes running.
+    """
+
+    def stop(signum: int, _frame: object) -> None:
+        signal.signal(signum, signal.SIG_DFL)  # a second SIGTERM ends this process at once
+        stack.close()  # the services, the PostgreSQL schemas, the temporary work directory
+        os._exit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def simulate_attacks(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -66,3 +68,55 @@ def test_unhealthy_service_fails_with_its_log(tmp_path: Path) -> None:
     log.write_text("Traceback: boom")
     with pytest.raises(ServiceFailed, match="boom"):
         wait_healthy(port=free_port(), timeout=0.5, log=log)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_a_terminated_simulate_run_stops_its_service_processes(aladi_dir: Path, tmp_path: Path) -> None:
+    """SIGTERM to `simulate --processes` stops its hub and nodes (they run in sessions of their own)
+    and the run ends with 143; none is left behind holding its port."""
+    argv = ["simulate", "--processes", "--countries", "2", "--certificates", "5000", "--concurrency", "2"]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "singlewindow", *argv, "--workdir", str(tmp_path / "run")],
+        env={**os.environ, "SINGLEWINDOW_SCHEMA_DIRS": str(aladi_dir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    services: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(services) < 3 and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.5)
+            services = _children(run.pid)
+        assert len(services) == 3, services  # the hub and two nodes
+        time.sleep(2)  # certificates under way
+        run.terminate()
+        assert run.wait(timeout=90) == 143
+        assert [pid for pid in services if _alive(pid)] == []
+    finally:
+        run.kill()
+        for pid in services:
+            if _alive(pid):
+                os.kill(pid, 9)
