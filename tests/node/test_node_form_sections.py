@@ -9,6 +9,7 @@ import pytest
 
 from singlewindow.cod import SchemaRegistry, to_bytes
 from singlewindow.cod.generate import example_certificate
+from singlewindow.node.web.form import form_from_xml
 from singlewindow.node.web.sections import form_sections, render_form_sections
 
 WHEN = datetime(2024, 5, 17, 13, 45, 12, tzinfo=UTC)
@@ -35,9 +36,13 @@ def test_producers_are_a_table_with_spanish_labels(registry: SchemaRegistry) -> 
 
 
 def test_fob_values_and_country_of_origin_are_shown(registry: SchemaRegistry) -> None:
-    """FOB value per line of goods (FormA14) and the declared country of origin (FormA24), in Portuguese."""
-    a14 = {s.key: s for s in form_sections(_document(registry, "4.1.0", "FormA14"), language="pt")}
-    assert "Valor FOB" in a14["goods_details"].columns
+    """FOB value per line of goods (FormA14) in the goods table's value column, not again among the goods'
+    further details; the declared country of origin (FormA24); in Portuguese."""
+    document = _document(registry, "4.1.0", "FormA14")
+    goods = form_from_xml(document)
+    assert goods.value_attr == "item_fob" and goods.goods and all(line.value for line in goods.goods)
+    a14 = {s.key: s for s in form_sections(document, language="pt")}
+    assert "Valor FOB" not in a14["goods_details"].columns
     a24 = {s.key: s for s in form_sections(_document(registry, "4.1.0", "FormA24"), language="pt")}
     assert ("País de origem", "AR") in a24["declaration"].rows
 
