@@ -106,11 +106,6 @@ def _cod_parts(cod: etree._Element) -> tuple[str | None, etree._Element | None]:
     return cod_ver, (forms[0] if len(forms) == 1 else None)
 
 
-def _form(cod: etree._Element) -> etree._Element | None:
-    """The COD's one Form element (None when there are none or several)."""
-    return _cod_parts(cod)[1]
-
-
 def _read_cod(cod: etree._Element) -> tuple[CODValues, etree._Element | None, str | None]:
     """The COD's values, its Form and the exporter's declared name."""
     cod_ver, form = _cod_parts(cod)

@@ -27,6 +27,14 @@ def signed(federation: Federation) -> str:
     return serialize(root).decode()
 
 
+def _edited(text: str, changes: list[tuple[str, str]]) -> str:
+    """``text`` with each (old, new) replaced once; each ``old`` must be there."""
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new, 1)
+    return text
+
+
 def _cut(text: str) -> tuple[bytes | None, bytes]:
     """The cut (None: not cut) and the COD's own exclusive C14N, for a document's CODEH and COD."""
     root = etree.fromstring(text.encode())
@@ -58,10 +66,7 @@ def test_a_signed_cod_is_cut_exactly(signed: str) -> None:
 )
 def test_unused_or_inner_namespaces_are_cut_exactly(signed: str, changes: list[tuple[str, str]]) -> None:
     """Namespaces the CODEH declares but does not render, or the COD uses itself: cut exactly."""
-    text = signed
-    for old, new in changes:
-        assert old in text
-        text = text.replace(old, new, 1)
+    text = _edited(signed, changes)
     cut, alone = _cut(text)
     assert cut is not None
     assert cut == alone
@@ -84,9 +89,6 @@ def test_unused_or_inner_namespaces_are_cut_exactly(signed: str, changes: list[t
 )
 def test_what_cannot_be_proven_identical_is_not_cut(signed: str, changes: list[tuple[str, str]]) -> None:
     """Where the octets could differ, or the COD's end cannot be told apart, nothing is cut."""
-    text = signed
-    for old, new in changes:
-        assert old in text
-        text = text.replace(old, new, 1)
+    text = _edited(signed, changes)
     cut, _ = _cut(text)
     assert cut is None
