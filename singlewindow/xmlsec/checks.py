@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from lxml import etree
 
 from singlewindow.errors import Problem, problem
@@ -429,8 +431,13 @@ def _read_key(certificate_text: str, key_value: bytes | None) -> tuple[x509.Cert
     """The certificate, and why its KeyInfo is refused (None: usable); cached: signers sign many documents."""
     try:
         certificate = x509.load_der_x509_certificate(b64(certificate_text))
-    except (binascii.Error, ValueError) as exc:
+        # read the key now: an unknown key type must refuse the KeyInfo, not fail the verification later
+        certificate.public_key()
+    except (binascii.Error, ValueError, UnsupportedAlgorithm, CryptographyDeprecationWarning) as exc:
+        # (the warning is raised where warnings are errors: a serial number that is not positive)
         return None, f"the X509Certificate cannot be read: {exc}"
+    if certificate.serial_number <= 0:
+        return None, "the X509Certificate cannot be read: its serial number is not positive (RFC 5280)"
     if key_value is None:
         return certificate, None
     try:

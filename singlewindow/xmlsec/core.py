@@ -287,7 +287,12 @@ def verify_core(
     except (binascii.Error, ValueError) as exc:
         message = f"{whose} SignatureValue is not base64: {exc}"
         return CoreResult(None, (problem("signature.value_invalid", message, path),))
-    info_octets = c14n(signed_info.element, algorithm=c14n_method.get("Algorithm") or "", method=c14n_method)
+    try:
+        algorithm = c14n_method.get("Algorithm") or ""
+        info_octets = c14n(signed_info.element, algorithm=algorithm, method=c14n_method)
+    except etree.C14NError as exc:  # e.g. a relative namespace URI, which C14N refuses
+        message = f"{whose} SignedInfo cannot be canonicalised: {exc}"
+        return CoreResult(None, (problem("signature.malformed", message, path),))
     why = _verify_value(certificate, method.get("Algorithm") or "", value, info_octets)
     if why is not None:
         message = f"{whose} signature value does not verify: {why}"
@@ -295,7 +300,11 @@ def verify_core(
     in_reference = _children(reference)
     digest_method = in_reference.get(_DIGEST_METHOD)
     digest = _DIGESTS[digest_method.get("Algorithm") or ""] if digest_method is not None else hashlib.sha256
-    computed = digest(reference_octets(signed, signature, reference, scan)).digest()
+    try:
+        computed = digest(reference_octets(signed, signature, reference, scan)).digest()
+    except etree.C14NError as exc:
+        message = f"{whose} signed content cannot be canonicalised: {exc}"
+        return CoreResult(None, (problem("signature.malformed", message, path),))
     digest_value = in_reference.get(_DIGEST_VALUE)
     try:
         expected = b64(digest_value.text or "" if digest_value is not None else None)
