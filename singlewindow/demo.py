@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from singlewindow.cod import sample_certificate
-from singlewindow.harness.proxy import free_port
+from singlewindow.harness.ports import free_port
 from singlewindow.harness.services import ProcessService, ServiceKind
 from singlewindow.pki import Trustlist, init_federation
 from singlewindow.pki.issue import DEFAULT_HUB_URL

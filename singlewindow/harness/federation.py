@@ -13,7 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from singlewindow.config import HubSettings, NodeSettings, TokenConfig
-from singlewindow.harness.proxy import FaultProxy, free_port
+from singlewindow.harness.ports import free_port
+from singlewindow.harness.proxy import FaultProxy
 from singlewindow.harness.serve import build_app
 from singlewindow.harness.services import ProcessService, Service, ServiceKind, ThreadService
 from singlewindow.logging import configure_logging

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import socket
 import threading
 from dataclasses import dataclass, field
+
+from singlewindow.harness.ports import free_port
 
 _FAILURE_BODY = b'{"detail":"injected failure"}'
 _FAILURE = (
@@ -45,12 +46,6 @@ class ProxyStats:
     dropped: int = 0
     refused: int = 0
 
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (the small race until it is bound again is accepted)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FaultProxy:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from singlewindow.harness import FaultProxy
-from singlewindow.harness.proxy import free_port
+from singlewindow.harness.ports import free_port
 from singlewindow.harness.services import ProcessService
 
 

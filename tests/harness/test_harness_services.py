@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from singlewindow.harness.proxy import free_port
+from singlewindow.harness.ports import free_port
 from singlewindow.harness.services import ProcessService, ServiceFailed, wait_healthy
 
 
