@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +19,6 @@ import httpx
 from singlewindow.harness.ports import free_port
 
 SCRIPT = Path(sys.executable).with_name("singlewindow")
-
 
 
 @dataclass
@@ -126,7 +125,7 @@ def node_proc(
 @contextlib.contextmanager
 def running_hub_and_nodes(
     *,
-    pki: Path,
+    pki: Path | Mapping[str, Path],
     service_database: Callable[[str], tuple[str, str | None]],
     schema_dirs: str,
     root: Path,
@@ -134,11 +133,19 @@ def running_hub_and_nodes(
     hub_env: dict[str, str] | None = None,
 ) -> Iterator[tuple[dict[str, Proc], dict[str, str]]]:
     """The hub and ``countries``' nodes started as processes (customs and official tokens made up);
-    ``(processes by name, tokens by role)``; every process is SIGKILLed at the end."""
+    ``(processes by name, tokens by role)``; every process is SIGKILLed at the end.
+
+    ``pki``: the federation's directory, or each service's own home by name ("hub", "AR", ...).
+    """
+    homes = pki if isinstance(pki, Mapping) else dict.fromkeys(("hub", *countries), pki)
     tokens = {"customs": secrets.token_urlsafe(24), "official": secrets.token_urlsafe(24)}
     ports = {code: free_port() for code in countries}
     hub = hub_proc(
-        pki=pki, database=service_database("hub"), schema_dirs=schema_dirs, nodes=ports, log=root / "hub.log"
+        pki=homes["hub"],
+        database=service_database("hub"),
+        schema_dirs=schema_dirs,
+        nodes=ports,
+        log=root / "hub.log",
     )
     hub.env.update(hub_env or {})
     procs = {"hub": hub}
@@ -146,7 +153,7 @@ def running_hub_and_nodes(
         procs[code] = node_proc(
             country=code,
             port=port,
-            pki=pki,
+            pki=homes[code],
             database=service_database(code),
             schema_dirs=schema_dirs,
             hub_port=hub.port,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from network.kit import Database, fields_json
-from network.processes import Proc, free_port, hub_proc, node_proc
+from network.processes import Proc, running_hub_and_nodes
 
 from singlewindow.pki import Federation
 from singlewindow.pki.signed import next_version, sign_trustlist
@@ -31,34 +29,10 @@ def from_homes(
         "AR": shutil.copytree(federation.country("AR").node_home, tmp_path / "ar-home"),
         "BR": shutil.copytree(federation.country("BR").node_home, tmp_path / "br-home"),
     }
-    tokens = {"customs": secrets.token_urlsafe(24), "official": secrets.token_urlsafe(24)}
-    ports = {"AR": free_port(), "BR": free_port()}
-    hub = hub_proc(
-        pki=homes["hub"],
-        database=database.service("hub"),
-        schema_dirs=str(aladi_dir),
-        nodes=ports,
-        log=tmp_path / "hub.log",
-    )
-    procs = {"hub": hub}
-    for code, port in ports.items():
-        procs[code] = node_proc(
-            country=code,
-            port=port,
-            pki=homes[code],
-            database=database.service(code),
-            schema_dirs=str(aladi_dir),
-            hub_port=hub.port,
-            tokens=tokens,
-            log=tmp_path / f"{code}.log",
-        )
-    try:
-        for proc in procs.values():
-            proc.start()
+    with running_hub_and_nodes(
+        pki=homes, service_database=database.service, schema_dirs=str(aladi_dir), root=tmp_path
+    ) as (procs, tokens):
         yield procs, tokens["customs"]
-    finally:
-        for proc in procs.values():
-            proc.stop(sig=signal.SIGKILL)
 
 
 def test_services_work_from_their_own_home_only(
