@@ -47,7 +47,6 @@ class ProxyStats:
     refused: int = 0
 
 
-
 class FaultProxy:
     """Forward ``127.0.0.1:port`` to ``127.0.0.1:upstream_port`` in a thread of its own."""
 
