@@ -78,7 +78,7 @@ def test_package_exports_are_complete() -> None:
     import singlewindow.harness as harness
 
     public = {name for name in vars(harness) if not name.startswith("_")} - {
-        "annotations", "assault", "attacks", "audit", "driver", "faults", "federation", "proxy",
+        "annotations", "assault", "attacks", "audit", "driver", "faults", "federation", "ports", "proxy",
         "report", "serve", "services", "simulate", "spec", "traffic",
     }  # fmt: skip
     public |= {"assault", "simulate"}  # functions that share their module's name
