@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -23,10 +24,9 @@ from lxml import etree
 
 from singlewindow.errors import Problem, problem
 from singlewindow.memo import by_identity
-from singlewindow.xmlsec.checks import SignedInfoParts, b64, first_child, signed_info_parts
+from singlewindow.xmlsec.checks import b64
 from singlewindow.xmlsec.names import (
     C14N,
-    DS_NS,
     ECDSA_SHA256,
     ECDSA_SHA384,
     ECDSA_SHA512,
@@ -44,9 +44,8 @@ from singlewindow.xmlsec.names import (
 )
 from singlewindow.xmlsec.profile import SignatureProfile
 from singlewindow.xmlsec.scan import DocumentScan
+from singlewindow.xmlsec.shape import Plan, SignatureShape
 
-_DS = f"{{{DS_NS}}}"
-_INCLUSIVE = f"{{{EXC_C14N}}}InclusiveNamespaces"
 _DIGESTS = {SHA256: hashlib.sha256, SHA384: hashlib.sha384, SHA512: hashlib.sha512, SHA1: hashlib.sha1}
 #: hash algorithm objects are stateless: one of each serves every verification
 _HASHES: dict[str, hashes.HashAlgorithm] = {
@@ -60,15 +59,6 @@ _HASHES: dict[str, hashes.HashAlgorithm] = {
 }
 _ECDSA = frozenset({ECDSA_SHA256, ECDSA_SHA384, ECDSA_SHA512})
 _PKCS1 = padding.PKCS1v15()
-_SIGNED_INFO = f"{_DS}SignedInfo"
-_SIGNATURE_VALUE = f"{_DS}SignatureValue"
-_REFERENCE = f"{_DS}Reference"
-_CANONICALIZATION = f"{_DS}CanonicalizationMethod"
-_SIGNATURE_METHOD = f"{_DS}SignatureMethod"
-_DIGEST_METHOD = f"{_DS}DigestMethod"
-_DIGEST_VALUE = f"{_DS}DigestValue"
-_TRANSFORMS = f"{_DS}Transforms"
-_TRANSFORM = f"{_DS}Transform"
 
 
 @dataclass(frozen=True)
@@ -79,20 +69,18 @@ class CoreResult:
     problems: tuple[Problem, ...] = ()
 
 
-def c14n(element: etree._Element, *, algorithm: str, method: etree._Element | None = None) -> bytes:
-    """``element`` canonicalised by a C14N 1.0 URI (exclusive or inclusive, with comments or not)."""
+def c14n(element: etree._Element, *, algorithm: str, prefixes: Sequence[str] | None = None) -> bytes:
+    """``element`` canonicalised by a C14N 1.0 URI (exclusive or inclusive, with comments or not).
+
+    ``prefixes``: an InclusiveNamespaces PrefixList, which only exclusive C14N reads.
+    """
     exclusive = algorithm in (EXC_C14N, EXC_C14N_COMMENTS)
-    prefixes = None
-    if exclusive and method is not None:
-        inclusive = first_child(method, _INCLUSIVE)
-        if inclusive is not None:
-            prefixes = (inclusive.get("PrefixList") or "").split()
     return etree.tostring(
         element,
         method="c14n",
         exclusive=exclusive,
         with_comments=algorithm.endswith("#WithComments"),
-        inclusive_ns_prefixes=prefixes,
+        inclusive_ns_prefixes=list(prefixes) if exclusive and prefixes is not None else None,
     )
 
 
@@ -101,7 +89,7 @@ def _contains(ancestor: etree._Element, node: etree._Element) -> bool:
 
 
 def _enveloped_c14n(
-    signed: etree._Element, signature: etree._Element, *, algorithm: str, method: etree._Element | None
+    signed: etree._Element, signature: etree._Element, *, algorithm: str, prefixes: Sequence[str] | None
 ) -> bytes:
     """C14N of ``signed`` without ``signature`` (the enveloped-signature transform); the tree is restored."""
     parent = signature.getparent()
@@ -115,7 +103,7 @@ def _enveloped_c14n(
             parent.text = (parent.text or "") + tail
     parent.remove(signature)
     try:
-        return c14n(signed, algorithm=algorithm, method=method)
+        return c14n(signed, algorithm=algorithm, prefixes=prefixes)
     finally:
         parent.insert(index, signature)
         signature.tail = tail
@@ -123,16 +111,6 @@ def _enveloped_c14n(
             previous.tail = saved
         else:
             parent.text = saved
-
-
-def _children(element: etree._Element) -> dict[str, etree._Element]:
-    """The first child element of each name (``element.find(name)`` for every name, in one pass)."""
-    first: dict[str, etree._Element] = {}
-    for child in element:
-        tag = child.tag
-        if isinstance(tag, str) and tag not in first:
-            first[tag] = child
-    return first
 
 
 def cut_c14n(octets: bytes, outer: etree._Element, inner: etree._Element) -> bytes | None:
@@ -197,30 +175,21 @@ def _exclusive_c14n(element: etree._Element, scan: DocumentScan) -> bytes:
 
 
 def reference_octets(
-    signed: etree._Element,
-    signature: etree._Element,
-    reference: etree._Element,
-    scan: DocumentScan | None = None,
+    signed: etree._Element, signature: etree._Element, plan: Plan, scan: DocumentScan | None = None
 ) -> bytes:
     """The octets the Reference digests: enveloped-signature transform, then its C14N (default C14N 1.0).
 
     ``scan``: the scan of ``signed``'s document, when several of its signatures are verified: the
     exclusive C14N of each pinned element is then computed once for the whole document.
     """
-    transforms = [
-        transform
-        for holder in reference.iterchildren(_TRANSFORMS)
-        for transform in holder.iterchildren(_TRANSFORM)
-    ]
-    algorithms = [transform.get("Algorithm") or "" for transform in transforms]
-    c14n_method = next((t for t in transforms if t.get("Algorithm") != ENVELOPED), None)
-    algorithm = c14n_method.get("Algorithm") or C14N if c14n_method is not None else C14N
-    if ENVELOPED in algorithms and _contains(signed, signature):
-        return _enveloped_c14n(signed, signature, algorithm=algorithm, method=c14n_method)
-    plain = algorithm == EXC_C14N and c14n_method is not None and first_child(c14n_method, _INCLUSIVE) is None
+    algorithm = plan.transform_c14n or C14N
+    prefixes = plan.transform_prefixes
+    if ENVELOPED in plan.transforms and _contains(signed, signature):
+        return _enveloped_c14n(signed, signature, algorithm=algorithm, prefixes=prefixes)
+    plain = algorithm == EXC_C14N and plan.transform_c14n is not None and prefixes is None
     if scan is not None and plain:
         return _exclusive_c14n(signed, scan)
-    return c14n(signed, algorithm=algorithm, method=c14n_method)
+    return c14n(signed, algorithm=algorithm, prefixes=prefixes)
 
 
 @by_identity(maxsize=256)
@@ -261,51 +230,42 @@ def verify_core(
     signature: etree._Element,
     certificate: x509.Certificate,
     profile: SignatureProfile,
-    signed_info: SignedInfoParts | None = None,
+    shape: SignatureShape,
     scan: DocumentScan | None = None,
 ) -> CoreResult:
     """Check the SignatureValue over C14N(SignedInfo), then the one Reference digest of ``signed``.
 
     Call only after ``check_structure`` found no problem: the algorithms are then the profile's, the
-    Reference points at ``signed`` and the ds:Signature has the XMLDSig shape. ``signed_info``: the
-    signature's first ds:SignedInfo taken apart, when the structure check has done it. ``scan``: the
-    scan of ``signed``'s document when several of its signatures are verified (C14N shared).
+    Reference points at ``signed`` and the ds:Signature has the XMLDSig shape. ``shape``: the
+    signature's verdict and the elements holding its values, from that check. ``scan``: the scan of
+    ``signed``'s document when several of its signatures are verified (C14N shared).
     """
     path, whose = profile.signature_path, f"the {profile.role}'s"
-    if signed_info is None:
-        found = first_child(signature, _SIGNED_INFO)
-        signed_info = signed_info_parts(found) if found is not None else None
-    info = signed_info.first if signed_info is not None else {}
-    reference = info.get(_REFERENCE)
-    c14n_method = info.get(_CANONICALIZATION)
-    method = info.get(_SIGNATURE_METHOD)
-    if signed_info is None or reference is None or c14n_method is None or method is None:
+    plan = shape.verdict.plan
+    if shape.signed_info is None or plan is None:
         return CoreResult(None, (problem("signature.malformed", "incomplete SignedInfo", path),))
-    value_element = first_child(signature, _SIGNATURE_VALUE)
+    value_element = shape.signature_value
     try:
         value = b64(value_element.text or "" if value_element is not None else None)
     except (binascii.Error, ValueError) as exc:
         message = f"{whose} SignatureValue is not base64: {exc}"
         return CoreResult(None, (problem("signature.value_invalid", message, path),))
     try:
-        algorithm = c14n_method.get("Algorithm") or ""
-        info_octets = c14n(signed_info.element, algorithm=algorithm, method=c14n_method)
+        info_octets = c14n(shape.signed_info, algorithm=plan.canonicalization, prefixes=plan.prefixes)
     except etree.C14NError as exc:  # e.g. a relative namespace URI, which C14N refuses
         message = f"{whose} SignedInfo cannot be canonicalised: {exc}"
         return CoreResult(None, (problem("signature.malformed", message, path),))
-    why = _verify_value(certificate, method.get("Algorithm") or "", value, info_octets)
+    why = _verify_value(certificate, plan.signature_method, value, info_octets)
     if why is not None:
         message = f"{whose} signature value does not verify: {why}"
         return CoreResult(None, (problem("signature.value_invalid", message, path),))
-    in_reference = _children(reference)
-    digest_method = in_reference.get(_DIGEST_METHOD)
-    digest = _DIGESTS[digest_method.get("Algorithm") or ""] if digest_method is not None else hashlib.sha256
+    digest = _DIGESTS[plan.digest_method] if plan.digest_method is not None else hashlib.sha256
     try:
-        computed = digest(reference_octets(signed, signature, reference, scan)).digest()
+        computed = digest(reference_octets(signed, signature, plan, scan)).digest()
     except etree.C14NError as exc:
         message = f"{whose} signed content cannot be canonicalised: {exc}"
         return CoreResult(None, (problem("signature.malformed", message, path),))
-    digest_value = in_reference.get(_DIGEST_VALUE)
+    digest_value = shape.digest_value
     try:
         expected = b64(digest_value.text or "" if digest_value is not None else None)
     except (binascii.Error, ValueError):

@@ -8,23 +8,11 @@ from cryptography import x509
 from lxml import etree
 
 from singlewindow.errors import Problem, problem
-from singlewindow.xmlsec.checks import (
-    SignedInfoParts,
-    comment_problems,
-    first_child,
-    key_info,
-    object_problems,
-    shape_problems,
-    signature_method,
-    signed_info_parts,
-    signed_info_problems,
-)
-from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE, SignatureRole
+from singlewindow.xmlsec.checks import comment_problems
+from singlewindow.xmlsec.names import DS_SIGNATURE, SignatureRole
 from singlewindow.xmlsec.profile import SignatureProfile, profile_of
 from singlewindow.xmlsec.scan import DocumentScan
-
-_DS = f"{{{DS_NS}}}"
-_SIGNED_INFO = f"{_DS}SignedInfo"
+from singlewindow.xmlsec.shape import SignatureShape, signature_shape
 
 
 @dataclass(frozen=True)
@@ -36,7 +24,8 @@ class Structure:
     certificate: x509.Certificate | None = None
     signature_method: str = ""
     problems: list[Problem] = field(default_factory=list)
-    signed_info: SignedInfoParts | None = None
+    #: the signature's own verdict and the elements the core reads its values from
+    shape: SignatureShape | None = None
 
 
 def _name(tag: str) -> str:
@@ -133,19 +122,16 @@ def check_structure(
     signature = signature if signature is not None else (signatures[0] if signatures else strays[-1])
     problems += _placement_problems(signed, signature, profile)
     problems += comment_problems(signed, scan.comments())
-    problems += object_problems(signature, path=path)
-    signed_info = first_child(signature, _SIGNED_INFO)
-    parts = signed_info_parts(signed_info) if signed_info is not None else None
-    problems += shape_problems(signature, path=path, schema_checked=schema_checked, parts=parts)
-    if parts is None:
-        return Structure(problems=[*problems, problem("signature.malformed", "no SignedInfo", path)])
-    problems += signed_info_problems(parts, profile=profile, allow_sha1=allow_sha1, path=path)
-    certificate, key_problems = key_info(signature, path=path)
+    shape = signature_shape(signature, profile=profile, allow_sha1=allow_sha1, schema_checked=schema_checked)
+    verdict = shape.verdict
+    problems += verdict.problems
+    if not verdict.complete:
+        return Structure(problems=problems)
     return Structure(
         signature=signature,
         signed=signed,
-        certificate=certificate,
-        signature_method=signature_method(parts),
-        problems=problems + key_problems,
-        signed_info=parts,
+        certificate=verdict.certificate,
+        signature_method=verdict.signature_method,
+        problems=problems,
+        shape=shape,
     )

@@ -72,14 +72,14 @@ def verify_signature(
     certificate_problems = tuple(certificate_check(certificate))
     problems += certificate_problems
     signed: etree._Element | None = None
-    if not structure.problems and structure.signed is not None:
+    if not structure.problems and structure.signed is not None and structure.shape is not None:
         # Wrapped, ambiguous or forbidden signatures are never handed to the cryptography.
         core = verify_core(
             signed=structure.signed,
             signature=structure.signature,
             certificate=certificate,
             profile=profile,
-            signed_info=structure.signed_info,
+            shape=structure.shape,
             scan=scan if scan is not None and scan.root is root else None,
         )
         signed = core.signed

@@ -24,6 +24,7 @@ from singlewindow.xmlsec import EXPORTER, OFFICIAL, SignatureProfile, parse_xml,
 from singlewindow.xmlsec.core import c14n, cut_c14n
 from singlewindow.xmlsec.names import EXC_C14N
 from singlewindow.xmlsec.oracle import oracle_verify
+from singlewindow.xmlsec.shape import clear_shapes, judge, signature_shape
 from singlewindow.xmlsec.structure import scan_document
 
 Issue = Callable[..., bytes]
@@ -56,11 +57,20 @@ URIS = [
 ]
 
 
+def _assert_kept_verdicts_fresh(root: etree._Element) -> None:
+    """Every signature's verdict kept per shape (the genuine documents' too) is the one judged afresh."""
+    for signature in root.iter(f"{DS}Signature"):
+        for profile in PROFILES:
+            kept = signature_shape(signature, profile=profile, allow_sha1=False, schema_checked=True)
+            assert kept.verdict == judge(signature, profile=profile, allow_sha1=False, schema_checked=True)
+
+
 def _core(data: bytes, profile: SignatureProfile) -> tuple[bool, set[str]]:
     try:
         root = parse_xml(data)
     except UnusableInput as exc:
         return False, {p.code for p in exc.problems}
+    _assert_kept_verdicts_fresh(root)
     result = verify_signature(
         root, role=profile, allow_sha1=False, at=datetime.now(UTC), certificate_check=lambda c: ()
     )
@@ -120,6 +130,14 @@ def genuine(issue: Issue) -> bytes:
 def genuine_ec(issue: Issue, ec_federation: Federation) -> bytes:
     """One genuine ECDSA-signed COD."""
     return issue(fed=ec_federation)
+
+
+@pytest.fixture(autouse=True)
+def kept_genuine_shapes(genuine: bytes, genuine_ec: bytes) -> None:
+    """Each test starts with the genuine signatures' verdicts kept: a mutation of their shape meets them."""
+    clear_shapes()
+    for data in (genuine, genuine_ec):
+        _assert_kept_verdicts_fresh(parse_xml(data))
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[attack.name for attack in ATTACKS])
