@@ -61,19 +61,28 @@ def find_id_carriers(root: etree._Element, wanted: Iterable[str]) -> dict[str, l
     return carriers
 
 
-def _pinned(root: etree._Element, profile: SignatureProfile) -> _Pinned:
+def _pinned(
+    root: etree._Element, profile: SignatureProfile, known: dict[tuple[str, tuple[str, ...]], _Pinned]
+) -> _Pinned:
+    """The element at the profile's pinned path; each step found is kept in ``known`` for longer paths."""
     if root.tag != profile.root_tag:
         message = f"the root element is {root.tag}, not {_name(profile.root_tag)}"
         return None, [problem("signature.wrapping", message, "/")]
     node, where = root, f"/{_name(profile.root_tag)}"
-    for step in profile.steps:
-        found = list(node.iterchildren(step))  # filtered by tag in C
+    steps = profile.steps
+    for index, step in enumerate(steps):
         name = _name(step)
+        reached, _ = known.get((profile.root_tag, steps[: index + 1]), (None, []))
+        if reached is not None:  # a shorter pinned path (the CODEH's, on the way to the COD) walked it
+            node, where = reached, f"{where}/{name}"
+            continue
+        found = list(node.iterchildren(step))  # filtered by tag in C
         if len(found) != 1:
             message = f"expected exactly one {name} under {where}, found {len(found)}"
             code = "signature.missing" if not found else "signature.wrapping"
             return None, [problem(code, message, where)]
         node, where = found[0], f"{where}/{name}"
+        known[(profile.root_tag, steps[: index + 1])] = (node, [])
     return node, []
 
 
@@ -139,7 +148,7 @@ class DocumentScan:
         key = (profile.root_tag, profile.steps)
         found = self._pinned.get(key)
         if found is None:
-            found = self._pinned[key] = _pinned(self.root, profile)
+            found = self._pinned[key] = _pinned(self.root, profile, self._pinned)
         node, problems = found
         return node, list(problems)
 

@@ -78,12 +78,14 @@ class Verdict:
 
 @dataclass(frozen=True)
 class SignatureShape:
-    """One signature's verdict, and the elements of its tree the core reads the values from."""
+    """One signature's verdict, its first SignedInfo and the texts of its values (None: absent)."""
 
     verdict: Verdict
     signed_info: etree._Element | None
-    signature_value: etree._Element | None
-    digest_value: etree._Element | None
+    #: the SignatureValue's text
+    signature_value: str | None
+    #: the first Reference's DigestValue's text
+    digest_value: str | None
 
 
 def _prefixes(method: etree._Element) -> tuple[str, ...] | None:
@@ -141,15 +143,14 @@ _VERDICTS: dict[tuple[int, bool, bytes], tuple[SignatureProfile, Verdict]] = {}
 _LOCK = threading.Lock()
 
 
-def _blanked(signature: etree._Element, *texts: etree._Element | None) -> bytes:
-    """The subtree serialised with the leading text of ``texts`` left out; the tree is restored."""
-    saved = [(element, element.text) for element in texts if element is not None]
+def _blanked(signature: etree._Element, texts: list[tuple[etree._Element, str | None]]) -> bytes:
+    """The subtree serialised with the leading text of each element of ``texts`` left out; then restored."""
     try:
-        for element, _ in saved:
+        for element, _ in texts:
             element.text = None
         return etree.tostring(signature, with_tail=False)
     finally:
-        for element, text in saved:
+        for element, text in texts:
             element.text = text
 
 
@@ -159,12 +160,16 @@ def signature_shape(
     """The verdict on ``signature``'s subtree (kept per shape once the XSD has checked it) and its values."""
     signed_info = first_child(signature, _SIGNED_INFO)
     reference = first_child(signed_info, _REFERENCE) if signed_info is not None else None
-    digest_value = first_child(reference, _DIGEST_VALUE) if reference is not None else None
-    signature_value = first_child(signature, _SIGNATURE_VALUE)
+    value = first_child(signature, _SIGNATURE_VALUE)
+    digest = first_child(reference, _DIGEST_VALUE) if reference is not None else None
+    signature_value = value.text if value is not None else None
+    digest_value = digest.text if digest is not None else None
     if not schema_checked:
         verdict = judge(signature, profile=profile, allow_sha1=allow_sha1, schema_checked=False)
         return SignatureShape(verdict, signed_info, signature_value, digest_value)
-    key = (id(profile), allow_sha1, _blanked(signature, signature_value, digest_value))
+    pairs = ((value, signature_value), (digest, digest_value))
+    texts = [(element, text) for element, text in pairs if element is not None]
+    key = (id(profile), allow_sha1, _blanked(signature, texts))
     entry = _VERDICTS.get(key)
     if entry is not None and entry[0] is profile:
         return SignatureShape(entry[1], signed_info, signature_value, digest_value)

@@ -24,7 +24,7 @@ class Structure:
     certificate: x509.Certificate | None = None
     signature_method: str = ""
     problems: list[Problem] = field(default_factory=list)
-    #: the signature's own verdict and the elements the core reads its values from
+    #: the signature's own verdict, its SignedInfo and its value texts, for the core
     shape: SignatureShape | None = None
 
 
