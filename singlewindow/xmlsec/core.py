@@ -24,6 +24,7 @@ from lxml import etree
 
 from singlewindow.errors import Problem, problem
 from singlewindow.memo import by_identity
+from singlewindow.xmlsec.canonical import c14n, c14n_text
 from singlewindow.xmlsec.checks import b64
 from singlewindow.xmlsec.names import (
     C14N,
@@ -32,7 +33,6 @@ from singlewindow.xmlsec.names import (
     ECDSA_SHA512,
     ENVELOPED,
     EXC_C14N,
-    EXC_C14N_COMMENTS,
     RSA_SHA1,
     RSA_SHA256,
     RSA_SHA384,
@@ -67,21 +67,6 @@ class CoreResult:
 
     signed: etree._Element | None
     problems: tuple[Problem, ...] = ()
-
-
-def c14n(element: etree._Element, *, algorithm: str, prefixes: Sequence[str] | None = None) -> bytes:
-    """``element`` canonicalised by a C14N 1.0 URI (exclusive or inclusive, with comments or not).
-
-    ``prefixes``: an InclusiveNamespaces PrefixList, which only exclusive C14N reads.
-    """
-    exclusive = algorithm in (EXC_C14N, EXC_C14N_COMMENTS)
-    return etree.tostring(
-        element,
-        method="c14n",
-        exclusive=exclusive,
-        with_comments=algorithm.endswith("#WithComments"),
-        inclusive_ns_prefixes=list(prefixes) if exclusive and prefixes is not None else None,
-    )
 
 
 def _contains(ancestor: etree._Element, node: etree._Element) -> bool:
@@ -135,19 +120,13 @@ def cut_c14n(octets: bytes, outer: etree._Element, inner: etree._Element) -> byt
     found = list(outer.iter(f"{{*}}{name}", etree.ProcessingInstruction))
     if len(found) != 1 or found[0] is not inner:
         return None
-    # start tags come in document order: inner's is the index-th (from 0) in the octets
-    index = next(i for i, element in enumerate(outer.iter(etree.Element)) if element is inner)
-    start = -1
-    for _ in range(index + 1):
-        start = octets.find(b"<", start + 1)
-        while start >= 0 and octets[start + 1] == 0x2F:  # an end tag "</"
-            start = octets.find(b"<", start + 1)
-        if start < 0:
-            return None
+    # Every "<" opens a tag, and ``inner`` is the only element of its local name: its start tag is the
+    # one "<name" followed by a space or ">" (an unprefixed start tag of exactly that name).
     head = b"<" + name.encode()
-    after = start + len(head)
-    if not octets.startswith(head, start) or octets[after : after + 1] not in (b" ", b">"):
+    start = min((at for at in (octets.find(head + b" "), octets.find(head + b">")) if at >= 0), default=-1)
+    if start < 0:
         return None
+    after = start + len(head)
     if octets.find(b"xmlns", 0, start) >= 0:  # an ancestor (or an earlier element) declares a namespace
         return None
     close = b"</" + name.encode() + b">"
@@ -252,8 +231,13 @@ def verify_core(
     except (binascii.Error, ValueError) as exc:
         message = f"{whose} SignatureValue is not base64: {exc}"
         return CoreResult(None, (problem("signature.value_invalid", message, path),))
+    frame = shape.verdict.signed_info_frame
     try:
-        info_octets = c14n(shape.signed_info, algorithm=plan.canonicalization, prefixes=plan.prefixes)
+        info_octets = (
+            frame[0] + c14n_text(shape.digest_value) + frame[1]
+            if frame is not None
+            else c14n(shape.signed_info, algorithm=plan.canonicalization, prefixes=plan.prefixes)
+        )
     except etree.C14NError as exc:  # e.g. a relative namespace URI, which C14N refuses
         message = f"{whose} SignedInfo cannot be canonicalised: {exc}"
         return CoreResult(None, (problem("signature.malformed", message, path),))

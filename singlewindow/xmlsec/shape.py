@@ -6,7 +6,8 @@ a signer's signatures differ in nothing else. Once an XSD that covers ds:Signatu
 document (only then: the XMLDSig XSD reads those two texts as base64Binary), the verdict is kept under
 the subtree's serialisation with the two texts blanked — every node, name, attribute and other text
 the checks read — and the next signature of that shape gets the same verdict without the ≈ 30 lxml
-calls. The core reads the same elements the checks judged, through ``SignatureShape``.
+calls, and the SignedInfo's exclusive C14N around its DigestValue's text. The core reads the same
+elements the checks judged, through ``SignatureShape``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cryptography import x509
 from lxml import etree
 
 from singlewindow.errors import Problem, problem
+from singlewindow.xmlsec.canonical import EXCLUSIVE, c14n
 from singlewindow.xmlsec.checks import (
     SignedInfoParts,
     first_child,
@@ -74,6 +76,8 @@ class Verdict:
     signature_method: str = ""
     #: None when the SignedInfo lacks a Reference, CanonicalizationMethod or SignatureMethod
     plan: Plan | None = None
+    #: the SignedInfo's exclusive C14N before and after the first DigestValue's text (kept verdicts only)
+    signed_info_frame: tuple[bytes, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,10 +121,43 @@ def _plan(parts: SignedInfoParts) -> Plan | None:
     )
 
 
+def _frame(parts: SignedInfoParts, plan: Plan | None) -> tuple[bytes, bytes] | None:
+    """The SignedInfo's exclusive C14N before and after its first DigestValue's text.
+
+    Exclusive C14N renders the SignedInfo from its own nodes and the namespaces in scope, all in the
+    kept serialisation: every signature of this shape has these octets around its DigestValue's text,
+    and the core splices the text in (``c14n_text``) instead of canonicalising again.
+    """
+    reference = parts.first.get(_REFERENCE)
+    digest = first_child(reference, _DIGEST_VALUE) if reference is not None else None
+    if plan is None or plan.canonicalization not in EXCLUSIVE or digest is None:
+        return None
+    text, rendered = digest.text, []
+    try:
+        for marker in ("0", "1"):
+            digest.text = marker
+            rendered.append(c14n(parts.element, algorithm=plan.canonicalization, prefixes=plan.prefixes))
+    except etree.C14NError:
+        return None
+    finally:
+        digest.text = text
+    zero, one = rendered
+    if len(zero) != len(one):
+        return None
+    at = next((index for index, (a, b) in enumerate(zip(zero, one, strict=True)) if a != b), len(zero))
+    if at == len(zero) or zero[at + 1 :] != one[at + 1 :]:  # the markers differ in one octet only
+        return None
+    return zero[:at], zero[at + 1 :]
+
+
 def judge(
     signature: etree._Element, *, profile: SignatureProfile, allow_sha1: bool, schema_checked: bool
 ) -> Verdict:
-    """Every problem of the signature's own subtree, in the order the structure check reports them."""
+    """Every problem of the signature's own subtree, in the order the structure check reports them.
+
+    ``schema_checked``: the verdict is to be kept per shape (with the SignedInfo's C14N around its
+    DigestValue's text).
+    """
     path = profile.signature_path
     problems = object_problems(signature, path=path)
     signed_info = first_child(signature, _SIGNED_INFO)
@@ -130,12 +167,14 @@ def judge(
         return Verdict((*problems, problem("signature.malformed", "no SignedInfo", path)), complete=False)
     problems += signed_info_problems(parts, profile=profile, allow_sha1=allow_sha1, path=path)
     certificate, key_problems = key_info(signature, path=path)
+    plan = _plan(parts)
     return Verdict(
         (*problems, *key_problems),
         complete=True,
         certificate=certificate,
         signature_method=signature_method(parts),
-        plan=_plan(parts),
+        plan=plan,
+        signed_info_frame=_frame(parts, plan) if schema_checked else None,
     )
 
 

@@ -21,7 +21,8 @@ from lxml import etree
 from singlewindow.errors import CODES, UnusableInput
 from singlewindow.pki import Federation, generate_key
 from singlewindow.xmlsec import EXPORTER, OFFICIAL, SignatureProfile, parse_xml, verify_signature
-from singlewindow.xmlsec.core import c14n, cut_c14n
+from singlewindow.xmlsec.canonical import c14n, c14n_text
+from singlewindow.xmlsec.core import cut_c14n
 from singlewindow.xmlsec.names import EXC_C14N
 from singlewindow.xmlsec.oracle import oracle_verify
 from singlewindow.xmlsec.shape import clear_shapes, judge, signature_shape
@@ -63,6 +64,10 @@ def _assert_kept_verdicts_fresh(root: etree._Element) -> None:
         for profile in PROFILES:
             kept = signature_shape(signature, profile=profile, allow_sha1=False, schema_checked=True)
             assert kept.verdict == judge(signature, profile=profile, allow_sha1=False, schema_checked=True)
+            frame, plan = kept.verdict.signed_info_frame, kept.verdict.plan
+            if frame is not None and plan is not None and kept.signed_info is not None:
+                alone = c14n(kept.signed_info, algorithm=plan.canonicalization, prefixes=plan.prefixes)
+                assert frame[0] + c14n_text(kept.digest_value) + frame[1] == alone
 
 
 def _core(data: bytes, profile: SignatureProfile) -> tuple[bool, set[str]]:

@@ -8,7 +8,8 @@ from lxml import etree
 from singlewindow.cod import add_certification, sample_certificate, to_element
 from singlewindow.pki import Federation
 from singlewindow.xmlsec import serialize, sign_exporter, sign_official
-from singlewindow.xmlsec.core import c14n, cut_c14n
+from singlewindow.xmlsec.canonical import c14n
+from singlewindow.xmlsec.core import cut_c14n
 from singlewindow.xmlsec.names import EXC_C14N
 
 ENV = "{http://www.w3.org/2001/12/soap-envelope}"
