@@ -121,17 +121,16 @@ def cut_c14n(octets: bytes, outer: etree._Element, inner: etree._Element) -> byt
     if len(found) != 1 or found[0] is not inner:
         return None
     # Every "<" opens a tag, and ``inner`` is the only element of its local name: its start tag is the
-    # one "<name" followed by a space or ">" (an unprefixed start tag of exactly that name).
-    head = b"<" + name.encode()
-    start = min((at for at in (octets.find(head + b" "), octets.find(head + b">")) if at >= 0), default=-1)
-    if start < 0:
+    # first "<name" followed by a space or ">" (longer names, "<CODEH", are passed over).
+    head = f"<{name}".encode()
+    start = octets.find(head)
+    while start >= 0 and octets[start + len(head) : start + len(head) + 1] not in (b" ", b">"):
+        start = octets.find(head, start + 1)
+    if start < 0 or octets.find(b"xmlns", 0, start) >= 0:  # an ancestor or an earlier element declares one
         return None
-    after = start + len(head)
-    if octets.find(b"xmlns", 0, start) >= 0:  # an ancestor (or an earlier element) declares a namespace
-        return None
-    close = b"</" + name.encode() + b">"
+    close = f"</{name}>".encode()
     end = octets.rfind(close)  # the only end tag of that name: ``inner``'s
-    if end < after:
+    if end < start:
         return None
     return octets[start : end + len(close)]
 
