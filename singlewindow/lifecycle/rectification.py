@@ -18,6 +18,13 @@ def _cid(value: CertificateID | str) -> CertificateID:
     return value if isinstance(value, CertificateID) else CertificateID.parse(value)
 
 
+def lineage_ids(certificate_id: str) -> list[str]:
+    """Every CertificateID the certificate of ``certificate_id`` can carry: its first 18 characters
+    with each rectification code 00–99 (what a store looks up by its index to find the siblings)."""
+    base = certificate_id[:18]
+    return [f"{base}{rectification:02d}" for rectification in range(100)]
+
+
 def rectification_of(
     new_certificate_id: CertificateID | str, old_certificate_id: CertificateID | str
 ) -> bool:

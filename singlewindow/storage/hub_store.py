@@ -11,7 +11,7 @@ from sqlalchemy import Engine, bindparam, func, insert, or_, select, text, updat
 from sqlalchemy.exc import IntegrityError
 
 from singlewindow.errors import Conflict, problem
-from singlewindow.lifecycle.rectification import admission, current_certificate_id
+from singlewindow.lifecycle.rectification import admission, current_certificate_id, lineage_ids
 from singlewindow.protocol.states import DeliveryState
 from singlewindow.storage.engine import write_transaction
 from singlewindow.storage.tables import COD, hub_events, hub_messages
@@ -28,8 +28,9 @@ _BY_CERTIFICATE = select(hub_messages).where(
     hub_messages.c.kind == bindparam("b_kind"), hub_messages.c.certificate_id == bindparam("b_certificate_id")
 )
 _BY_DELIVERY = select(hub_messages).where(hub_messages.c.delivery == bindparam("b_delivery"))
+# by the certificate_id index: a predicate on substr() scanned the whole table at every document
 _SIBLINGS = select(hub_messages.c.certificate_id).where(
-    hub_messages.c.kind == COD, func.substr(hub_messages.c.certificate_id, 1, 18) == bindparam("b_base")
+    hub_messages.c.kind == COD, hub_messages.c.certificate_id.in_(bindparam("b_ids", expanding=True))
 )
 _TRAIL = (
     select(hub_events).where(hub_events.c.message_id == bindparam("b_message_id")).order_by(hub_events.c.id)
@@ -245,7 +246,7 @@ class HubStore:
 
     @staticmethod
     def _siblings(conn: Any, certificate_id: str) -> list[str]:
-        rows = conn.execute(_SIBLINGS, {"b_base": certificate_id[:18]}).scalars()
+        rows = conn.execute(_SIBLINGS, {"b_ids": lineage_ids(certificate_id)}).scalars()
         return [str(value) for value in rows]
 
     def _refuse_stale(self, conn: Any, certificate_id: str) -> None:

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Engine, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from singlewindow.errors import Conflict, problem
-from singlewindow.lifecycle.rectification import Lineage
+from singlewindow.lifecycle.rectification import Lineage, lineage_ids
 from singlewindow.protocol.states import CertificateStatus
 from singlewindow.storage.engine import write_transaction
 from singlewindow.storage.tables import (
     COD,
+    KINDS,
     api_tokens,
     node_events,
     node_inbound,
@@ -35,7 +36,10 @@ _MINE = (node_outbound.c.kind == bindparam("b_kind")) & (
     node_outbound.c.certificate_id == bindparam("b_certificate_id")
 )
 _OUTBOUND = select(node_outbound).where(_MINE)
-_SUBMISSIONS = select(node_outbound).where(node_outbound.c.certificate_id == bindparam("b_certificate_id"))
+# every kind named, so that the lookup goes by the primary key (kind, certificate_id), not a scan
+_SUBMISSIONS = select(node_outbound).where(
+    node_outbound.c.kind.in_(KINDS), node_outbound.c.certificate_id == bindparam("b_certificate_id")
+)
 # FOR UPDATE (PostgreSQL): a push and a poll settling at once write one trail line
 _OUTBOUND_STATUS = select(node_outbound.c.status).where(_MINE).with_for_update()
 #: moves a submission; the columns to set come with the parameters
@@ -50,8 +54,9 @@ _INBOUND_FOR = (
     )
     .order_by(node_inbound.c.id.desc())
 )
+# by the certificate_id index: a predicate on substr() scanned the whole table at every document
 _RECEIVED_SIBLINGS = select(node_inbound.c.certificate_id).where(
-    node_inbound.c.kind == COD, func.substr(node_inbound.c.certificate_id, 1, 18) == bindparam("b_base")
+    node_inbound.c.kind == COD, node_inbound.c.certificate_id.in_(bindparam("b_ids", expanding=True))
 )
 _LIFECYCLE = select(node_lifecycle).where(node_lifecycle.c.certificate_id == bindparam("b_certificate_id"))
 _TRAIL = (
@@ -446,7 +451,7 @@ class NodeStore:
 
     def _mark_rectified(self, conn: Any, certificate_id: str, now: datetime) -> None:
         """Every received COD of this certificate below the newest becomes rectified, replaced by it."""
-        ids = conn.execute(_RECEIVED_SIBLINGS, {"b_base": certificate_id[:18]}).scalars()
+        ids = conn.execute(_RECEIVED_SIBLINGS, {"b_ids": lineage_ids(certificate_id)}).scalars()
         try:
             lineage = Lineage.of([str(value) for value in ids])
         except ValueError:

@@ -34,6 +34,7 @@ _Id = BigInteger().with_variant(Integer(), "sqlite")
 #: what a stored message is: a certificate (COD) or a signed cancellation of one
 COD = "COD"
 CANCELLATION = "CANCELLATION"
+KINDS = (COD, CANCELLATION)
 
 #: one row per accepted document: the exact bytes, where it goes, and its delivery state and lease
 hub_messages = Table(
