@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -14,6 +15,24 @@ from typing import Any, Literal, Protocol
 import httpx
 
 ServiceKind = Literal["hub", "node"]
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+#: resolved before any fork: the child then only makes the system call (no loader lock, no import)
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def die_with_parent() -> None:
+    """Have the calling (just forked) process receive SIGKILL when the thread that forked it ends.
+
+    A ``preexec_fn`` for services the harness starts: if the harness is killed (SIGKILL, the OOM
+    killer, a test runner's timeout), its hub and nodes do not live on holding their ports. Linux
+    only (``prctl(PR_SET_PDEATHSIG)``); elsewhere a no-op. The signal follows the *thread* that
+    forked: start services from a thread that lives as long as they should (``ProcessService.start``
+    asks for it only on the main thread).
+    """
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 class ServiceFailed(RuntimeError):
@@ -78,11 +97,21 @@ class ProcessService:
         return self.process.pid if self.process is not None else None
 
     def start(self) -> None:
-        """Start the process and wait until it is healthy."""
+        """Start the process and wait until it is healthy.
+
+        Started from the main thread, the process dies with this one (``die_with_parent``); a restart
+        from a worker thread (a fault's) is not tied to that thread, which may end first.
+        """
         env = {**os.environ, **self.env}
+        tied = threading.current_thread() is threading.main_thread()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                self.argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.argv,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent if tied else None,
             )
         self.pid_history.append(self.process.pid)
         wait_healthy(port=self.port, timeout=90, log=self.log)

@@ -62,6 +62,48 @@ def test_pause_freezes_the_process_until_resumed(echo_argv: list[str], tmp_path:
     assert not os.path.exists(f"/proc/{service.process.pid}/stat") or service.process.returncode is not None
 
 
+_PARENT = """
+import sys, time
+from pathlib import Path
+from singlewindow.harness.services import ProcessService
+port, log, *echo = sys.argv[1:]
+service = ProcessService(name="echo", kind="node", port=int(port), env={}, log=Path(log), argv=[*echo, port])
+service.start()
+print(service.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_service_dies_with_a_harness_killed_by_sigkill(echo_argv: list[str], tmp_path: Path) -> None:
+    """A harness that is SIGKILLed (no clean-up code runs) leaves no service behind holding its port."""
+    port = free_port()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT, str(port), str(tmp_path / "echo.log"), *echo_argv],
+        stdout=subprocess.PIPE,
+    )
+    child = 0
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert _alive(child)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2.0).status_code == 200
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child)
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0)
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+        if parent.stdout is not None:
+            parent.stdout.close()
+        if child and _alive(child):
+            os.kill(child, 9)
+
+
 def test_unhealthy_service_fails_with_its_log(tmp_path: Path) -> None:
     """Waiting on a port where nothing comes up fails after the timeout and shows the log tail."""
     log = tmp_path / "svc.log"

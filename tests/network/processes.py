@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from singlewindow.harness.ports import free_port
+from singlewindow.harness.services import die_with_parent
 
 SCRIPT = Path(sys.executable).with_name("singlewindow")
 
@@ -45,6 +46,7 @@ class Proc:
                 env={**os.environ, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,  # a test worker that dies (a timeout, a crash) takes it along
             )
         self.pids.append(self.process.pid)
         deadline = time.monotonic() + timeout
