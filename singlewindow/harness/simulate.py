@@ -27,6 +27,8 @@ from singlewindow.pki import Federation
 
 #: faults that act through the services' proxies; without any, a run talks to the services directly
 PROXY_KINDS = frozenset({"slow", "fail", "drop", "pause"})
+#: from this many certificates on, ``--presigned`` signs them in one process per core
+PARALLEL_PRESIGN = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +238,9 @@ async def _drive(
     if presigned:
         # before the clock starts: issuing platforms sign, the federation only routes
         pki = Federation.load(federation.pki_dir)
-        shipments = await asyncio.to_thread(presign, shipments=shipments, federation=pki)
+        # a large run signs on every core (as many issuing platforms would); a small one in-process
+        workers = (os.cpu_count() or 1) if len(shipments) >= PARALLEL_PRESIGN else 1
+        shipments = await asyncio.to_thread(presign, shipments=shipments, federation=pki, workers=workers)
     duplicate_share = max((f.amount for f in faults if f.kind == "duplicate"), default=0.0)
     driver = Driver(
         node_urls={code: federation.url(code) for code in federation.countries},

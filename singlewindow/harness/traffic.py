@@ -6,6 +6,7 @@ import dataclasses
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from singlewindow.cod import Certificate, CertificateID, sample_certificate, to_bytes
@@ -164,34 +165,72 @@ def _rectification(*, original: Shipment, index: int) -> Shipment:
     )
 
 
-def presign(*, shipments: list[Shipment], federation: Federation) -> list[Shipment]:
-    """The same shipments as complete CODs signed by exporter and official, as issuing platforms post them.
-
-    Each body is completed and signed with the exporting country's demo keys of ``federation``
-    (``complete_and_sign``, the node's own issuing step) before the run's clock starts, so the
-    nodes only verify and route. Every presigned shipment names its CertificateID.
-    """
+def _sign(shipment: Shipment, *, federation: Federation, taken: set[str]) -> Shipment:
+    """One shipment as a complete COD signed by its country's demo keys, numbered outside ``taken``."""
     from singlewindow.cod import from_element
     from singlewindow.verification import complete_and_sign
     from singlewindow.xmlsec import parse_xml
 
+    document = complete_and_sign(
+        shipment.body,
+        federation=federation,
+        country=shipment.exporter,
+        available=lambda certificate_id: certificate_id not in taken,
+    )
+    certificate_id = shipment.certificate_id
+    if certificate_id is None:
+        certification = from_element(parse_xml(document)).certification
+        assert certification is not None  # complete_and_sign always certifies
+        certificate_id = str(certification.certificate_id)
+    return dataclasses.replace(shipment, body=document, body_kind="xml", certificate_id=certificate_id)
+
+
+def _sign_all(shipments: list[Shipment], *, federation: Federation, taken: set[str]) -> list[Shipment]:
     signed: list[Shipment] = []
-    # the CertificateIDs the run's JSON shipments name, and those numbered here: never given twice
-    taken = {shipment.certificate_id for shipment in shipments if shipment.certificate_id}
     for shipment in shipments:
-        document = complete_and_sign(
-            shipment.body,
-            federation=federation,
-            country=shipment.exporter,
-            available=lambda certificate_id: certificate_id not in taken,
-        )
-        certificate_id = shipment.certificate_id
-        if certificate_id is None:
-            certification = from_element(parse_xml(document)).certification
-            assert certification is not None  # complete_and_sign always certifies
-            certificate_id = str(certification.certificate_id)
-        taken.add(certificate_id)
-        signed.append(
-            dataclasses.replace(shipment, body=document, body_kind="xml", certificate_id=certificate_id)
-        )
+        signed.append(_sign(shipment, federation=federation, taken=taken))
+        taken.add(str(signed[-1].certificate_id))
+    return signed
+
+
+def _sign_part(directory: Path, shipments: list[Shipment], named: set[str]) -> list[Shipment]:
+    """``_sign_all`` in a worker process, which loads the federation's keys itself."""
+    from singlewindow.pki import Federation
+
+    return _sign_all(shipments, federation=Federation.load(directory), taken=set(named))
+
+
+def presign(*, shipments: list[Shipment], federation: Federation, workers: int = 1) -> list[Shipment]:
+    """The same shipments as complete CODs signed by exporter and official, as issuing platforms post them.
+
+    Each body is completed and signed with the exporting country's demo keys of ``federation``
+    (``complete_and_sign``, the node's own issuing step) before the run's clock starts, so the
+    nodes only verify and route. Every presigned shipment names its CertificateID, and no two the
+    same one. ``workers`` > 1 signs consecutive parts in that many processes (each loads the keys
+    from ``federation.directory``); a number two parts both gave is then given again to the later
+    shipment, outside every number of the run, as one process signing in order would have.
+    """
+    # the CertificateIDs the run's JSON shipments name, and those numbered here: never given twice
+    named = {shipment.certificate_id for shipment in shipments if shipment.certificate_id}
+    workers = max(1, min(workers, len(shipments)))
+    if workers == 1:
+        return _sign_all(shipments, federation=federation, taken=set(named))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(shipments) // workers)
+    parts = [shipments[start : start + size] for start in range(0, len(shipments), size)]
+    # spawn, not fork: the caller may run services and worker threads of its own
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=context) as pool:
+        futures = [pool.submit(_sign_part, federation.directory, part, named) for part in parts]
+        signed = [shipment for future in futures for shipment in future.result()]
+    given = {str(shipment.certificate_id) for shipment in signed}
+    seen: set[str] = set()
+    for position, shipment in enumerate(signed):
+        if shipment.certificate_id in seen:  # numbered by two parts alike: the later one again
+            shipment = _sign(shipments[position], federation=federation, taken=given | seen)
+            given.add(str(shipment.certificate_id))
+            signed[position] = shipment
+        seen.add(str(shipment.certificate_id))
     return signed

@@ -131,3 +131,22 @@ def test_presigned_requests_never_take_a_certificate_id_of_the_run(federation: F
     given = CertificateID.parse(str(signed[1].certificate_id))
     assert signed[0].certificate_id == alone != signed[1].certificate_id
     assert given.number == f"{(int(CertificateID.parse(alone).number) + 1) % 100_000_000:08d}"
+
+
+def test_presigning_in_two_processes_numbers_every_request_once(federation: Federation) -> None:
+    """Parts signed in two processes: the same request in both parts gets the next number the second
+    time, as in one process; every document is complete, both-signed, and verifies."""
+    planned = plan_traffic(countries=["AR", "BR"], certificates=5, seed=8, xml_share=1.0)
+    twice = [*planned[:3], dataclasses.replace(planned[0], index=5), *planned[3:]]  # parts of 3
+    alone = presign(shipments=twice, federation=federation)
+    parallel = presign(shipments=twice, federation=federation, workers=2)
+    assert [s.index for s in parallel] == [s.index for s in twice]
+    assert [s.certificate_id for s in parallel] == [s.certificate_id for s in alone]
+    ids = [str(s.certificate_id) for s in parallel]
+    assert len(set(ids)) == len(ids)
+    first, again = CertificateID.parse(ids[0]), CertificateID.parse(ids[3])
+    assert int(again.number) == int(first.number) + 1
+    for shipment in parallel:
+        root = etree.fromstring(shipment.body)
+        assert detect_stage(root) == "complete"
+        assert len(root.findall(f".//{{{DS}}}Signature")) == 2
