@@ -20,7 +20,7 @@ from singlewindow.operator_endpoints import secure_operator_endpoints
 from singlewindow.pki.federation import ServiceHome
 from singlewindow.pki.signed import SignedTrustlist
 from singlewindow.protocol.edge import Verify, VerifyLifecycle, install_error_handlers
-from singlewindow.protocol.trustsync import TrustlistKeeper, context_for, verifiers_for
+from singlewindow.protocol.trustsync import TrustlistKeeper, verifier_factory
 from singlewindow.storage import HubStore, make_engine, migrate, utcnow
 
 _log = get_logger("singlewindow.hub")
@@ -55,27 +55,18 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from singlewindow.cod import SchemaRegistry, default_schema_dirs
-
         home = ServiceHome.load_hub(settings.service_home)
         engine = make_engine(url=settings.url, schema=settings.database_schema)
         migrate(engine=engine)
         store = HubStore(engine=engine)
-        schema_dirs = list(dict.fromkeys([*default_schema_dirs(), *settings.schema_paths]))
-        schemas = SchemaRegistry.load(schema_dirs) if verify is None or verify_lifecycle is None else None
-
-        def verifiers(signed: SignedTrustlist) -> tuple[Verify, VerifyLifecycle]:
-            if verify is not None and verify_lifecycle is not None:
-                return verify, verify_lifecycle
-            assert schemas is not None
-            context = context_for(
-                signed.trustlist,
-                schemas=schemas,
-                allow_sha1=settings.allow_sha1,
-                max_bytes=settings.max_body_bytes,
-            )
-            built = verifiers_for(context, clock=clock, schema_dirs=settings.schema_paths)
-            return verify or built[0], verify_lifecycle or built[1]
+        verifiers = verifier_factory(
+            schema_paths=settings.schema_paths,
+            allow_sha1=settings.allow_sha1,
+            max_bytes=settings.max_body_bytes,
+            clock=clock,
+            verify=verify,
+            verify_lifecycle=verify_lifecycle,
+        )
 
         directory = Directory(trustlist=home.trustlist, node_urls=settings.node_urls)
         metrics = HubMetrics()

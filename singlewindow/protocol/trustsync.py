@@ -69,6 +69,35 @@ def verifiers_for(
     return verify, verify_lifecycle
 
 
+def verifier_factory(
+    *,
+    schema_paths: list[Path],
+    allow_sha1: bool,
+    max_bytes: int,
+    clock: Callable[[], datetime] | None,
+    verify: Verify | None = None,
+    verify_lifecycle: VerifyLifecycle | None = None,
+) -> Callable[[SignedTrustlist], tuple[Verify, VerifyLifecycle]]:
+    """What a service verifies with under each trust list it adopts: the official XSDs are loaded once.
+
+    ``schema_paths``: the service's configured XSD folders (beside the default ones). ``verify`` /
+    ``verify_lifecycle``: fixed verifiers (tests) that replace the built ones.
+    """
+    if verify is not None and verify_lifecycle is not None:
+        fixed = (verify, verify_lifecycle)
+        return lambda signed: fixed
+    from singlewindow.cod import default_schema_dirs
+
+    schemas = SchemaRegistry.load(list(dict.fromkeys([*default_schema_dirs(), *schema_paths])))
+
+    def verifiers(signed: SignedTrustlist) -> tuple[Verify, VerifyLifecycle]:
+        context = context_for(signed.trustlist, schemas=schemas, allow_sha1=allow_sha1, max_bytes=max_bytes)
+        built = verifiers_for(context, clock=clock, schema_dirs=schema_paths)
+        return verify or built[0], verify_lifecycle or built[1]
+
+    return verifiers
+
+
 class TrustlistKeeper:
     """The signed trust list in force for one service home; ``offer`` a newer one at any time."""
 
