@@ -17,7 +17,8 @@ __all__ = ["database", "shared_verify"]
 async def local(
     federation: Federation, database: Database, aladi_dir: Path
 ) -> AsyncIterator[LocalFederation]:
-    """Hub + AR, BR, UY in-process on the test's database."""
+    """Hub + AR, BR, UY in-process on the test's database, each app with verifiers of its own
+    (built from the trust list it adopts; ``kit.local``, used by tests/hub and tests/node, shares one)."""
     kit = LocalFederation(
         pki=federation, db=database, countries=["AR", "BR", "UY"], schema_dirs=str(aladi_dir)
     )

@@ -220,3 +220,19 @@ def shared_verify(federation: Federation, aladi_dir: Path) -> Verify:
     )
     verify, _ = verifiers_for(context, clock=None, schema_dirs=[aladi_dir])
     return verify
+
+
+@pytest.fixture
+async def local(
+    federation: Federation, database: Database, aladi_dir: Path, shared_verify: Verify
+) -> AsyncIterator[LocalFederation]:
+    """Hub + AR, BR, UY in-process on the test's database, all verifying with ``shared_verify``."""
+    kit = LocalFederation(
+        pki=federation,
+        db=database,
+        countries=["AR", "BR", "UY"],
+        schema_dirs=str(aladi_dir),
+        verify=shared_verify,
+    )
+    async with kit.running() as fed:
+        yield fed

@@ -2,29 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from network.kit import database, local, shared_verify
 
-import pytest
-from network.kit import Database, LocalFederation, database, shared_verify
-
-from singlewindow.pki import Federation
-from singlewindow.protocol.edge import Verify
-
-__all__ = ["database", "shared_verify"]
-
-
-@pytest.fixture
-async def local(
-    federation: Federation, database: Database, aladi_dir: Path, shared_verify: Verify
-) -> AsyncIterator[LocalFederation]:
-    """Hub + AR, BR, UY in-process on the test's database."""
-    kit = LocalFederation(
-        pki=federation,
-        db=database,
-        countries=["AR", "BR", "UY"],
-        schema_dirs=str(aladi_dir),
-        verify=shared_verify,
-    )
-    async with kit.running() as fed:
-        yield fed
+__all__ = ["database", "local", "shared_verify"]
