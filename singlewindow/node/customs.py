@@ -25,7 +25,7 @@ from singlewindow.errors import (
 )
 from singlewindow.lifecycle import Reason, issue_cancellation
 from singlewindow.node.auth import Caller, require
-from singlewindow.node.outbound import PUSH_GRACE, RETRY_AFTER
+from singlewindow.node.outbound import RETRY_AFTER
 from singlewindow.protocol import CertificateStatus
 from singlewindow.protocol.edge import problems_response, read_body
 from singlewindow.protocol.openapi import request_body
@@ -310,9 +310,8 @@ async def status(certificate_id: str, request: Request, caller: Reader) -> JSONR
     outbound = await run_in_threadpool(node.store.outbound, certificate_id)
     if outbound is not None:
         # the hub pushes the outcome: ask it only once that push is overdue (it may have been lost)
-        if outbound.status is CertificateStatus.ACCEPTED and node.clock() - outbound.updated_at >= PUSH_GRACE:
-            with anyio.move_on_after(5):
-                outbound = await node.outbox.refresh(outbound)
+        with anyio.move_on_after(5):
+            outbound = await node.outbox.refresh_overdue(outbound)
         return JSONResponse(content=await run_in_threadpool(_outbound_body, request, outbound))
     inbound = await run_in_threadpool(node.store.inbound_for, certificate_id)
     if inbound is None:

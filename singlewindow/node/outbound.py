@@ -107,6 +107,24 @@ class Outbox:
             return outbound
         return await self.apply(outbound, trail)
 
+    async def refresh_overdue(self, outbound: Outbound, *, grace: timedelta = PUSH_GRACE) -> Outbound:
+        """Ask the hub about an accepted certificate whose push is overdue, at most once a ``grace``.
+
+        Accepted less than ``grace`` ago: the hub's push is awaited, nothing is asked. An answer that
+        leaves it under way defers the next question — this read's or the background poll's — by
+        another ``grace``, so that a caller reading its status in a loop does not poll the hub with it.
+        """
+        now = self.clock()
+        if outbound.status is not CertificateStatus.ACCEPTED or now - outbound.updated_at < grace:
+            return outbound
+        if outbound.next_attempt_at is not None and outbound.next_attempt_at > now:
+            return outbound
+        refreshed = await self.refresh(outbound)
+        if refreshed.status is CertificateStatus.ACCEPTED:
+            mine = [(outbound.kind, outbound.certificate_id)]
+            await anyio.to_thread.run_sync(lambda: self.store.defer_refresh(mine, until=self.clock() + grace))
+        return refreshed
+
     async def apply(self, outbound: Outbound, trail: TrailBody) -> Outbound:
         """Settle an accepted certificate from the hub's trail (fetched, or pushed by the hub).
 

@@ -96,6 +96,8 @@ class Outbound:
     created_at: datetime
     updated_at: datetime
     kind: str = COD
+    #: when the outbox may next send it (submitted) or ask the hub about it (accepted; None: any time)
+    next_attempt_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Outbound:
@@ -113,6 +115,7 @@ class Outbound:
             attempts=row.attempts,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            next_attempt_at=row.next_attempt_at,
         )
 
 
@@ -233,6 +236,7 @@ class NodeStore:
                     attempts=0,
                     created_at=now.astimezone(UTC),
                     updated_at=now.astimezone(UTC),
+                    next_attempt_at=(retry_at or now).astimezone(UTC),
                 )
                 return created, True
             except IntegrityError:

@@ -168,3 +168,32 @@ async def test_the_background_poll_asks_again_about_an_unsettled_delivery_only_a
     age(next_attempt_at=node.clock() - timedelta(seconds=1))
     assert await node.outbox.sync_once(grace=PUSH_GRACE) == 1
     assert node.store.outbound(certificate_id).status.value == "delivered"
+
+
+async def test_status_reads_in_a_loop_ask_the_hub_once_a_grace(local: LocalFederation) -> None:
+    """Push overdue, delivery still under way: the first read asks the hub (accepted); the hub then
+    delivers and its push is lost; reads within the next grace answer from the node (accepted, the
+    hub not asked again); once that grace has passed a read asks again: delivered."""
+    certificate_id = await _submitted(local, number=911)
+    node = local.node("AR")
+
+    def age(**values: object) -> None:
+        with node.store.engine.begin() as conn:
+            conn.execute(
+                update(node_outbound).where(node_outbound.c.certificate_id == certificate_id).values(**values)
+            )
+
+    async def read() -> str:
+        async with local.client("AR") as ar:
+            return str((await ar.get(f"/api/v1/certificates/{certificate_id}")).json()["status"])
+
+    age(updated_at=node.clock() - timedelta(seconds=4))
+    assert await read() == "accepted"  # asked: the hub has not delivered it yet
+    local.switch.down.add("ar.node")
+    await _deliver_and_push(local)
+    local.switch.down.discard("ar.node")
+    assert local.hub.store.by_certificate(certificate_id).state.value == "Delivered"
+    assert [await read() for _ in range(3)] == ["accepted"] * 3  # within the grace: not asked
+    assert await node.outbox.sync_once(grace=PUSH_GRACE) == 0  # the background poll waits as well
+    age(next_attempt_at=node.clock() - timedelta(seconds=1))
+    assert await read() == "delivered"
