@@ -77,6 +77,28 @@ def test_up_ports_are_fixed_so_links_survive_a_restart(tmp_path: Path) -> None:
     assert federation.ports(base_port=9100)["UY"] == 9103
 
 
+def test_ports_a_stopped_federation_left_in_time_wait_are_not_busy(tmp_path: Path) -> None:
+    """Right after Ctrl-C the hub's port still has connections in TIME_WAIT: `up` may start again;
+    a port something listens on is busy."""
+    import socket
+
+    from singlewindow.demo import LocalFederation
+    from singlewindow.harness.ports import free_port
+
+    base = free_port()
+    federation = LocalFederation(directory=tmp_path, countries=("AR", "BR"))
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", base))
+        server.listen()
+        with socket.create_connection(("127.0.0.1", base)) as client:
+            accepted, _ = server.accept()
+            accepted.close()  # the server side closes first: its end waits in TIME_WAIT
+            client.recv(1)
+        assert federation.busy_ports(base_port=base) == [base]  # listening: busy
+    assert base not in federation.busy_ports(base_port=base)  # only TIME_WAIT left: free again
+
+
 def test_a_refused_demo_certificate_shows_why_not_an_empty_trail() -> None:
     """A demo certificate refused by the node prints the refusal and its problems, not "Certificate ?"."""
     from rich.console import Console
