@@ -71,14 +71,7 @@ def create_app(
         engine = make_engine(url=settings.url, schema=settings.database_schema)
         migrate(engine=engine)
         store = NodeStore(engine=engine)
-        verifiers = verifier_factory(
-            schema_paths=settings.schema_paths,
-            allow_sha1=settings.allow_sha1,
-            max_bytes=settings.max_body_bytes,
-            clock=clock,
-            verify=verify,
-            verify_lifecycle=verify_lifecycle,
-        )
+        verifiers = verifier_factory(settings, clock=clock, verify=verify, verify_lifecycle=verify_lifecycle)
 
         store.replace_tokens(tokens=configured(settings.tokens), now=clock())
         metrics = NodeMetrics()

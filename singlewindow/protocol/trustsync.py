@@ -18,6 +18,7 @@ from pathlib import Path
 from cryptography import x509
 
 from singlewindow.cod import SchemaRegistry
+from singlewindow.config import HubSettings, NodeSettings
 from singlewindow.logging import get_logger
 from singlewindow.pki import Registry, TrustStore
 from singlewindow.pki.homes import write_home_trustlist
@@ -70,28 +71,32 @@ def verifiers_for(
 
 
 def verifier_factory(
+    settings: HubSettings | NodeSettings,
     *,
-    schema_paths: list[Path],
-    allow_sha1: bool,
-    max_bytes: int,
     clock: Callable[[], datetime] | None,
     verify: Verify | None = None,
     verify_lifecycle: VerifyLifecycle | None = None,
 ) -> Callable[[SignedTrustlist], tuple[Verify, VerifyLifecycle]]:
     """What a service verifies with under each trust list it adopts: the official XSDs are loaded once.
 
-    ``schema_paths``: the service's configured XSD folders (beside the default ones). ``verify`` /
-    ``verify_lifecycle``: fixed verifiers (tests) that replace the built ones.
+    ``settings``: the service's (its XSD folders beside the default ones, the SHA-1 switch, the body
+    limit). ``verify`` / ``verify_lifecycle``: fixed verifiers (tests) that replace the built ones.
     """
     if verify is not None and verify_lifecycle is not None:
         fixed = (verify, verify_lifecycle)
         return lambda signed: fixed
     from singlewindow.cod import default_schema_dirs
 
+    schema_paths = settings.schema_paths
     schemas = SchemaRegistry.load(list(dict.fromkeys([*default_schema_dirs(), *schema_paths])))
 
     def verifiers(signed: SignedTrustlist) -> tuple[Verify, VerifyLifecycle]:
-        context = context_for(signed.trustlist, schemas=schemas, allow_sha1=allow_sha1, max_bytes=max_bytes)
+        context = context_for(
+            signed.trustlist,
+            schemas=schemas,
+            allow_sha1=settings.allow_sha1,
+            max_bytes=settings.max_body_bytes,
+        )
         built = verifiers_for(context, clock=clock, schema_dirs=schema_paths)
         return verify or built[0], verify_lifecycle or built[1]
 

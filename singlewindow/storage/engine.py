@@ -218,7 +218,7 @@ def make_engine(*, url: str, schema: str | None = None) -> Engine:
             poolclass=QueuePool,
             pool_size=SQLITE_POOL_SIZE,
             max_overflow=SQLITE_POOL_SIZE,
-            pool_use_lifo=True,  # the most recently used first: idle ones keep their caches cold
+            pool_use_lifo=True,  # reuse the most recent: the rest stay idle, their page caches unfilled
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

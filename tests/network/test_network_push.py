@@ -35,6 +35,14 @@ async def _submitted(local: LocalFederation, number: int) -> str:
     return str(answer.json()["certificate_id"])
 
 
+def _age(local: LocalFederation, certificate_id: str, **values: object) -> None:
+    """Set columns of AR's submission of ``certificate_id`` (moves it back in time)."""
+    with local.node("AR").store.engine.begin() as conn:
+        conn.execute(
+            update(node_outbound).where(node_outbound.c.certificate_id == certificate_id).values(**values)
+        )
+
+
 async def _deliver_and_push(local: LocalFederation) -> None:
     """One worker round (no node outbox sync at all), then wait for the pushes it started."""
     await local.hub.worker.run_once()
@@ -150,13 +158,7 @@ async def test_the_background_poll_asks_again_about_an_unsettled_delivery_only_a
     certificate_id = await _submitted(local, number=909)
     node = local.node("AR")
 
-    def age(**values: object) -> None:
-        with node.store.engine.begin() as conn:
-            conn.execute(
-                update(node_outbound).where(node_outbound.c.certificate_id == certificate_id).values(**values)
-            )
-
-    age(updated_at=node.clock() - timedelta(seconds=4))
+    _age(local, certificate_id, updated_at=node.clock() - timedelta(seconds=4))
     assert await node.outbox.sync_once(grace=PUSH_GRACE) == 1  # the hub has not delivered it yet
     assert node.store.outbound(certificate_id).status.value == "accepted"
     assert await node.outbox.sync_once(grace=PUSH_GRACE) == 0
@@ -165,7 +167,7 @@ async def test_the_background_poll_asks_again_about_an_unsettled_delivery_only_a
     local.switch.down.add("ar.node")
     await _deliver_and_push(local)
     local.switch.down.discard("ar.node")
-    age(next_attempt_at=node.clock() - timedelta(seconds=1))
+    _age(local, certificate_id, next_attempt_at=node.clock() - timedelta(seconds=1))
     assert await node.outbox.sync_once(grace=PUSH_GRACE) == 1
     assert node.store.outbound(certificate_id).status.value == "delivered"
 
@@ -177,17 +179,11 @@ async def test_status_reads_in_a_loop_ask_the_hub_once_a_grace(local: LocalFeder
     certificate_id = await _submitted(local, number=911)
     node = local.node("AR")
 
-    def age(**values: object) -> None:
-        with node.store.engine.begin() as conn:
-            conn.execute(
-                update(node_outbound).where(node_outbound.c.certificate_id == certificate_id).values(**values)
-            )
-
     async def read() -> str:
         async with local.client("AR") as ar:
             return str((await ar.get(f"/api/v1/certificates/{certificate_id}")).json()["status"])
 
-    age(updated_at=node.clock() - timedelta(seconds=4))
+    _age(local, certificate_id, updated_at=node.clock() - timedelta(seconds=4))
     assert await read() == "accepted"  # asked: the hub has not delivered it yet
     local.switch.down.add("ar.node")
     await _deliver_and_push(local)
@@ -195,5 +191,5 @@ async def test_status_reads_in_a_loop_ask_the_hub_once_a_grace(local: LocalFeder
     assert local.hub.store.by_certificate(certificate_id).state.value == "Delivered"
     assert [await read() for _ in range(3)] == ["accepted"] * 3  # within the grace: not asked
     assert await node.outbox.sync_once(grace=PUSH_GRACE) == 0  # the background poll waits as well
-    age(next_attempt_at=node.clock() - timedelta(seconds=1))
+    _age(local, certificate_id, next_attempt_at=node.clock() - timedelta(seconds=1))
     assert await read() == "delivered"
