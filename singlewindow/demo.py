@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 import httpx
 
 from singlewindow.cod import sample_certificate
-from singlewindow.harness.ports import free_port
+from singlewindow.harness.ports import bindable, free_port
 from singlewindow.harness.services import ProcessService, ServiceKind
 from singlewindow.pki import Trustlist, init_federation
 from singlewindow.pki.issue import DEFAULT_HUB_URL
@@ -92,15 +91,8 @@ class LocalFederation:
         Probed as the services bind (``SO_REUSEADDR``, as uvicorn does): connections a stopped
         federation left in TIME_WAIT do not make its ports busy for a minute after Ctrl-C.
         """
-        busy = []
-        for port in self.ports(base_port=base_port).values():
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    sock.bind(("127.0.0.1", port))
-                except OSError:
-                    busy.append(port)
-        return busy
+        ports = self.ports(base_port=base_port).values()
+        return [port for port in ports if not bindable(port, reuse_address=True)]
 
     def start(
         self,

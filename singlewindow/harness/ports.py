@@ -27,8 +27,15 @@ def _ephemeral_start() -> int:
         return 32768
 
 
-def _bindable(port: int) -> bool:
+def bindable(port: int, *, reuse_address: bool = False) -> bool:
+    """Whether a socket can bind ``port`` on 127.0.0.1 now.
+
+    ``reuse_address``: probe as a server binds (``SO_REUSEADDR``, as uvicorn does), so that only a
+    listener counts, not connections a stopped server left in TIME_WAIT.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if reuse_address:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -42,7 +49,7 @@ def free_port() -> int:
     if start - _LOWEST >= 1000:
         for _ in range(_TRIES):
             port = _random.randrange(_LOWEST, start)
-            if _bindable(port):
+            if bindable(port):
                 return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # a machine with no room below it
         sock.bind(("127.0.0.1", 0))
