@@ -71,6 +71,9 @@ class _Common(BaseSettings):
     database_url: str | None = None
     #: PostgreSQL schema holding this service's tables (several services may share one database)
     database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    #: PostgreSQL connections this service keeps open at most (opened as load needs them, then kept):
+    #: the services sharing a server must stay below its ``max_connections`` together
+    database_pool_size: int = Field(default=20, ge=1, le=500)
     #: extra directories with ``cod_ver_*.xsd``; defaults to SINGLEWINDOW_SCHEMA_DIRS
     schema_dirs: str = Field(default_factory=lambda: os.environ.get("SINGLEWINDOW_SCHEMA_DIRS", ""))
     allow_sha1: bool = False

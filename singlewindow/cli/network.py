@@ -94,7 +94,9 @@ def hub_replay(
         settings = load_settings(HubSettings, database_url=database, pki=pki, home=home)
     except SinglewindowError as exc:
         raise _fail(exc) from None
-    engine = make_engine(url=settings.url, schema=settings.database_schema)
+    engine = make_engine(
+        url=settings.url, schema=settings.database_schema, pool_size=settings.database_pool_size
+    )
     migrate(engine=engine)
     replayed = HubStore(engine=engine).replay(delivery=delivery, now=utcnow())
     engine.dispose()

@@ -114,6 +114,8 @@ class SimulatedFederation:
             "trustlist_refresh": 2.0,
             "database_url": url,
             "database_schema": schema,
+            # every service of the run shares one PostgreSQL server: 80 connections in all at most
+            "database_pool_size": max(4, min(20, 80 // (len(self.countries) + 1))),
             "log_json": True,
             "schema_dirs": self.schema_dirs,
             "log_level": "WARNING",

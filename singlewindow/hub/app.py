@@ -56,7 +56,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         home = ServiceHome.load_hub(settings.service_home)
-        engine = make_engine(url=settings.url, schema=settings.database_schema)
+        engine = make_engine(
+            url=settings.url, schema=settings.database_schema, pool_size=settings.database_pool_size
+        )
         migrate(engine=engine)
         store = HubStore(engine=engine)
         verifiers = verifier_factory(settings, clock=clock, verify=verify, verify_lifecycle=verify_lifecycle)

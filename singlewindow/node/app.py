@@ -68,7 +68,9 @@ def create_app(
         hub_url = settings.hub_url or trustlist.hub.url
         if not hub_url:
             raise ConfigurationError("no hub URL: set SINGLEWINDOW_NODE_HUB_URL or the trust list's hub.url")
-        engine = make_engine(url=settings.url, schema=settings.database_schema)
+        engine = make_engine(
+            url=settings.url, schema=settings.database_schema, pool_size=settings.database_pool_size
+        )
         migrate(engine=engine)
         store = NodeStore(engine=engine)
         verifiers = verifier_factory(settings, clock=clock, verify=verify, verify_lifecycle=verify_lifecycle)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import weakref
 from collections.abc import Iterator
@@ -36,6 +37,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _WRITES = "singlewindow_writes"
 #: SQLite connections an engine keeps open (each holds its own page cache, filled as it reads)
 SQLITE_POOL_SIZE = 32
+#: PostgreSQL connections an engine opens at most (the ``database_pool_size`` setting's default)
+PG_POOL_SIZE = 20
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 #: most writers one SQLite transaction takes in before it commits (bounds how long the first one waits)
 GROUP_LIMIT = 64
 
@@ -199,8 +203,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-def make_engine(*, url: str, schema: str | None = None) -> Engine:
-    """An engine for ``url``; on PostgreSQL every connection works inside ``schema`` when given."""
+def make_engine(*, url: str, schema: str | None = None, pool_size: int = PG_POOL_SIZE) -> Engine:
+    """An engine for ``url``; on PostgreSQL every connection works inside ``schema`` when given.
+
+    ``pool_size``: PostgreSQL connections the engine opens at most, each kept once opened (no
+    overflow: under load, opening and closing connections above the pool cost the hub a fifth of its
+    CPU); SQLite's pool is sized for its own threads (``SQLITE_POOL_SIZE``).
+    """
     try:
         parsed = make_url(url)
     except Exception as exc:
@@ -226,17 +235,26 @@ def make_engine(*, url: str, schema: str | None = None) -> Engine:
         return engine
     if backend != "postgresql":
         raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql+psycopg")
-    engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    if schema:
+    pool = {"pool_pre_ping": True, "pool_size": pool_size, "max_overflow": 0}
+    if schema is None:
+        return create_engine(parsed, **pool)
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise ConfigurationError(f"invalid PostgreSQL schema name {schema!r}: use [a-z_][a-z0-9_]*")
+    engine = create_engine(
+        parsed,
+        # set by the server as each session starts: no statement, no round trip per new connection
+        connect_args={"options": f"-c search_path={schema}"},
+        **pool,
+    )
 
-        def _search_path(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            cursor.execute(f'SET search_path TO "{schema}"')
-            cursor.close()
-            dbapi_connection.commit()
+    def _create_schema(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        cursor.close()
+        dbapi_connection.commit()
 
-        event.listen(engine, "connect", _search_path)
+    # once per engine, before SQLAlchemy reads the server's defaults (the current schema among them)
+    event.listen(engine, "first_connect", _create_schema, insert=True)
     return engine
 
 
