@@ -39,11 +39,24 @@ class ServiceFailed(RuntimeError):
     """A service did not come up (its log tail is in the message)."""
 
 
-def wait_healthy(*, port: int, timeout: float, log: Path | None = None) -> None:
-    """Poll ``/healthz`` until it answers 200; raise ServiceFailed after ``timeout`` seconds."""
+def _tail(log: Path | None) -> str:
+    return log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
+
+
+def wait_healthy(
+    *, port: int, timeout: float, log: Path | None = None, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Poll ``/healthz`` until it answers 200; raise ServiceFailed after ``timeout`` seconds.
+
+    ``process``: the service's process, when it is one: its exit (a bad setting, a port in use) is
+    reported at once with its log, not after the timeout.
+    """
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            message = f"service on port {port} exited with status {process.returncode} before it was healthy"
+            raise ServiceFailed(f"{message}\n{_tail(log)}")
         try:
             answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2.0)
             if answer.status_code == 200:
@@ -52,8 +65,7 @@ def wait_healthy(*, port: int, timeout: float, log: Path | None = None) -> None:
         except httpx.HTTPError as exc:
             last = type(exc).__name__
         time.sleep(0.1)
-    tail = log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
-    raise ServiceFailed(f"service on port {port} not healthy after {timeout:.0f}s ({last})\n{tail}")
+    raise ServiceFailed(f"service on port {port} not healthy after {timeout:.0f}s ({last})\n{_tail(log)}")
 
 
 class Service(Protocol):
@@ -92,6 +104,11 @@ class ProcessService:
         self.pid_history: list[int] = []
 
     @property
+    def url(self) -> str:
+        """Where the service listens (loopback)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def pid(self) -> int | None:
         """The current process id (None before the first start)."""
         return self.process.pid if self.process is not None else None
@@ -114,7 +131,7 @@ class ProcessService:
                 preexec_fn=die_with_parent if tied else None,
             )
         self.pid_history.append(self.process.pid)
-        wait_healthy(port=self.port, timeout=90, log=self.log)
+        wait_healthy(port=self.port, timeout=90, log=self.log, process=self.process)
 
     def _signal(self, signum: int) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -112,6 +112,21 @@ def test_unhealthy_service_fails_with_its_log(tmp_path: Path) -> None:
         wait_healthy(port=free_port(), timeout=0.5, log=log)
 
 
+def test_a_service_that_exits_at_start_is_reported_with_its_status_and_log(tmp_path: Path) -> None:
+    """No waiting out the 90 s health timeout: the exit status and the log's last words come at once."""
+    script = "import sys; print('invalid setting: port 70000'); sys.exit(3)"
+    service = ProcessService(
+        name="broken",
+        kind="node",
+        port=free_port(),
+        env={},
+        log=tmp_path / "broken.log",
+        argv=[sys.executable, "-c", script],
+    )
+    with pytest.raises(ServiceFailed, match=r"exited with status 3[\s\S]*invalid setting: port 70000"):
+        service.start()
+
+
 def _children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (Linux /proc)."""
     found = []

@@ -1,80 +1,27 @@
-"""Real ``singlewindow hub serve`` / ``node serve`` processes on loopback ports, for the slow tests."""
+"""Real ``singlewindow hub serve`` / ``node serve`` processes on loopback ports, for the slow tests.
+
+Each is the harness's own ``ProcessService`` (restartable, tied to the test worker, its log kept),
+configured by command-line options and environment variables as an operator would.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from singlewindow.harness.ports import free_port
-from singlewindow.harness.services import die_with_parent
+from singlewindow.harness.services import ProcessService
 
 SCRIPT = Path(sys.executable).with_name("singlewindow")
 
 
-@dataclass
-class Proc:
-    """One service process: its argv, environment and log file; restartable."""
-
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    port: int
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-    pids: list[int] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, *, timeout: float = 60) -> None:
-        """Start and wait for /healthz."""
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(SCRIPT), *self.argv],
-                env={**os.environ, **self.env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent,  # a test worker that dies (a timeout, a crash) takes it along
-            )
-        self.pids.append(self.process.pid)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} not healthy:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self, *, sig: int = signal.SIGTERM) -> None:
-        """Send ``sig`` and reap the process."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-
-
 def hub_proc(
     *, pki: Path, database: tuple[str, str | None], schema_dirs: str, nodes: dict[str, int], log: Path
-) -> Proc:
+) -> ProcessService:
     """The hub, with fast retries so a returning node is served quickly."""
     port = free_port()
     url, schema = database
@@ -94,7 +41,7 @@ def hub_proc(
     if schema:
         env["SINGLEWINDOW_HUB_DATABASE_SCHEMA"] = schema
     argv = ["hub", "serve", "--host", "127.0.0.1", "--port", str(port), "--database", url, "--pki", str(pki)]
-    return Proc(name="hub", argv=argv, env=env, port=port, log=log)
+    return ProcessService(name="hub", kind="hub", port=port, env=env, log=log, argv=[str(SCRIPT), *argv])
 
 
 def node_proc(
@@ -107,7 +54,7 @@ def node_proc(
     hub_port: int,
     tokens: dict[str, str],
     log: Path,
-) -> Proc:
+) -> ProcessService:
     """A country node."""
     url, schema = database
     env = {
@@ -121,7 +68,9 @@ def node_proc(
         env["SINGLEWINDOW_NODE_DATABASE_SCHEMA"] = schema
     argv = ["node", "serve", "--country", country, "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--database", url, "--pki", str(pki), "--hub-url", f"http://127.0.0.1:{hub_port}"]
-    return Proc(name=f"node-{country}", argv=argv, env=env, port=port, log=log)
+    return ProcessService(
+        name=f"node-{country}", kind="node", port=port, env=env, log=log, argv=[str(SCRIPT), *argv]
+    )
 
 
 @contextlib.contextmanager
@@ -133,7 +82,7 @@ def running_hub_and_nodes(
     root: Path,
     countries: tuple[str, ...] = ("AR", "BR"),
     hub_env: dict[str, str] | None = None,
-) -> Iterator[tuple[dict[str, Proc], dict[str, str]]]:
+) -> Iterator[tuple[dict[str, ProcessService], dict[str, str]]]:
     """The hub and ``countries``' nodes started as processes (customs and official tokens made up);
     ``(processes by name, tokens by role)``; every process is SIGKILLed at the end.
 
@@ -168,4 +117,4 @@ def running_hub_and_nodes(
         yield procs, tokens
     finally:
         for proc in procs.values():
-            proc.stop(sig=signal.SIGKILL)
+            proc.kill()

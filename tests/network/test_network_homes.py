@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 from network.kit import Database, fields_json
-from network.processes import Proc, running_hub_and_nodes
+from network.processes import running_hub_and_nodes
 
+from singlewindow.harness.services import ProcessService
 from singlewindow.pki import Federation
 from singlewindow.pki.signed import next_version, sign_trustlist
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def from_homes(
     federation: Federation, database: Database, aladi_dir: Path, tmp_path: Path
-) -> Iterator[tuple[dict[str, Proc], str]]:
+) -> Iterator[tuple[dict[str, ProcessService], str]]:
     """Hub, AR and BR as processes, each given only a copy of its own home in an empty directory."""
     homes = {
         "hub": shutil.copytree(federation.hub_home, tmp_path / "hub-home"),
@@ -36,7 +37,7 @@ def from_homes(
 
 
 def test_services_work_from_their_own_home_only(
-    from_homes: tuple[dict[str, Proc], str], federation: Federation
+    from_homes: tuple[dict[str, ProcessService], str], federation: Federation
 ) -> None:
     """A certificate goes AR → BR through services that were each given only a copy of their home."""
     procs, token = from_homes

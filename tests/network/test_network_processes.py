@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 from network.kit import Database, fields_json
-from network.processes import Proc, running_hub_and_nodes
+from network.processes import running_hub_and_nodes
 from sqlalchemy import func, select
 
+from singlewindow.harness.services import ProcessService
 from singlewindow.pki import Federation
 from singlewindow.storage import make_engine
 from singlewindow.storage.tables import node_inbound
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def cluster(
     federation: Federation, database: Database, aladi_dir: Path, tmp_path: Path
-) -> Iterator[tuple[dict[str, Proc], str]]:
+) -> Iterator[tuple[dict[str, ProcessService], str]]:
     """Hub, AR and BR as processes (and the customs token); every process is killed at the end."""
     with running_hub_and_nodes(
         pki=federation.directory, service_database=database.service, schema_dirs=str(aladi_dir), root=tmp_path
@@ -31,7 +31,7 @@ def cluster(
         yield procs, tokens["customs"]
 
 
-def _submit(node: Proc, token: str, numbers: range) -> list[str]:
+def _submit(node: ProcessService, token: str, numbers: range) -> list[str]:
     ids = []
     for number in numbers:
         answer = httpx.post(
@@ -46,7 +46,7 @@ def _submit(node: Proc, token: str, numbers: range) -> list[str]:
     return ids
 
 
-def _wait_delivered(node: Proc, token: str, ids: list[str], *, timeout: float = 60) -> None:
+def _wait_delivered(node: ProcessService, token: str, ids: list[str], *, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     pending = set(ids)
     while pending and time.monotonic() < deadline:
@@ -73,20 +73,20 @@ def _received(database: Database) -> tuple[int, int]:
 
 
 def test_node_down_then_back_and_hub_killed_mid_queue(
-    cluster: tuple[dict[str, Proc], str], database: Database
+    cluster: tuple[dict[str, ProcessService], str], database: Database
 ) -> None:
     """Everything accepted is delivered exactly once after BR returns and after the hub is SIGKILLed."""
     procs, token = cluster
-    procs["BR"].stop(sig=signal.SIGTERM)
+    procs["BR"].stop()
     first = _submit(procs["AR"], token, range(1, 5))
     time.sleep(1.0)  # the hub tries and fails a few times while BR is away
     procs["BR"].start()
     _wait_delivered(procs["AR"], token, first)
     assert _received(database) == (4, 4)
 
-    procs["BR"].stop(sig=signal.SIGKILL)
+    procs["BR"].kill()
     second = _submit(procs["AR"], token, range(5, 9))
-    procs["hub"].stop(sig=signal.SIGKILL)  # accepted, queued, never delivered yet
+    procs["hub"].kill()  # accepted, queued, never delivered yet
     procs["hub"].start()
     procs["BR"].start()
     _wait_delivered(procs["AR"], token, second)

@@ -17,9 +17,10 @@ import httpx
 import pytest
 from lxml import etree
 from network.kit import BACKENDS, throwaway_database
-from network.processes import Proc, running_hub_and_nodes
+from network.processes import running_hub_and_nodes
 
 from singlewindow.cod import CertificateID, sample_certificate, to_bytes, to_element
+from singlewindow.harness.services import ProcessService
 from singlewindow.pki import Federation, Identity
 from singlewindow.protocol import XML, SignatureAuth
 from singlewindow.verification import complete_and_sign
@@ -36,7 +37,7 @@ MAX_AGE = timedelta(days=7)
 class Cluster:
     """The running processes and the customs and official tokens."""
 
-    procs: dict[str, Proc]
+    procs: dict[str, ProcessService]
     tokens: dict[str, str]
 
     def node(self, country: str, role: str = "customs") -> httpx.Client:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import secrets
-import signal
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from network.kit import Database, fields_json
-from network.processes import Proc, free_port, hub_proc, node_proc
+from network.processes import free_port, hub_proc, node_proc
 from sqlalchemy import func, select
 
+from singlewindow.harness.services import ProcessService
 from singlewindow.pki import Federation
 from singlewindow.storage import make_engine
 from singlewindow.storage.tables import hub_events, hub_messages, node_inbound
@@ -66,7 +66,7 @@ def test_two_hubs_sharing_a_store_never_deliver_a_document_twice(
         )
         for code, port in ports.items()
     }
-    procs: list[Proc] = [*hubs, nodes["AR"]]
+    procs: list[ProcessService] = [*hubs, nodes["AR"]]
     try:
         for proc in procs:
             proc.start()
@@ -116,4 +116,4 @@ def test_two_hubs_sharing_a_store_never_deliver_a_document_twice(
         assert stored == COUNT
     finally:
         for proc in procs:
-            proc.stop(sig=signal.SIGKILL)
+            proc.kill()
