@@ -240,12 +240,10 @@ def make_engine(*, url: str, schema: str | None = None, pool_size: int = PG_POOL
         return create_engine(parsed, **pool)
     if not _SCHEMA_NAME.fullmatch(schema):
         raise ConfigurationError(f"invalid PostgreSQL schema name {schema!r}: use [a-z_][a-z0-9_]*")
-    engine = create_engine(
-        parsed,
-        # set by the server as each session starts: no statement, no round trip per new connection
-        connect_args={"options": f"-c search_path={schema}"},
-        **pool,
-    )
+    # set by the server as each session starts: no statement, no round trip per new connection
+    # (after any server options the URL gives itself, e.g. ``?options=-c statement_timeout=5000``)
+    options = " ".join(filter(None, [str(parsed.query.get("options", "")), f"-c search_path={schema}"]))
+    engine = create_engine(parsed, connect_args={"options": options}, **pool)
 
     def _create_schema(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()

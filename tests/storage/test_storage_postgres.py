@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from network.kit import throwaway_database
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from singlewindow.errors import ConfigurationError
 from singlewindow.storage import make_engine, migrate
@@ -43,6 +44,19 @@ def test_every_new_connection_lands_in_the_migrated_schema(tmp_path: Path) -> No
             thread.join(timeout=60)
         engine.dispose()
         assert seen == [(schema, 0)] * readers
+
+
+@pytest.mark.postgres
+def test_server_options_in_the_url_are_kept_beside_the_schema(tmp_path: Path) -> None:
+    with throwaway_database("postgresql", tmp_path) as database:
+        url, schema = database.service("node")
+        with_options = make_url(url).update_query_dict({"options": "-c statement_timeout=4321"})
+        engine = make_engine(url=with_options.render_as_string(hide_password=False), schema=schema)
+        with engine.connect() as connection:
+            timeout = connection.execute(text("SHOW statement_timeout")).scalar_one()
+            current = connection.execute(text("SELECT current_schema()")).scalar_one()
+        engine.dispose()
+        assert (timeout, current) == ("4321ms", schema)
 
 
 @pytest.mark.postgres
