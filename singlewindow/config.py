@@ -54,6 +54,12 @@ class TokenConfig(BaseModel):
         return self
 
 
+#: a PostgreSQL schema name the services accept (a plain lower-case identifier, never quoted)
+SCHEMA_NAME = r"[a-z_][a-z0-9_]{0,62}"
+#: PostgreSQL connections a service opens at most unless ``database_pool_size`` says otherwise
+DATABASE_POOL_SIZE = 20
+
+
 class _Common(BaseSettings):
     """Settings shared by hub and node."""
 
@@ -70,10 +76,10 @@ class _Common(BaseSettings):
     #: SQLAlchemy URL; SQLite by default, ``postgresql+psycopg://…`` in production
     database_url: str | None = None
     #: PostgreSQL schema holding this service's tables (several services may share one database)
-    database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    database_schema: str | None = Field(default=None, pattern=f"^{SCHEMA_NAME}$")
     #: PostgreSQL connections this service keeps open at most (opened as load needs them, then kept):
     #: the services sharing a server must stay below its ``max_connections`` together
-    database_pool_size: int = Field(default=20, ge=1, le=500)
+    database_pool_size: int = Field(default=DATABASE_POOL_SIZE, ge=1, le=500)
     #: extra directories with ``cod_ver_*.xsd``; defaults to SINGLEWINDOW_SCHEMA_DIRS
     schema_dirs: str = Field(default_factory=lambda: os.environ.get("SINGLEWINDOW_SCHEMA_DIRS", ""))
     allow_sha1: bool = False

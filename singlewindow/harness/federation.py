@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from singlewindow.config import HubSettings, NodeSettings, TokenConfig
+from singlewindow.config import DATABASE_POOL_SIZE, HubSettings, NodeSettings, TokenConfig
 from singlewindow.harness.ports import free_port
 from singlewindow.harness.proxy import FaultProxy
 from singlewindow.harness.serve import build_app
@@ -115,7 +115,7 @@ class SimulatedFederation:
             "database_url": url,
             "database_schema": schema,
             # every service of the run shares one PostgreSQL server: 80 connections in all at most
-            "database_pool_size": max(4, min(20, 80 // (len(self.countries) + 1))),
+            "database_pool_size": max(4, min(DATABASE_POOL_SIZE, 80 // (len(self.countries) + 1))),
             "log_json": True,
             "schema_dirs": self.schema_dirs,
             "log_level": "WARNING",

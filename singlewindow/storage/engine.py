@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
+from singlewindow.config import DATABASE_POOL_SIZE, SCHEMA_NAME
 from singlewindow.errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -37,9 +38,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _WRITES = "singlewindow_writes"
 #: SQLite connections an engine keeps open (each holds its own page cache, filled as it reads)
 SQLITE_POOL_SIZE = 32
-#: PostgreSQL connections an engine opens at most (the ``database_pool_size`` setting's default)
-PG_POOL_SIZE = 20
-_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_SCHEMA_NAME = re.compile(SCHEMA_NAME)
 #: most writers one SQLite transaction takes in before it commits (bounds how long the first one waits)
 GROUP_LIMIT = 64
 
@@ -203,7 +202,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-def make_engine(*, url: str, schema: str | None = None, pool_size: int = PG_POOL_SIZE) -> Engine:
+def make_engine(*, url: str, schema: str | None = None, pool_size: int = DATABASE_POOL_SIZE) -> Engine:
     """An engine for ``url``; on PostgreSQL every connection works inside ``schema`` when given.
 
     ``pool_size``: PostgreSQL connections the engine opens at most, each kept once opened (no
