@@ -157,8 +157,19 @@ class Driver:
         self.settled += 1
         self.on_progress()
 
-    async def follow(self, client: httpx.AsyncClient, outcome: Outcome, *, deadline: float) -> None:
-        """Poll the exporting node until the certificate is delivered or rejected, or ``deadline``."""
+    async def follow(
+        self,
+        client: httpx.AsyncClient,
+        outcome: Outcome,
+        *,
+        deadline: float,
+        reads: asyncio.Semaphore | None = None,
+    ) -> None:
+        """Poll the exporting node until the certificate is delivered or rejected, or ``deadline``.
+
+        ``reads``: the gate every status read passes (at most ``concurrency`` reads in flight).
+        """
+        reads = reads or asyncio.Semaphore(self.concurrency)
         if outcome.certificate_id is None or outcome.status in SETTLED:
             return
         url = f"{self.node_urls[outcome.shipment.exporter]}/api/v1/certificates/{outcome.certificate_id}"
@@ -168,7 +179,8 @@ class Driver:
         await asyncio.sleep(0.5 if self.rate is not None else 0.2)
         while time.monotonic() < deadline:
             try:
-                answer = await client.get(url, headers=self.headers)
+                async with reads:
+                    answer = await client.get(url, headers=self.headers)
                 body = _json(answer)
                 if answer.status_code == 200 and isinstance(body, dict):
                     outcome.status = str(body.get("status", outcome.status))
@@ -198,10 +210,15 @@ class Driver:
         self.outcomes = {s.index: Outcome(shipment=s) for s in shipments}
         order = {s.index: position for position, s in enumerate(shipments)}
         start_wall, start = time.time(), time.monotonic()
+        # Every connection the pool may open is kept alive, and status reads pass their own gate: all
+        # certificates in flight follow at once, and without it their reads queue inside httpcore's
+        # pool, which scans every waiting request against every connection each time one frees up,
+        # and close and reopen connections beyond the keep-alive limit (the driver's CPU is the
+        # machine's: it would be taken from the services it measures).
         limits = httpx.Limits(
-            max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency
+            max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency * 2
         )
-        gate = asyncio.Semaphore(self.concurrency)
+        gate, reads = asyncio.Semaphore(self.concurrency), asyncio.Semaphore(self.concurrency)
         async with httpx.AsyncClient(timeout=httpx.Timeout(20.0), limits=limits) as client:
 
             async def one(outcome: Outcome) -> None:
@@ -217,7 +234,9 @@ class Driver:
                     if scheduled is not None and time.time() - scheduled > 0.01:
                         self.late_sends += 1
                     await self.submit(client, outcome, scheduled=scheduled)
-                await self.follow(client, outcome, deadline=time.monotonic() + drain_s + self.patience_s)
+                await self.follow(
+                    client, outcome, deadline=time.monotonic() + drain_s + self.patience_s, reads=reads
+                )
 
             await asyncio.gather(*(one(outcome) for outcome in self.outcomes.values()))
         return list(self.outcomes.values())
