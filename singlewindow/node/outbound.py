@@ -35,6 +35,19 @@ _REFUSED = frozenset({400, 403, 409, 413, 422})
 RETRY_AFTER = timedelta(seconds=2)
 #: how long the background poll leaves an accepted certificate to the hub's push
 PUSH_GRACE = timedelta(seconds=3)
+#: the longest an accepted certificate is left unasked after a poll found it still under way
+MAX_REFRESH_GAP = timedelta(seconds=60)
+
+
+def refresh_gap(waited: timedelta, *, grace: timedelta = PUSH_GRACE) -> timedelta:
+    """How long a poll that found a delivery still under way leaves it before asking again.
+
+    As long again as the certificate has waited since its acceptance, at least ``grace`` and at
+    most ``MAX_REFRESH_GAP``: a hub with a long queue (overloaded, or back from an outage) is asked
+    about each certificate at 3, 6, 12, 24 … s, then once a minute, instead of every 3 s. Those
+    questions would take the hub's time from the deliveries that answer them.
+    """
+    return min(MAX_REFRESH_GAP, max(grace, waited))
 
 
 class Outbox:
@@ -108,11 +121,11 @@ class Outbox:
         return await self.apply(outbound, trail)
 
     async def refresh_overdue(self, outbound: Outbound, *, grace: timedelta = PUSH_GRACE) -> Outbound:
-        """Ask the hub about an accepted certificate whose push is overdue, at most once a ``grace``.
+        """Ask the hub about an accepted certificate whose push is overdue, backing off while it is.
 
         Accepted less than ``grace`` ago: the hub's push is awaited, nothing is asked. An answer that
         leaves it under way defers the next question — this read's or the background poll's — by
-        another ``grace``, so that a caller reading its status in a loop does not poll the hub with it.
+        ``refresh_gap``, so that a caller reading its status in a loop does not poll the hub with it.
         """
         now = self.clock()
         if outbound.status is not CertificateStatus.ACCEPTED or now - outbound.updated_at < grace:
@@ -121,9 +134,13 @@ class Outbox:
             return outbound
         refreshed = await self.refresh(outbound)
         if refreshed.status is CertificateStatus.ACCEPTED:
-            mine = [(outbound.kind, outbound.certificate_id)]
-            await anyio.to_thread.run_sync(lambda: self.store.defer_refresh(mine, until=self.clock() + grace))
+            until = {(outbound.kind, outbound.certificate_id): self._next_refresh(outbound, grace=grace)}
+            await anyio.to_thread.run_sync(lambda: self.store.defer_refresh(until))
         return refreshed
+
+    def _next_refresh(self, outbound: Outbound, *, grace: timedelta) -> datetime:
+        now = self.clock()
+        return now + refresh_gap(now - outbound.updated_at, grace=grace)
 
     async def apply(self, outbound: Outbound, trail: TrailBody) -> Outbound:
         """Settle an accepted certificate from the hub's trail (fetched, or pushed by the hub).
@@ -200,17 +217,16 @@ class Outbox:
         due = await anyio.to_thread.run_sync(
             lambda: self.store.outbound_due(now=now, accepted_before=now - grace if grace else None)
         )
-        unsettled: list[tuple[str, str]] = []
+        unsettled: dict[tuple[str, str], datetime] = {}
         for outbound in due:
             if outbound.status is CertificateStatus.SUBMITTED:
                 await self.submit(outbound)
-            elif (await self.refresh(outbound)).status is CertificateStatus.ACCEPTED:
-                unsettled.append((outbound.kind, outbound.certificate_id))
-        if unsettled and grace:
-            # still under way at the hub: asked again after another grace, not every round
-            await anyio.to_thread.run_sync(
-                lambda: self.store.defer_refresh(unsettled, until=self.clock() + grace)
-            )
+            elif (await self.refresh(outbound)).status is CertificateStatus.ACCEPTED and grace:
+                # still under way at the hub: asked again after a longer wait (``refresh_gap``)
+                key = (outbound.kind, outbound.certificate_id)
+                unsettled[key] = self._next_refresh(outbound, grace=grace)
+        if unsettled:
+            await anyio.to_thread.run_sync(lambda: self.store.defer_refresh(unsettled))
         return len(due)
 
     async def run(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -45,6 +45,11 @@ _OUTBOUND_STATUS = select(node_outbound.c.status).where(_MINE).with_for_update()
 #: moves a submission; the columns to set come with the parameters
 _UPDATE_OUTBOUND = update(node_outbound).where(_MINE).returning(*node_outbound.c)
 _COUNT_ATTEMPT = _UPDATE_OUTBOUND.values(attempts=node_outbound.c.attempts + 1)
+_DEFER = (
+    update(node_outbound)
+    .where(_MINE, node_outbound.c.status == CertificateStatus.ACCEPTED.value)
+    .values(next_attempt_at=bindparam("b_until"))
+)
 _INBOUND = select(node_inbound).where(node_inbound.c.delivery == bindparam("b_delivery"))
 _INBOUND_FOR = (
     select(node_inbound)
@@ -327,26 +332,20 @@ class NodeStore:
             ).all()
         return [Outbound.from_row(row) for row in rows]
 
-    def defer_refresh(self, certificate_ids: Sequence[tuple[str, str]], *, until: datetime) -> None:
-        """Leave these accepted ``(kind, certificate_id)`` submissions out of ``outbound_due`` until then.
+    def defer_refresh(self, until: Mapping[tuple[str, str], datetime]) -> None:
+        """Leave each accepted ``(kind, certificate_id)`` submission out of ``outbound_due`` until its time.
 
         One write for a whole round of refreshes that found the deliveries still under way; a row
         that settled or changed status in the meantime is not touched.
         """
-        if not certificate_ids:
+        if not until:
             return
-        accepted = CertificateStatus.ACCEPTED.value
+        rows = [
+            {"b_kind": kind, "b_certificate_id": certificate_id, "b_until": moment}
+            for (kind, certificate_id), moment in until.items()
+        ]
         with write_transaction(self.engine) as conn:
-            for kind in {kind for kind, _ in certificate_ids}:
-                conn.execute(
-                    update(node_outbound)
-                    .where(
-                        node_outbound.c.kind == kind,
-                        node_outbound.c.certificate_id.in_([cid for k, cid in certificate_ids if k == kind]),
-                        node_outbound.c.status == accepted,
-                    )
-                    .values(next_attempt_at=until)
-                )
+            conn.execute(_DEFER, rows)
 
     # -- inbound -----------------------------------------------------------------------------
     def inbound(self, *, delivery: str) -> Inbound | None:

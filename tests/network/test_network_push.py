@@ -12,7 +12,7 @@ from network.kit import LocalFederation, fields_json
 from sqlalchemy import update
 
 from singlewindow.hub.worker import outcome_headers
-from singlewindow.node.outbound import PUSH_GRACE
+from singlewindow.node.outbound import MAX_REFRESH_GAP, PUSH_GRACE, refresh_gap
 from singlewindow.protocol import (
     DELIVERY_COVERS,
     SignatureAuth,
@@ -193,3 +193,39 @@ async def test_status_reads_in_a_loop_ask_the_hub_once_a_grace(local: LocalFeder
     assert await node.outbox.sync_once(grace=PUSH_GRACE) == 0  # the background poll waits as well
     _age(local, certificate_id, next_attempt_at=node.clock() - timedelta(seconds=1))
     assert await read() == "delivered"
+
+
+def test_the_wait_between_questions_grows_with_the_wait_so_far() -> None:
+    """3 s at least, as long again as the certificate has waited, a minute at most."""
+    gaps = [refresh_gap(timedelta(seconds=waited)) for waited in (0, 3, 4, 12, 45, 600)]
+    assert gaps == [timedelta(seconds=s) for s in (3, 3, 4, 12, 45, 60)]
+    assert refresh_gap(timedelta(hours=1)) == MAX_REFRESH_GAP
+
+
+@pytest.mark.parametrize(("waited", "left_for"), [(4, 4), (40, 40), (600, 60)])
+async def test_a_long_wait_at_the_hub_is_asked_about_less_and_less_often(
+    local: LocalFederation, waited: int, left_for: int
+) -> None:
+    """Accepted ``waited`` s ago and still under way at the hub (an overloaded or recovering hub): the
+    background poll asks once, then leaves it for as long again (a minute at most), and so does a
+    status read."""
+    certificate_id = await _submitted(local, number=913 + waited % 7)
+    node = local.node("AR")
+    aged = node.clock()
+    _age(local, certificate_id, updated_at=aged - timedelta(seconds=waited))
+    assert await node.outbox.sync_once(grace=PUSH_GRACE) == 1  # asked: not delivered yet
+    took = node.clock() - aged  # the question's own time adds to the wait (at most twice)
+    stored = node.store.outbound(certificate_id)
+    assert stored.status.value == "accepted"
+    assert stored.next_attempt_at is not None
+    left = stored.next_attempt_at - aged
+    assert timedelta(seconds=left_for) <= left <= timedelta(seconds=left_for) + 2 * took
+    assert await node.outbox.sync_once(grace=PUSH_GRACE) == 0  # left alone meanwhile
+
+    # the same through a status read whose question leaves it under way
+    _age(local, certificate_id, next_attempt_at=None)
+    async with local.client("AR") as ar:
+        assert (await ar.get(f"/api/v1/certificates/{certificate_id}")).json()["status"] == "accepted"
+    stored = node.store.outbound(certificate_id)
+    assert stored.next_attempt_at is not None
+    assert stored.next_attempt_at - aged >= timedelta(seconds=left_for)
