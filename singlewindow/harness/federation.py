@@ -115,7 +115,10 @@ class SimulatedFederation:
             "database_url": url,
             "database_schema": schema,
             # every service of the run shares one PostgreSQL server: 80 connections in all at most
-            "database_pool_size": max(4, min(DATABASE_POOL_SIZE, 80 // (len(self.countries) + 1))),
+            # (a PostgreSQL setting only: SQLite services keep their own pool, so it is left out)
+            "database_pool_size": (
+                max(4, min(DATABASE_POOL_SIZE, 80 // (len(self.countries) + 1))) if schema else None
+            ),
             "log_json": True,
             "schema_dirs": self.schema_dirs,
             "log_level": "WARNING",
