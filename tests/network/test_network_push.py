@@ -209,7 +209,7 @@ async def test_a_long_wait_at_the_hub_is_asked_about_less_and_less_often(
     """Accepted ``waited`` s ago and still under way at the hub (an overloaded or recovering hub): the
     background poll asks once, then leaves it for as long again (a minute at most), and so does a
     status read."""
-    certificate_id = await _submitted(local, number=913 + waited % 7)
+    certificate_id = await _submitted(local, number=913)
     node = local.node("AR")
     aged = node.clock()
     _age(local, certificate_id, updated_at=aged - timedelta(seconds=waited))
