@@ -10,9 +10,28 @@ from pathlib import Path
 import fastapi.dependencies.models as fastapi_models
 import pytest
 
+from singlewindow.harness import ports
 from singlewindow.pki import Federation, init_federation
 
 _DEFAULT_STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "standards"
+
+
+def _own_port_slice() -> None:
+    """Each xdist worker (and the services its tests start) draws harness ports from its own slice.
+
+    Two workers starting services at the same moment could otherwise draw the same free port, and
+    the later one fails to bind it ("address already in use").
+    """
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if not worker.startswith("gw") or not count or ports.RANGE_ENV in os.environ:
+        return
+    low, high = ports.draw_range()
+    width = (high - low) // int(count)
+    start = low + int(worker[2:]) * width
+    os.environ[ports.RANGE_ENV] = f"{start}-{start + width}"
+
+
+_own_port_slice()
 
 
 def _standards_root() -> Path:

@@ -77,7 +77,12 @@ class SimulatedFederation:
         # set, so nodes do not warn that page sessions end at restart (noise in simulate's output)
         self.session_secret = secrets.token_urlsafe(32)
         names = [HUB, *self.countries]
-        self.ports = {name: free_port() for name in names}
+        self.ports: dict[str, int] = {}
+        for name in names:  # distinct: two draws may land on the same port before either is bound
+            port = free_port()
+            while port in self.ports.values():
+                port = free_port()
+            self.ports[name] = port
         self.proxies = {name: FaultProxy(upstream_port=self.ports[name], seed=seed) for name in names}
         self.services: dict[str, Service] = {}
         self.pki_dir = self.workdir / "pki"

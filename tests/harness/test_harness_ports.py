@@ -10,7 +10,8 @@ import pytest
 from singlewindow.harness import ports
 
 
-def test_a_free_port_lies_below_the_ephemeral_range_and_can_be_bound() -> None:
+def test_a_free_port_lies_below_the_ephemeral_range_and_can_be_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ports.RANGE_ENV, raising=False)  # the suite gives each worker a slice
     start = ports._ephemeral_start()
     for _ in range(20):
         port = ports.free_port()
@@ -28,5 +29,16 @@ def test_a_port_somebody_listens_on_is_passed_over(monkeypatch: pytest.MonkeyPat
         spare.close()
         draws: Iterator[int] = iter([taken, taken, free])
         monkeypatch.setattr(ports._random, "randrange", lambda _low, _high: next(draws))
+        monkeypatch.delenv(ports.RANGE_ENV, raising=False)
         monkeypatch.setattr(ports, "_ephemeral_start", lambda: 60000)
         assert ports.free_port() == free
+
+
+def test_a_configured_slice_is_where_ports_are_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two harnesses on one machine draw from disjoint slices; a malformed slice is refused by name."""
+    monkeypatch.setenv(ports.RANGE_ENV, "24000-24200")
+    assert all(24000 <= ports.free_port() < 24200 for _ in range(20))
+    for bad in ("24000", "24200-24000", "80-1000", "24000-24050", "a-b"):
+        monkeypatch.setenv(ports.RANGE_ENV, bad)
+        with pytest.raises(ValueError, match=ports.RANGE_ENV):
+            ports.free_port()
