@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from singlewindow.cod import sample_certificate
-from singlewindow.harness.ports import bindable, free_port
+from singlewindow.harness.ports import bindable, free_ports
 from singlewindow.harness.services import ProcessService, ServiceKind
 from singlewindow.pki import Trustlist, init_federation
 from singlewindow.pki.issue import DEFAULT_HUB_URL
@@ -82,7 +82,7 @@ class LocalFederation:
         """The hub on ``base_port``, node i on ``base_port + 1 + i``; free ports when ``base_port`` is 0."""
         names = ("hub", *self.countries)
         if base_port == 0:
-            return {name: free_port() for name in names}
+            return free_ports(names)
         return {name: base_port + offset for offset, name in enumerate(names)}
 
     def busy_ports(self, *, base_port: int = DEFAULT_BASE_PORT) -> list[int]:

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from singlewindow.config import DATABASE_POOL_SIZE, HubSettings, NodeSettings, TokenConfig
-from singlewindow.harness.ports import free_port
+from singlewindow.harness.ports import free_ports
 from singlewindow.harness.proxy import FaultProxy
 from singlewindow.harness.serve import build_app
 from singlewindow.harness.services import ProcessService, Service, ServiceKind, ThreadService
@@ -77,12 +77,7 @@ class SimulatedFederation:
         # set, so nodes do not warn that page sessions end at restart (noise in simulate's output)
         self.session_secret = secrets.token_urlsafe(32)
         names = [HUB, *self.countries]
-        self.ports: dict[str, int] = {}
-        for name in names:  # distinct: two draws may land on the same port before either is bound
-            port = free_port()
-            while port in self.ports.values():
-                port = free_port()
-            self.ports[name] = port
+        self.ports = free_ports(names)
         self.proxies = {name: FaultProxy(upstream_port=self.ports[name], seed=seed) for name in names}
         self.services: dict[str, Service] = {}
         self.pki_dir = self.workdir / "pki"

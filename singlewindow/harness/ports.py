@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
 _EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -80,3 +81,14 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # a machine with no room below it
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports(names: Sequence[str]) -> dict[str, int]:
+    """A ``free_port`` for each name, no two alike (two draws may land on one port before it is bound)."""
+    chosen: dict[str, int] = {}
+    for name in names:
+        port = free_port()
+        while port in chosen.values():
+            port = free_port()
+        chosen[name] = port
+    return chosen

@@ -42,3 +42,11 @@ def test_a_configured_slice_is_where_ports_are_drawn(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv(ports.RANGE_ENV, bad)
         with pytest.raises(ValueError, match=ports.RANGE_ENV):
             ports.free_port()
+
+
+def test_the_ports_of_one_run_are_distinct(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two services of a run never get the same port, even when the dice repeat."""
+    draws: Iterator[int] = iter([24001, 24001, 24001, 24002, 24003])
+    monkeypatch.setattr(ports._random, "randrange", lambda _low, _high: next(draws))
+    monkeypatch.setattr(ports, "bindable", lambda _port: True)
+    assert ports.free_ports(["hub", "AR", "BR"]) == {"hub": 24001, "AR": 24002, "BR": 24003}
