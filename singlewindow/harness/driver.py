@@ -163,13 +163,12 @@ class Driver:
         outcome: Outcome,
         *,
         deadline: float,
-        reads: asyncio.Semaphore | None = None,
+        reads: asyncio.Semaphore,
     ) -> None:
         """Poll the exporting node until the certificate is delivered or rejected, or ``deadline``.
 
-        ``reads``: the gate every status read passes (at most ``concurrency`` reads in flight).
+        ``reads``: the run's gate every status read passes (at most ``concurrency`` reads in flight).
         """
-        reads = reads or asyncio.Semaphore(self.concurrency)
         if outcome.certificate_id is None or outcome.status in SETTLED:
             return
         url = f"{self.node_urls[outcome.shipment.exporter]}/api/v1/certificates/{outcome.certificate_id}"
