@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,8 +34,10 @@ _REFUSED = frozenset({400, 403, 409, 413, 422})
 #: when a submission the hub did not answer is sent again (and when the background outbox may send a
 #: new one that the request creating it is sending right now)
 RETRY_AFTER = timedelta(seconds=2)
-#: how long the background poll leaves an accepted certificate to the hub's push
+#: how long the background poll leaves an accepted certificate to the hub's push, at least
 PUSH_GRACE = timedelta(seconds=3)
+#: …and at most, however late the hub's pushes have come lately (``PushDelays``)
+MAX_PUSH_GRACE = timedelta(seconds=60)
 #: the longest an accepted certificate is left unasked after a poll found it still under way
 MAX_REFRESH_GAP = timedelta(seconds=60)
 
@@ -48,6 +51,31 @@ def refresh_gap(waited: timedelta, *, grace: timedelta = PUSH_GRACE) -> timedelt
     questions would take the hub's time from the deliveries that answer them.
     """
     return min(MAX_REFRESH_GAP, max(grace, waited))
+
+
+class PushDelays:
+    """How long the hub's recent pushes took after its acceptance, and the grace that follows from it.
+
+    A push is overdue (lost, perhaps) only once the certificate has waited twice as long as the
+    slowest of the last ``window`` pushes did: at least ``PUSH_GRACE``, at most ``MAX_PUSH_GRACE``.
+    While the hub delivers within a second, a lost push is noticed after 3 s; while it works through
+    a backlog and its pushes come 10 s after acceptance, the node does not ask about every
+    certificate of that backlog at 3 s, 6 s … (each question takes the hub's time from the deliveries
+    that would answer it). Only pushes count: an answer to a poll says nothing about push delays.
+    """
+
+    def __init__(self, *, window: int = 64) -> None:
+        self._recent: deque[timedelta] = deque(maxlen=window)
+
+    def observe(self, delay: timedelta) -> None:
+        """A push arrived ``delay`` after the node recorded the hub's acceptance."""
+        self._recent.append(max(delay, timedelta(0)))
+
+    @property
+    def grace(self) -> timedelta:
+        """How long an accepted certificate is left to the hub's push before the node asks."""
+        slowest = max(self._recent, default=timedelta(0))
+        return min(MAX_PUSH_GRACE, max(PUSH_GRACE, 2 * slowest))
 
 
 class Outbox:
@@ -69,6 +97,7 @@ class Outbox:
         self.store, self.client, self.hub_url = store, client, hub_url.rstrip("/")
         self.auth = SignatureAuth(key=key, keyid=country, clock=clock)
         self.trustlist, self.metrics, self.clock, self.interval = trustlist, metrics, clock, interval
+        self.push_delays = PushDelays()
 
     async def submit(self, outbound: Outbound) -> Outbound:
         """Send one certificate to the hub and record the answer; the stored row afterwards."""
@@ -120,13 +149,15 @@ class Outbox:
             return outbound
         return await self.apply(outbound, trail)
 
-    async def refresh_overdue(self, outbound: Outbound, *, grace: timedelta = PUSH_GRACE) -> Outbound:
+    async def refresh_overdue(self, outbound: Outbound, *, grace: timedelta | None = None) -> Outbound:
         """Ask the hub about an accepted certificate whose push is overdue, backing off while it is.
 
-        Accepted less than ``grace`` ago: the hub's push is awaited, nothing is asked. An answer that
-        leaves it under way defers the next question — this read's or the background poll's — by
-        ``refresh_gap``, so that a caller reading its status in a loop does not poll the hub with it.
+        Accepted less than ``grace`` ago (default: the push delays' grace): the hub's push is awaited,
+        nothing is asked. An answer that leaves it under way defers the next question — this read's
+        or the background poll's — by ``refresh_gap``, so that a caller reading its status in a loop
+        does not poll the hub with it.
         """
+        grace = self.push_delays.grace if grace is None else grace
         now = self.clock()
         if outbound.status is not CertificateStatus.ACCEPTED or now - outbound.updated_at < grace:
             return outbound
@@ -142,11 +173,12 @@ class Outbox:
         now = self.clock()
         return now + refresh_gap(now - outbound.updated_at, grace=grace)
 
-    async def apply(self, outbound: Outbound, trail: TrailBody) -> Outbound:
-        """Settle an accepted certificate from the hub's trail (fetched, or pushed by the hub).
+    async def apply(self, outbound: Outbound, trail: TrailBody, *, pushed: bool = False) -> Outbound:
+        """Settle an accepted certificate from the hub's trail (fetched, or ``pushed`` by the hub).
 
         Only the trail of this row's own delivery counts, and ``delivered`` only with the
-        destination's valid receipt; anything else leaves the row as it is.
+        destination's valid receipt; anything else leaves the row as it is. A push that settles the
+        row tells ``push_delays`` how long the hub took.
         """
         if (
             outbound.status is not CertificateStatus.ACCEPTED
@@ -174,6 +206,8 @@ class Outbox:
                 receipt=receipt,
                 detail=last.detail[:500] if last else "",
             )
+            if pushed:
+                self.push_delays.observe(self.clock() - outbound.updated_at)
             _log.info("delivery_settled", status=status.value)
         return stored
 
@@ -233,7 +267,7 @@ class Outbox:
         """Sync until cancelled; errors are logged, never fatal."""
         while True:
             try:
-                await self.sync_once(grace=PUSH_GRACE)
+                await self.sync_once(grace=self.push_delays.grace)
             except Exception:
                 _log.exception("sync_error")
             await asyncio.sleep(self.interval)

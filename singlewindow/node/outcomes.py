@@ -75,7 +75,7 @@ async def outcome(request: Request) -> JSONResponse:
         raise NotFound(
             problem("delivery.not_found", f"no delivery {trail.delivery[:64]!r} was sent from this node")
         )
-    settled = await node.outbox.apply(outbound, trail)
+    settled = await node.outbox.apply(outbound, trail, pushed=True)
     _log.info(
         "outcome_pushed",
         delivery=trail.delivery,

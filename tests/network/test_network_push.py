@@ -12,7 +12,13 @@ from network.kit import LocalFederation, fields_json
 from sqlalchemy import update
 
 from singlewindow.hub.worker import outcome_headers
-from singlewindow.node.outbound import MAX_REFRESH_GAP, PUSH_GRACE, refresh_gap
+from singlewindow.node.outbound import (
+    MAX_PUSH_GRACE,
+    MAX_REFRESH_GAP,
+    PUSH_GRACE,
+    PushDelays,
+    refresh_gap,
+)
 from singlewindow.protocol import (
     DELIVERY_COVERS,
     SignatureAuth,
@@ -229,3 +235,53 @@ async def test_a_long_wait_at_the_hub_is_asked_about_less_and_less_often(
     stored = node.store.outbound(certificate_id)
     assert stored.next_attempt_at is not None
     assert stored.next_attempt_at - aged >= timedelta(seconds=left_for)
+
+
+def test_the_push_grace_is_twice_the_slowest_recent_push() -> None:
+    """3 s while pushes are quick, twice the slowest of the last 64 pushes while they are slow, a
+    minute at most; a slow push is forgotten after 64 quick ones; a push 'before' acceptance (another
+    clock) counts as immediate."""
+    delays = PushDelays()
+    assert delays.grace == PUSH_GRACE
+    for _ in range(10):
+        delays.observe(timedelta(milliseconds=300))
+    assert delays.grace == PUSH_GRACE
+    delays.observe(timedelta(seconds=10))
+    assert delays.grace == timedelta(seconds=20)
+    delays.observe(timedelta(seconds=45))
+    assert delays.grace == MAX_PUSH_GRACE
+    for _ in range(63):
+        delays.observe(timedelta(seconds=-5))
+    assert delays.grace == MAX_PUSH_GRACE  # the 45 s push is still among the last 64
+    delays.observe(timedelta(milliseconds=100))
+    assert delays.grace == PUSH_GRACE
+
+
+async def test_while_pushes_come_late_a_read_waits_longer_before_asking_the_hub(
+    local: LocalFederation,
+) -> None:
+    """A push came 10 s after the acceptance (a hub working through a backlog): another certificate's
+    push, lost, is asked about neither 4 s nor 19 s after its acceptance (the hub is not asked: the read
+    says accepted though the hub has delivered it), but 21 s after it: delivered."""
+    node = local.node("AR")
+    slow = await _submitted(local, number=915)
+    _age(local, slow, updated_at=node.clock() - timedelta(seconds=10))
+    await _deliver_and_push(local)
+    assert node.store.outbound(slow).status.value == "delivered"
+    assert timedelta(seconds=20) <= node.outbox.push_delays.grace < timedelta(seconds=21)
+
+    certificate_id = await _submitted(local, number=917)
+    local.switch.down.add("ar.node")  # this time the hub's push to AR cannot connect
+    await _deliver_and_push(local)
+    local.switch.down.discard("ar.node")
+    assert local.hub.store.by_certificate(certificate_id).state.value == "Delivered"
+
+    async def read_after(seconds: int) -> str:
+        _age(local, certificate_id, updated_at=node.clock() - timedelta(seconds=seconds))
+        async with local.client("AR") as ar:
+            return str((await ar.get(f"/api/v1/certificates/{certificate_id}")).json()["status"])
+
+    assert await read_after(4) == "accepted"
+    assert await read_after(19) == "accepted"
+    assert await node.outbox.sync_once(grace=node.outbox.push_delays.grace) == 0  # nor the poll
+    assert await read_after(21) == "delivered"
