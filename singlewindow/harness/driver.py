@@ -16,6 +16,11 @@ from singlewindow.harness.traffic import Shipment
 
 SETTLED = frozenset({"delivered", "rejected"})
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: status reads in flight at once, whatever the concurrency: a read takes a few milliseconds, so a
+#: handful keep up with thousands of certificates followed, and each connection more costs the driver
+#: CPU in httpcore's pool (it checks every idle connection for every request)
+READS_IN_FLIGHT = 4
+READ_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -167,7 +172,7 @@ class Driver:
     ) -> None:
         """Poll the exporting node until the certificate is delivered or rejected, or ``deadline``.
 
-        ``reads``: the run's gate every status read passes (at most ``concurrency`` reads in flight).
+        ``reads``: the run's gate every status read passes (``READS_IN_FLIGHT`` reads at most).
         """
         if outcome.certificate_id is None or outcome.status in SETTLED:
             return
@@ -179,7 +184,8 @@ class Driver:
         while time.monotonic() < deadline:
             try:
                 async with reads:
-                    answer = await client.get(url, headers=self.headers)
+                    # short: a paused node must not hold the few read slots for long
+                    answer = await client.get(url, headers=self.headers, timeout=READ_TIMEOUT_S)
                 body = _json(answer)
                 if answer.status_code == 200 and isinstance(body, dict):
                     outcome.status = str(body.get("status", outcome.status))
@@ -209,15 +215,15 @@ class Driver:
         self.outcomes = {s.index: Outcome(shipment=s) for s in shipments}
         order = {s.index: position for position, s in enumerate(shipments)}
         start_wall, start = time.time(), time.monotonic()
-        # Every connection the pool may open is kept alive, and status reads pass their own gate: all
-        # certificates in flight follow at once, and without it their reads queue inside httpcore's
-        # pool, which scans every waiting request against every connection each time one frees up,
-        # and close and reopen connections beyond the keep-alive limit (the driver's CPU is the
-        # machine's: it would be taken from the services it measures).
-        limits = httpx.Limits(
-            max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency * 2
-        )
-        gate, reads = asyncio.Semaphore(self.concurrency), asyncio.Semaphore(self.concurrency)
+        # Status reads pass their own small gate, and every connection the pool may open is kept
+        # alive: all certificates in flight follow at once, and without the gate their reads queue
+        # inside httpcore's pool, which scans every waiting request against every connection each
+        # time one frees up (the driver's CPU is the machine's: it would be taken from the services
+        # it measures).
+        reads_in_flight = min(READS_IN_FLIGHT, self.concurrency)
+        pool = self.concurrency + reads_in_flight
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+        gate, reads = asyncio.Semaphore(self.concurrency), asyncio.Semaphore(reads_in_flight)
         async with httpx.AsyncClient(timeout=httpx.Timeout(20.0), limits=limits) as client:
 
             async def one(outcome: Outcome) -> None:
