@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,8 +35,14 @@ _REFUSED = frozenset({400, 403, 409, 413, 422})
 RETRY_AFTER = timedelta(seconds=2)
 #: how long the background poll leaves an accepted certificate to the hub's push, at least
 PUSH_GRACE = timedelta(seconds=3)
-#: …and at most, however late the hub's pushes have come lately (``PushDelays``)
+#: …and at most, however far behind the hub's pushes are (``PushWatch``)
 MAX_PUSH_GRACE = timedelta(seconds=60)
+#: how much earlier than the newest pushed certificate one must have been accepted to count as overtaken
+#: (the hub delivers several at once: pushes do not come in exact acceptance order)
+OVERTAKEN_MARGIN = timedelta(seconds=1)
+#: with no push heard for this long (the traffic's end, the hub down, pushes not getting through):
+#: the plain ``PUSH_GRACE`` again
+PUSHES_QUIET = timedelta(seconds=3)
 #: the longest an accepted certificate is left unasked after a poll found it still under way
 MAX_REFRESH_GAP = timedelta(seconds=60)
 
@@ -53,29 +58,38 @@ def refresh_gap(waited: timedelta, *, grace: timedelta = PUSH_GRACE) -> timedelt
     return min(MAX_REFRESH_GAP, max(grace, waited))
 
 
-class PushDelays:
-    """How long the hub's recent pushes took after its acceptance, and the grace that follows from it.
+class PushWatch:
+    """Which accepted certificates' pushes are overdue: those the hub's pushes have overtaken.
 
-    A push is overdue (lost, perhaps) only once the certificate has waited twice as long as the
-    slowest of the last ``window`` pushes did: at least ``PUSH_GRACE``, at most ``MAX_PUSH_GRACE``.
-    While the hub delivers within a second, a lost push is noticed after 3 s; while it works through
-    a backlog and its pushes come 10 s after acceptance, the node does not ask about every
-    certificate of that backlog at 3 s, 6 s … (each question takes the hub's time from the deliveries
-    that would answer it). Only pushes count: an answer to a poll says nothing about push delays.
+    The hub delivers in acceptance order, so its pushes come in that order too, give or take the
+    deliveries it runs at once. A certificate accepted 3 s ago or more is overdue once the node has
+    heard the push of one accepted more than ``OVERTAKEN_MARGIN`` after it — its own push came
+    earlier and got lost, or its destination is slow (the hub's trail tells which). While the hub
+    works through a backlog in order nothing is overtaken, and the node does not ask about every
+    certificate of it at 3, 6, 12 s (each question takes the hub's time from the deliveries that
+    would answer it). Bounds: a certificate waits at most ``MAX_PUSH_GRACE``; and with no push heard
+    for ``PUSHES_QUIET`` (the traffic's end, where no later push overtakes a lost one; the hub down;
+    pushes not getting through) the plain ``PUSH_GRACE`` holds, as before there were pushes.
     """
 
-    def __init__(self, *, window: int = 64) -> None:
-        self._recent: deque[timedelta] = deque(maxlen=window)
+    def __init__(self) -> None:
+        #: the acceptance (as this node recorded it) of the newest certificate whose push came
+        self.newest_pushed: datetime | None = None
+        #: when the last push came
+        self.last_heard: datetime | None = None
 
-    def observe(self, delay: timedelta) -> None:
-        """A push arrived ``delay`` after the node recorded the hub's acceptance."""
-        self._recent.append(max(delay, timedelta(0)))
+    def observe(self, *, accepted_at: datetime, now: datetime) -> None:
+        """The push of a certificate whose acceptance the node recorded at ``accepted_at`` came ``now``."""
+        if self.newest_pushed is None or accepted_at > self.newest_pushed:
+            self.newest_pushed = accepted_at
+        self.last_heard = now
 
-    @property
-    def grace(self) -> timedelta:
-        """How long an accepted certificate is left to the hub's push before the node asks."""
-        slowest = max(self._recent, default=timedelta(0))
-        return min(MAX_PUSH_GRACE, max(PUSH_GRACE, 2 * slowest))
+    def grace(self, now: datetime) -> timedelta:
+        """How long a certificate accepted by ``now`` - grace has been left to its push: overdue after."""
+        if self.newest_pushed is None or self.last_heard is None or now - self.last_heard > PUSHES_QUIET:
+            return PUSH_GRACE
+        behind = now - self.newest_pushed + OVERTAKEN_MARGIN
+        return min(MAX_PUSH_GRACE, max(PUSH_GRACE, behind))
 
 
 class Outbox:
@@ -97,7 +111,7 @@ class Outbox:
         self.store, self.client, self.hub_url = store, client, hub_url.rstrip("/")
         self.auth = SignatureAuth(key=key, keyid=country, clock=clock)
         self.trustlist, self.metrics, self.clock, self.interval = trustlist, metrics, clock, interval
-        self.push_delays = PushDelays()
+        self.pushes = PushWatch()
 
     async def submit(self, outbound: Outbound) -> Outbound:
         """Send one certificate to the hub and record the answer; the stored row afterwards."""
@@ -152,13 +166,13 @@ class Outbox:
     async def refresh_overdue(self, outbound: Outbound, *, grace: timedelta | None = None) -> Outbound:
         """Ask the hub about an accepted certificate whose push is overdue, backing off while it is.
 
-        Accepted less than ``grace`` ago (default: the push delays' grace): the hub's push is awaited,
+        Accepted less than ``grace`` ago (default: ``PushWatch.grace``): the hub's push is awaited,
         nothing is asked. An answer that leaves it under way defers the next question — this read's
         or the background poll's — by ``refresh_gap``, so that a caller reading its status in a loop
         does not poll the hub with it.
         """
-        grace = self.push_delays.grace if grace is None else grace
         now = self.clock()
+        grace = self.pushes.grace(now) if grace is None else grace
         if outbound.status is not CertificateStatus.ACCEPTED or now - outbound.updated_at < grace:
             return outbound
         if outbound.next_attempt_at is not None and outbound.next_attempt_at > now:
@@ -178,7 +192,7 @@ class Outbox:
 
         Only the trail of this row's own delivery counts, and ``delivered`` only with the
         destination's valid receipt; anything else leaves the row as it is. A push that settles the
-        row tells ``push_delays`` how long the hub took.
+        row tells ``pushes`` how far the hub's pushes have come.
         """
         if (
             outbound.status is not CertificateStatus.ACCEPTED
@@ -207,7 +221,7 @@ class Outbox:
                 detail=last.detail[:500] if last else "",
             )
             if pushed:
-                self.push_delays.observe(self.clock() - outbound.updated_at)
+                self.pushes.observe(accepted_at=outbound.updated_at, now=self.clock())
             _log.info("delivery_settled", status=status.value)
         return stored
 
@@ -267,7 +281,7 @@ class Outbox:
         """Sync until cancelled; errors are logged, never fatal."""
         while True:
             try:
-                await self.sync_once(grace=self.push_delays.grace)
+                await self.sync_once(grace=self.pushes.grace(self.clock()))
             except Exception:
                 _log.exception("sync_error")
             await asyncio.sleep(self.interval)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -16,7 +16,7 @@ from singlewindow.node.outbound import (
     MAX_PUSH_GRACE,
     MAX_REFRESH_GAP,
     PUSH_GRACE,
-    PushDelays,
+    PushWatch,
     refresh_gap,
 )
 from singlewindow.protocol import (
@@ -237,44 +237,45 @@ async def test_a_long_wait_at_the_hub_is_asked_about_less_and_less_often(
     assert stored.next_attempt_at - aged >= timedelta(seconds=left_for)
 
 
-def test_the_push_grace_is_twice_the_slowest_recent_push() -> None:
-    """3 s while pushes are quick, twice the slowest of the last 64 pushes while they are slow, a
-    minute at most; a slow push is forgotten after 64 quick ones; a push 'before' acceptance (another
-    clock) counts as immediate."""
-    delays = PushDelays()
-    assert delays.grace == PUSH_GRACE
-    for _ in range(10):
-        delays.observe(timedelta(milliseconds=300))
-    assert delays.grace == PUSH_GRACE
-    delays.observe(timedelta(seconds=10))
-    assert delays.grace == timedelta(seconds=20)
-    delays.observe(timedelta(seconds=45))
-    assert delays.grace == MAX_PUSH_GRACE
-    for _ in range(63):
-        delays.observe(timedelta(seconds=-5))
-    assert delays.grace == MAX_PUSH_GRACE  # the 45 s push is still among the last 64
-    delays.observe(timedelta(milliseconds=100))
-    assert delays.grace == PUSH_GRACE
+def test_a_push_is_overdue_once_later_pushes_have_overtaken_it() -> None:
+    """3 s with no push heard; while pushes come for certificates accepted 10 s ago, a certificate
+    accepted since (not overtaken) is left alone up to 11 s; a minute at most; after 3 s without any
+    push (the traffic's end, the hub down, pushes not getting through) 3 s again."""
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    watch = PushWatch()
+    assert watch.grace(now) == PUSH_GRACE
+    watch.observe(accepted_at=now - timedelta(seconds=10), now=now)
+    assert watch.grace(now) == timedelta(seconds=11)
+    watch.observe(accepted_at=now - timedelta(seconds=30), now=now)  # an older one: changes nothing
+    assert watch.grace(now) == timedelta(seconds=11)
+    assert watch.grace(now + timedelta(seconds=2)) == timedelta(seconds=13)
+    assert watch.grace(now + timedelta(seconds=4)) == PUSH_GRACE  # no push for 4 s
+    watch.observe(accepted_at=now - timedelta(milliseconds=500), now=now)  # the hub is quick again
+    assert watch.grace(now) == PUSH_GRACE
+
+    behind = PushWatch()
+    behind.observe(accepted_at=now - timedelta(minutes=5), now=now)
+    assert behind.grace(now) == MAX_PUSH_GRACE
 
 
-async def test_while_pushes_come_late_a_read_waits_longer_before_asking_the_hub(
+async def test_while_pushes_are_behind_a_read_asks_only_about_an_overtaken_certificate(
     local: LocalFederation,
 ) -> None:
-    """A push came 10 s after the acceptance (a hub working through a backlog): another certificate's
-    push, lost, is asked about neither 4 s nor 19 s after its acceptance (the hub is not asked: the read
-    says accepted though the hub has delivered it), but 21 s after it: delivered."""
+    """A certificate's push is lost; then a push comes for one accepted 10 s ago (a hub working through
+    a backlog in order). The lost one is not asked about while it was accepted after that one (the
+    read says accepted though the hub has delivered it; nor does the background poll ask), but is
+    once it was accepted before it: overtaken, delivered."""
     node = local.node("AR")
-    slow = await _submitted(local, number=915)
-    _age(local, slow, updated_at=node.clock() - timedelta(seconds=10))
-    await _deliver_and_push(local)
-    assert node.store.outbound(slow).status.value == "delivered"
-    assert timedelta(seconds=20) <= node.outbox.push_delays.grace < timedelta(seconds=21)
-
     certificate_id = await _submitted(local, number=917)
-    local.switch.down.add("ar.node")  # this time the hub's push to AR cannot connect
+    local.switch.down.add("ar.node")  # the hub's push to AR cannot connect
     await _deliver_and_push(local)
     local.switch.down.discard("ar.node")
     assert local.hub.store.by_certificate(certificate_id).state.value == "Delivered"
+
+    pushed = await _submitted(local, number=915)
+    _age(local, pushed, updated_at=node.clock() - timedelta(seconds=10))
+    await _deliver_and_push(local)
+    assert node.store.outbound(pushed).status.value == "delivered"
 
     async def read_after(seconds: int) -> str:
         _age(local, certificate_id, updated_at=node.clock() - timedelta(seconds=seconds))
@@ -282,6 +283,6 @@ async def test_while_pushes_come_late_a_read_waits_longer_before_asking_the_hub(
             return str((await ar.get(f"/api/v1/certificates/{certificate_id}")).json()["status"])
 
     assert await read_after(4) == "accepted"
-    assert await read_after(19) == "accepted"
-    assert await node.outbox.sync_once(grace=node.outbox.push_delays.grace) == 0  # nor the poll
-    assert await read_after(21) == "delivered"
+    assert await read_after(8) == "accepted"
+    assert await node.outbox.sync_once(grace=node.outbox.pushes.grace(node.clock())) == 0  # nor the poll
+    assert await read_after(12) == "delivered"
