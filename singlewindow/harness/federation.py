@@ -48,6 +48,11 @@ def pick_countries(*, count: int) -> list[str]:
     return order[:count]
 
 
+def _proxy(name: str) -> str:
+    """The port name of a service's fault proxy."""
+    return f"{name} proxy"
+
+
 class SimulatedFederation:
     """Start, break and stop a hub plus one node per country; every call goes through a FaultProxy."""
 
@@ -77,8 +82,14 @@ class SimulatedFederation:
         # set, so nodes do not warn that page sessions end at restart (noise in simulate's output)
         self.session_secret = secrets.token_urlsafe(32)
         names = [HUB, *self.countries]
-        self.ports = free_ports(names)
-        self.proxies = {name: FaultProxy(upstream_port=self.ports[name], seed=seed) for name in names}
+        # one draw for the services and their proxies: separate draws could give a proxy the port of
+        # a service or of another proxy (seen once: EADDRINUSE when the second of them bound it)
+        drawn = free_ports([*names, *(_proxy(name) for name in names)])
+        self.ports = {name: drawn[name] for name in names}
+        self.proxies = {
+            name: FaultProxy(upstream_port=self.ports[name], port=drawn[_proxy(name)], seed=seed)
+            for name in names
+        }
         self.services: dict[str, Service] = {}
         self.pki_dir = self.workdir / "pki"
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from singlewindow.harness import ports
+from singlewindow.harness.federation import SimulatedFederation
 
 
 def test_a_free_port_lies_below_the_ephemeral_range_and_can_be_bound(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,3 +52,15 @@ def test_the_ports_of_one_run_are_distinct(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(ports._random, "randrange", lambda _low, _high: next(draws))
     monkeypatch.setattr(ports, "bindable", lambda _port: True)
     assert ports.free_ports(["hub", "AR", "BR"]) == {"hub": 24001, "AR": 24002, "BR": 24003}
+
+
+def test_a_federation_draws_its_services_and_proxies_ports_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A proxy never gets the port of a service or of another proxy, even when the dice repeat one."""
+    draws: Iterator[int] = iter([24001, 24002, 24003, 24001, 24004, 24002, 24005, 24006])
+    monkeypatch.setattr(ports._random, "randrange", lambda _low, _high: next(draws))
+    monkeypatch.setattr(ports, "bindable", lambda _port: True)
+    federation = SimulatedFederation(countries=["AR", "BR"], workdir=tmp_path, schema_dirs="")
+    proxies = [proxy.port for proxy in federation.proxies.values()]
+    assert sorted([*federation.ports.values(), *proxies]) == [24001, 24002, 24003, 24004, 24005, 24006]
