@@ -16,6 +16,7 @@ from singlewindow.harness.audit import audit, hub_accepted, stored_counts
 from singlewindow.harness.driver import Driver, problem_codes
 from singlewindow.harness.federation import HUB, SimulatedFederation
 from singlewindow.harness.traffic import plan_traffic
+from singlewindow.protocol.client import federation_client
 from singlewindow.protocol.messages import HUB_KEYID
 
 _NOT_A_TOKEN = "not-a-token-of-this-node-000"  # noqa: S105  # deliberately wrong credential
@@ -139,7 +140,7 @@ async def _legit_delivery(*, c: Corpus, client: httpx.AsyncClient) -> str:
 async def assault(*, federation: SimulatedFederation, legitimate: int = 30, seed: int = 0) -> AssaultReport:
     """Send every attack (and a slow-drip body) while ``legitimate`` certificates flow, then judge."""
     c = Corpus(federation=federation, seed=seed)
-    async with httpx.AsyncClient(timeout=30.0) as client:
+    async with federation_client(timeout=30.0) as client:
         legit_delivery = await _legit_delivery(c=c, client=client)
         attacks = corpus(c=c, legit_delivery=legit_delivery)
         driver = Driver(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from singlewindow.harness.driver import Outcome
 from singlewindow.harness.federation import HUB, SimulatedFederation
+from singlewindow.protocol.client import federation_client
 from singlewindow.storage.engine import make_engine
 from singlewindow.storage.tables import hub_messages, node_inbound
 
@@ -86,7 +87,7 @@ async def audit(*, federation: SimulatedFederation, outcomes: list[Outcome]) -> 
         counts.update(stored_counts(federation=federation, country=country))
     result.stored_twice = {cid: n for cid, n in counts.items() if n > 1 and cid in ours}
     gate = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(timeout=10.0) as client:
+    async with federation_client(timeout=10.0) as client:
 
         async def check(outcome: Outcome) -> None:
             cid = outcome.certificate_id

@@ -19,6 +19,7 @@ from singlewindow.metrics import HubMetrics
 from singlewindow.operator_endpoints import secure_operator_endpoints
 from singlewindow.pki.federation import ServiceHome
 from singlewindow.pki.signed import SignedTrustlist
+from singlewindow.protocol.client import federation_client
 from singlewindow.protocol.edge import Verify, VerifyLifecycle, install_error_handlers
 from singlewindow.protocol.trustsync import TrustlistKeeper, verifier_factory
 from singlewindow.storage import HubStore, make_engine, migrate, utcnow
@@ -66,7 +67,7 @@ def create_app(
         directory = Directory(trustlist=home.trustlist, node_urls=settings.node_urls)
         metrics = HubMetrics()
         metrics.watch(states=lambda: {state.value: n for state, n in store.counts().items()})
-        client = httpx.AsyncClient(transport=transport, timeout=settings.delivery_timeout)
+        client = federation_client(transport=transport, timeout=settings.delivery_timeout)
         worker = DeliveryWorker(
             store=store,
             directory=directory,

@@ -23,6 +23,7 @@ from singlewindow.pki.federation import NodeHome
 from singlewindow.pki.signed import SignedTrustlist
 from singlewindow.pki.trustlist import Trustlist
 from singlewindow.protocol import SignatureAuth
+from singlewindow.protocol.client import federation_client
 from singlewindow.protocol.edge import Verify, VerifyLifecycle, install_error_handlers
 from singlewindow.protocol.trustsync import TrustlistKeeper, verifier_factory
 from singlewindow.storage import NodeStore, make_engine, migrate, utcnow
@@ -77,7 +78,7 @@ def create_app(
 
         store.replace_tokens(tokens=configured(settings.tokens), now=clock())
         metrics = NodeMetrics()
-        client = httpx.AsyncClient(transport=transport, timeout=settings.submit_timeout)
+        client = federation_client(transport=transport, timeout=settings.submit_timeout)
         outbox = Outbox(
             store=store,
             client=client,
