@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from http_message_signatures import (
     HTTPMessageSigner,
@@ -26,7 +27,9 @@ from http_message_signatures import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from singlewindow.protocol import sign_request
+from singlewindow.errors import AuthenticationFailed
+from singlewindow.pki import Federation
+from singlewindow.protocol import sign_request, verify_request
 from singlewindow.protocol.httpsig import LABEL, REQUIRED, content_digest
 
 ALGORITHMS: dict[str, Any] = {"rsa": algorithms.RSA_V1_5_SHA256, "ec": algorithms.ECDSA_P256_SHA256}
@@ -174,3 +177,181 @@ def test_what_the_protocol_cannot_sign_is_refused_before_signing(
 def test_a_keyid_outside_printable_ascii_is_refused() -> None:
     with pytest.raises(ValueError, match="printable ASCII"):
         sign_request(method="POST", url="http://hub/", body=b"", headers={}, key=_key("ec"), keyid="Ä")
+
+
+# --- verification: never laxer than the library's verifier ------------------------------------------
+
+HUB_URL = "http://hub.example:8000/api/v1/messages?x=1"
+COVER = ("content-type", "singlewindow-delivery")
+BODY = b"<COD>signed</COD>"
+NOW = 1_800_000_000
+
+
+def _node_request(federation: Federation, *, by_library: bool) -> _Message:
+    headers = {"content-type": "application/xml", "singlewindow-delivery": "d-1"}
+    node = federation.country("AR").node
+    if by_library:
+        kind = "rsa" if isinstance(node.private_key, rsa.RSAPrivateKey) else "ec"
+        message = _library_sign_with(
+            node.private_key, kind=kind, url=HUB_URL, headers=headers, keyid="AR", cover=COVER
+        )
+        return message
+    added = sign_request(
+        method="POST", url=HUB_URL, body=BODY, headers=headers, key=node.private_key, keyid="AR",
+        cover=COVER, created=NOW,
+    )  # fmt: skip
+    return _Message(method="POST", url=HUB_URL, headers={**headers, **added})
+
+
+def _library_sign_with(key: Any, *, kind: str, url: str, headers: dict[str, str], **kw: Any) -> _Message:
+    message = _Message(method="POST", url=url, headers={**headers, "Content-Digest": content_digest(BODY)})
+    HTTPMessageSigner(signature_algorithm=ALGORITHMS[kind], key_resolver=_Keys(key)).sign(
+        message,
+        key_id=kw["keyid"],
+        created=datetime.fromtimestamp(NOW, tz=UTC),
+        label=LABEL,
+        include_alg=True,
+        covered_component_ids=[*REQUIRED, *kw["cover"]],
+        body=BODY,
+        use_existing_digest=True,
+    )
+    return message
+
+
+def _ours(federation: Federation, message: _Message) -> bool:
+    def resolve(keyid: str) -> x509.Certificate | None:
+        return federation.country(keyid).node.certificate if keyid in ("AR", "BR") else None
+
+    try:
+        verify_request(
+            method=message.method, url=message.url, body=BODY, headers=message.headers, resolve=resolve,
+            required=COVER, now=NOW,
+        )  # fmt: skip
+    except AuthenticationFailed:
+        return False
+    return True
+
+
+def _theirs(federation: Federation, message: _Message) -> bool:
+    certificate = federation.country("AR").node.certificate
+    kind = "rsa" if isinstance(certificate.public_key(), rsa.RSAPublicKey) else "ec"
+
+    class _Pinned(HTTPSignatureKeyResolver):
+        def resolve_public_key(self, key_id: str) -> Any:
+            return certificate.public_key() if key_id == "AR" else None
+
+        def resolve_private_key(self, key_id: str) -> Any:
+            return None
+
+    verifier = HTTPMessageVerifier(signature_algorithm=ALGORITHMS[kind], key_resolver=_Pinned())
+    verifier.validate_created_and_expires = lambda *a, **k: None  # type: ignore[method-assign]
+    try:
+        lowered = _Message(message.method, message.url, {k.lower(): v for k, v in message.headers.items()})
+        return len(verifier.verify(lowered, require_components=[*REQUIRED, *COVER])) == 1
+    except Exception:  # any refusal is a refusal
+        return False
+
+
+def _edit(message: _Message, **changes: Any) -> _Message:
+    headers = dict(message.headers)
+    for name, value in changes.pop("headers", {}).items():
+        if value is None:
+            headers.pop(name, None)
+        else:
+            headers[name] = value
+    return _Message(
+        method=changes.get("method", message.method), url=changes.get("url", message.url), headers=headers
+    )
+
+
+def _input_edit(message: _Message, old: str, new: str) -> _Message:
+    assert old in message.headers["Signature-Input"], old
+    return _edit(
+        message, headers={"Signature-Input": message.headers["Signature-Input"].replace(old, new, 1)}
+    )
+
+
+MUTATIONS: dict[str, Any] = {
+    "method": lambda m: _edit(m, method="PUT"),
+    "path": lambda m: _edit(m, url=m.url.replace("/messages", "/outcomes")),
+    "query": lambda m: _edit(m, url=m.url.replace("x=1", "x=2")),
+    "port": lambda m: _edit(m, url=m.url.replace(":8000", ":8001")),
+    "host-case": lambda m: _edit(m, url=m.url.replace("hub.example", "HUB.example")),
+    "covered-header": lambda m: _edit(m, headers={"singlewindow-delivery": "d-2"}),
+    "covered-header-gone": lambda m: _edit(m, headers={"singlewindow-delivery": None}),
+    "content-type": lambda m: _edit(m, headers={"content-type": "text/xml"}),
+    "digest": lambda m: _edit(m, headers={"Content-Digest": content_digest(b"other")}),
+    "reordered": lambda m: _input_edit(m, '"@method" "@target-uri"', '"@target-uri" "@method"'),
+    "dropped-component": lambda m: _input_edit(m, ' "singlewindow-delivery"', ""),
+    "component-param": lambda m: _input_edit(m, '"content-type"', '"content-type";bs'),
+    "component-token": lambda m: _input_edit(m, '"content-type"', "content-type"),
+    "uppercase-component": lambda m: _input_edit(m, '"content-type"', '"Content-Type"'),
+    "other-derived": lambda m: _input_edit(m, '"@method"', '"@method" "@authority"'),
+    "created": lambda m: _input_edit(m, f"created={NOW}", f"created={NOW + 1}"),
+    "expires": lambda m: _input_edit(m, f"created={NOW}", f"created={NOW};expires={NOW + 60}"),
+    "nonce": lambda m: _input_edit(m, f"created={NOW}", f'created={NOW};nonce="n"'),
+    "keyid": lambda m: _input_edit(m, 'keyid="AR"', 'keyid="BR"'),
+    "keyid-token": lambda m: _input_edit(m, 'keyid="AR"', "keyid=AR"),
+    "no-alg": lambda m: _edit(m, headers={"Signature-Input": m.headers["Signature-Input"].split(";alg=")[0]}),
+    "label": lambda m: _edit(
+        m,
+        headers={
+            "Signature-Input": "other" + m.headers["Signature-Input"][len(LABEL) :],
+            "Signature": "other" + m.headers["Signature"][len(LABEL) :],
+        },
+    ),
+    "second-signature": lambda m: _edit(
+        m,
+        headers={
+            "Signature-Input": m.headers["Signature-Input"]
+            + ", x"
+            + m.headers["Signature-Input"][len(LABEL) :],
+            "Signature": m.headers["Signature"] + ", x" + m.headers["Signature"][len(LABEL) :],
+        },
+    ),
+    "signature-param": lambda m: _edit(m, headers={"Signature": m.headers["Signature"] + ";a=1"}),
+    "signature-flip": lambda m: _edit(
+        m,
+        headers={
+            "Signature": m.headers["Signature"][:8]
+            + ("A" if m.headers["Signature"][8] != "A" else "B")
+            + m.headers["Signature"][9:]
+        },
+    ),
+    "no-signature": lambda m: _edit(m, headers={"Signature": None}),
+}
+
+
+@pytest.mark.parametrize("signer", ["ours", "library"])
+def test_both_verifiers_accept_a_request_signed_by_either(federation: Federation, signer: str) -> None:
+    message = _node_request(federation, by_library=signer == "library")
+    assert _ours(federation, message) and _theirs(federation, message)
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+@pytest.mark.parametrize("signer", ["ours", "library"])
+def test_a_changed_request_is_never_accepted_where_the_library_refuses_it(
+    federation: Federation, signer: str, mutation: str
+) -> None:
+    changed = MUTATIONS[mutation](_node_request(federation, by_library=signer == "library"))
+    assert not _ours(federation, changed), (
+        f"{mutation}: accepted (the library says {_theirs(federation, changed)})"
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field_name=st.sampled_from(["Signature-Input", "Signature"]), data=st.data())
+def test_random_edits_of_the_signature_fields_are_never_accepted_where_the_library_refuses(
+    federation: Federation, field_name: str, data: st.DataObject
+) -> None:
+    message = _node_request(federation, by_library=False)
+    text = message.headers[field_name]
+    at = data.draw(st.integers(min_value=0, max_value=len(text) - 1))
+    replacement = data.draw(
+        st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=3)
+    )
+    edited = _edit(message, headers={field_name: text[:at] + replacement + text[at + 1 :]})
+    if _ours(federation, edited):
+        assert _theirs(federation, edited), (
+            f"accepted what the library refuses: {edited.headers[field_name]!r}"
+        )
