@@ -121,6 +121,13 @@ def check_structure(
     signature = signatures[-1] if profile.placement == "last_child" and signatures else None
     signature = signature if signature is not None else (signatures[0] if signatures else strays[-1])
     problems += _placement_problems(signed, signature, profile)
+    for element in (signed, signature):
+        if element.tail is not None and element.tail.strip(" \t\r\n"):
+            # Outside the signed bytes, but signxml re-reads the signed element and the signature with
+            # their tails and refuses such a document: the core stays as strict (found by the byte-flip
+            # differential test).
+            message = f"text follows {_name(str(element.tag))}: only whitespace may stand there"
+            problems.append(problem("signature.wrapping", message, path))
     problems += comment_problems(signed, scan.comments())
     shape = signature_shape(signature, profile=profile, allow_sha1=allow_sha1, schema_checked=schema_checked)
     verdict = shape.verdict

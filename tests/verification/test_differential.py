@@ -392,3 +392,31 @@ def test_unreadable_keys_and_uncanonicalisable_content_are_problems(
     for profile in (EXPORTER, OFFICIAL):
         ok, codes = _core(mutated, profile)
         assert not ok and codes, (name, profile.role)
+
+
+@pytest.mark.parametrize("after", ["signed", "signature"])
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+def test_text_after_the_signed_element_or_its_signature_is_refused_like_signxml(
+    genuine: bytes, profile: SignatureProfile, after: str
+) -> None:
+    """Outside the signed bytes, yet signxml refuses it (it re-reads both with their tails): so does the core.
+
+    Found by ``test_byte_flips``: a ``!`` in the whitespace between ``</CODEH>`` and the official's
+    ds:Signature.
+    """
+    root = parse_xml(genuine)
+    scan = scan_document(root, profile)
+    signed, _ = scan.pinned(profile)
+    assert signed is not None
+    element = (
+        signed
+        if after == "signed"
+        else next(
+            e for e in (signed.getnext(), signed[-1]) if e is not None and e.tag == f"{DS}Signature"
+        )
+    )
+    element.tail = (element.tail or "") + "!"
+    data = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+    assert not oracle_verify(data, profile=profile).ok
+    ok, codes = _core(data, profile)
+    assert not ok and "signature.wrapping" in codes
