@@ -26,8 +26,19 @@ def init(
         str, typer.Option("--countries", help="Comma-separated ALADI country codes, e.g. AR,BR,UY.")
     ],
     algorithm: Annotated[
-        str, typer.Option("--algorithm", help="Key algorithm: rsa (RSA 2048) or ec (P-256).")
+        str,
+        typer.Option(
+            "--algorithm",
+            help="Key algorithm of CAs, signers and the trust list: rsa (RSA 2048) or ec (P-256).",
+        ),
     ] = "rsa",
+    transport_algorithm: Annotated[
+        str,
+        typer.Option(
+            "--transport-algorithm",
+            help="Key algorithm of the hub's and nodes' own keys (requests, receipts): ec (P-256) or rsa.",
+        ),
+    ] = "ec",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing federation in DIR.")] = False,
     hub_url: Annotated[
         str,
@@ -45,14 +56,17 @@ def init(
 ) -> None:
     """Generate one home per party in DIR: operator, hub, each country's CA, entity, exporter and node."""
     codes = parse_countries(countries)
-    if algorithm not in ("rsa", "ec"):
-        raise typer.BadParameter("expected 'rsa' or 'ec'", param_hint="--algorithm")
+    for value, hint in ((algorithm, "--algorithm"), (transport_algorithm, "--transport-algorithm")):
+        if value not in ("rsa", "ec"):
+            raise typer.BadParameter("expected 'rsa' or 'ec'", param_hint=hint)
     key_algorithm: Algorithm = "rsa" if algorithm == "rsa" else "ec"
+    service_algorithm: Algorithm = "rsa" if transport_algorithm == "rsa" else "ec"
     try:
         federation = init_federation(
             directory,
             countries=codes,
             algorithm=key_algorithm,
+            transport_algorithm=service_algorithm,
             overwrite=force,
             hub_url=hub_url,
             node_signers=node_signers,

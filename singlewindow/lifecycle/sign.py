@@ -29,7 +29,7 @@ def sign_cancellation(
     *,
     key: SigningKey,
     certificate: x509.Certificate,
-    algorithm: SigningAlgorithm = "rsa-sha256",
+    algorithm: SigningAlgorithm | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> bytes:
     """Sign an unsigned Cancellation with the COD profile; the ds:Signature becomes its last child.
@@ -53,7 +53,7 @@ def issue_cancellation(
     reason: Reason | str,
     when: datetime,
     official: Signatory,
-    algorithm: SigningAlgorithm = "rsa-sha256",
+    algorithm: SigningAlgorithm | None = None,
 ) -> bytes:
     """Build and sign in one step: what a node does for ``POST /certificates/{id}/cancel``."""
     unsigned = build_cancellation(

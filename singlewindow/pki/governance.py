@@ -45,6 +45,7 @@ from singlewindow.pki.homes import (
 from singlewindow.pki.issue import (
     CRL_LIFETIME,
     DEFAULT_HUB_URL,
+    TRANSPORT_ALGORITHM,
     _init_country,
     issue_node,
     load_country_ca,
@@ -332,7 +333,7 @@ def _crl_number(crl: x509.CertificateRevocationList) -> int:
 
 
 def node_rotate_key(
-    directory: Path, *, country: str, algorithm: Algorithm = "rsa", now: datetime | None = None
+    directory: Path, *, country: str, algorithm: Algorithm = TRANSPORT_ALGORITHM, now: datetime | None = None
 ) -> Published:
     """A new key and certificate for the country's node, written into its home; the trust list pins it."""
     pki = federation_dir(directory)
@@ -357,6 +358,7 @@ def country_add(
     *,
     country: str,
     algorithm: Algorithm = "rsa",
+    transport_algorithm: Algorithm = TRANSPORT_ALGORITHM,
     hub_url: str = DEFAULT_HUB_URL,
     now: datetime | None = None,
 ) -> Published:
@@ -370,7 +372,13 @@ def country_add(
     if country not in ALADI_COUNTRIES:
         raise GovernanceError(f"{country} is not an ALADI member")
     entry = _init_country(
-        pki, code=country, algorithm=algorithm, now=moment, hub_url=hub_url, node_signers=True
+        pki,
+        code=country,
+        algorithm=algorithm,
+        transport_algorithm=transport_algorithm,
+        now=moment,
+        hub_url=hub_url,
+        node_signers=True,
     )
     published = _apply(
         directory,

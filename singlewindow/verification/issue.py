@@ -121,7 +121,7 @@ def complete_and_sign(
     *,
     federation: IssuingParty,
     country: str,
-    algorithm: SigningAlgorithm = "rsa-sha256",
+    algorithm: SigningAlgorithm | None = None,
     now: datetime | None = None,
     max_bytes: int = 5 * 1024 * 1024,
     exporter: Signatory | None = None,
@@ -132,9 +132,11 @@ def complete_and_sign(
 
     An exporter signature already present is kept byte for byte; EH and CertificationEH are added
     from the federation when missing; the active official signs last. ``exporter`` and ``official``
-    replace the federation's signers (fault injection, tests). A request naming no CertificateID is
-    numbered here; ``available(certificate_id)`` (the issuer's own records) says whether a number is
-    free or already held by another document, so two requests never get the same CertificateID.
+    replace the federation's signers (fault injection, tests); ``algorithm`` is the method of both
+    signatures, by default each signer's own key's (RSA-SHA256 or ECDSA-SHA256). A request naming
+    no CertificateID is numbered here; ``available(certificate_id)`` (the issuer's own records) says
+    whether a number is free or already held by another document, so two requests never get the
+    same CertificateID.
     """
     pki = federation.country(country)
     root, cert, exporter_must_sign = _read(data, max_bytes=max_bytes)

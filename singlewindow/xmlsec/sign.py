@@ -46,6 +46,11 @@ def _same_place(root: etree._Element, path: list[int]) -> etree._Element:
     return node
 
 
+def method_for(key: SigningKey) -> SigningAlgorithm:
+    """The signature method a key signs with when none is asked for: RSA-SHA256 or ECDSA-SHA256."""
+    return "rsa-sha256" if isinstance(key, rsa.RSAPrivateKey) else "ecdsa-sha256"
+
+
 def _check_key(key: SigningKey, algorithm: SigningAlgorithm) -> None:
     if algorithm == "rsa-sha256" and not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("rsa-sha256 needs an RSA private key")
@@ -82,13 +87,14 @@ def sign_pinned(
     signed: etree._Element,
     key: SigningKey,
     certificate: x509.Certificate,
-    algorithm: SigningAlgorithm = "rsa-sha256",
+    algorithm: SigningAlgorithm | None = None,
 ) -> etree._Element:
     """Sign ``signed`` (by its id) with the profile and put the ds:Signature at its pinned place.
 
     signxml signs a copy of the tree; only its new ds:Signature is grafted back into ours, so every byte
     outside the signature stays as it was (but the whitespace laying out a last-child signature).
     """
+    algorithm = algorithm or method_for(key)
     _check_key(key, algorithm)
     if signed.get("id") != profile.signed_id:
         raise ValueError(f'{etree.QName(signed).localname} must carry id="{profile.signed_id}"')
@@ -137,7 +143,7 @@ def sign_exporter(
     *,
     key: SigningKey,
     certificate: x509.Certificate,
-    algorithm: SigningAlgorithm = "rsa-sha256",
+    algorithm: SigningAlgorithm | None = None,
 ) -> etree._Element:
     """Insert the exporter's signature over ``#COD`` as the next sibling of COD inside CODExporter."""
     exporter = _only_child(_codeh(root), "CODExporter", "CODEH")
@@ -152,7 +158,7 @@ def sign_official(
     *,
     key: SigningKey,
     certificate: x509.Certificate,
-    algorithm: SigningAlgorithm = "rsa-sha256",
+    algorithm: SigningAlgorithm | None = None,
 ) -> etree._Element:
     """Insert the official's signature over ``#CODEH`` as the next sibling of CODEH inside CertOrigin."""
     return sign_pinned(
@@ -165,7 +171,7 @@ def sign_root(
     *,
     key: SigningKey,
     certificate: x509.Certificate,
-    algorithm: SigningAlgorithm = "rsa-sha256",
+    algorithm: SigningAlgorithm | None = None,
     profile: SignatureProfile = CANCELLATION,
 ) -> etree._Element:
     """Append to ``root`` the profile's enveloped signature over the whole root (a Cancellation)."""

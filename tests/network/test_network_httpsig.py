@@ -50,7 +50,7 @@ def test_the_signature_input_is_a_structured_dictionary(federation: Federation) 
         'sw=("@method" "@target-uri" "content-digest" "content-type")'
     )
     assert (
-        'keyid="AR"' in headers["Signature-Input"] and 'alg="rsa-v1_5-sha256"' in headers["Signature-Input"]
+        'keyid="AR"' in headers["Signature-Input"] and 'alg="ecdsa-p256-sha256"' in headers["Signature-Input"]
     )
     assert _verify(federation, headers, required=("content-type",)) == "AR"
 

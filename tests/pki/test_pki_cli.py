@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from typer.testing import CliRunner
 
 from singlewindow.cli import app
@@ -23,10 +23,34 @@ def test_init_writes_federation(tmp_path: Path) -> None:
 
 
 def test_init_ec(tmp_path: Path) -> None:
-    """``--algorithm ec`` gives an EC federation."""
+    """``--algorithm ec`` gives P-256 document keys too."""
     result = runner.invoke(app, ["pki", "init", str(tmp_path), "--countries", "UY", "--algorithm", "ec"])
     assert result.exit_code == 0, result.output
-    assert isinstance(Federation.load(tmp_path).hub.private_key, ec.EllipticCurvePrivateKey)
+    uy = Federation.load(tmp_path).country("UY")
+    assert isinstance(uy.official.private_key, ec.EllipticCurvePrivateKey)
+    assert isinstance(uy.root_ca.public_key(), ec.EllipticCurvePublicKey)
+
+
+def test_documents_are_rsa_and_transport_keys_p256_by_default(tmp_path: Path) -> None:
+    """Officials and exporters sign CODs with RSA 2048; the hub and nodes sign requests with P-256."""
+    result = runner.invoke(app, ["pki", "init", str(tmp_path), "--countries", "UY"])
+    assert result.exit_code == 0, result.output
+    federation = Federation.load(tmp_path)
+    uy = federation.country("UY")
+    assert isinstance(uy.official.private_key, rsa.RSAPrivateKey)
+    assert isinstance(uy.exporter.private_key, rsa.RSAPrivateKey)
+    assert isinstance(uy.node.private_key, ec.EllipticCurvePrivateKey)
+    assert isinstance(federation.hub.private_key, ec.EllipticCurvePrivateKey)
+
+
+def test_transport_algorithm_rsa_gives_rsa_hub_and_node_keys(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["pki", "init", str(tmp_path), "--countries", "UY", "--transport-algorithm", "rsa"]
+    )
+    assert result.exit_code == 0, result.output
+    federation = Federation.load(tmp_path)
+    assert isinstance(federation.hub.private_key, rsa.RSAPrivateKey)
+    assert isinstance(federation.country("UY").node.private_key, rsa.RSAPrivateKey)
 
 
 @pytest.mark.parametrize("countries", ["AR,XX", "ARG", "AR,ar", ""])
@@ -44,10 +68,12 @@ def test_country_codes_are_case_insensitive(tmp_path: Path) -> None:
     assert Federation.load(tmp_path / "f").countries == ["AR", "BR"]
 
 
-def test_bad_algorithm_exit_2(tmp_path: Path) -> None:
-    """An unknown algorithm exits 2."""
-    result = runner.invoke(app, ["pki", "init", str(tmp_path), "--countries", "AR", "--algorithm", "dsa"])
+@pytest.mark.parametrize("option", ["--algorithm", "--transport-algorithm"])
+def test_bad_algorithm_exit_2(tmp_path: Path, option: str) -> None:
+    """An unknown algorithm exits 2 and writes nothing."""
+    result = runner.invoke(app, ["pki", "init", str(tmp_path / "f"), "--countries", "AR", option, "dsa"])
     assert result.exit_code == 2
+    assert not (tmp_path / "f").exists()
 
 
 def test_refuses_overwrite_without_force(tmp_path: Path) -> None:

@@ -411,9 +411,7 @@ def test_text_after_the_signed_element_or_its_signature_is_refused_like_signxml(
     element = (
         signed
         if after == "signed"
-        else next(
-            e for e in (signed.getnext(), signed[-1]) if e is not None and e.tag == f"{DS}Signature"
-        )
+        else next(e for e in (signed.getnext(), signed[-1]) if e is not None and e.tag == f"{DS}Signature")
     )
     element.tail = (element.tail or "") + "!"
     data = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
 
 from singlewindow.cod import SchemaRegistry
-from singlewindow.cod.samples import demo_official
+from singlewindow.cod.samples import demo_official, sample_certificate
 from singlewindow.pki import Federation
-from singlewindow.verification import VerificationContext, admit, verify_document
+from singlewindow.verification import VerificationContext, admit, complete_and_sign, verify_document
 from singlewindow.xmlsec import parse_xml
 
 Issue = Callable[..., bytes]
@@ -110,3 +111,25 @@ def test_one_admission_path_dispatches_a_cod(issue: Issue, context: Verification
     """`admit` answers a COD with the same report `verify_document` gives."""
     data = issue()
     assert admit(data, context=context) == verify_document(data, context=context)
+
+
+def test_each_signer_signs_with_its_own_keys_method_unless_one_is_asked_for(
+    federation: Federation, context: VerificationContext
+) -> None:
+    """An RSA exporter and a P-256 key as the official: RSA-SHA256 and ECDSA-SHA256 in one document.
+
+    The node key stands in for an official with an EC key (it is refused for its role, not for its
+    signature); asking for one method that does not fit a key still fails before signing.
+    """
+    fields = sample_certificate(when=datetime.now(UTC)).model_dump_json().encode()
+    node = federation.country("AR").node
+    assert isinstance(node.private_key, ec.EllipticCurvePrivateKey)
+    data = complete_and_sign(fields, federation=federation, country="AR", official=node)
+    report = verify_document(data, context=context)
+    assert [(s.role, s.algorithm, s.signature_valid) for s in report.signers] == [
+        ("exporter", "rsa-sha256", True),
+        ("official", "ecdsa-sha256", True),
+    ]
+    assert "role.transport_key_in_document" in {p.code for p in report.problems}
+    with pytest.raises(ValueError, match="rsa-sha256 needs an RSA private key"):
+        complete_and_sign(fields, federation=federation, country="AR", official=node, algorithm="rsa-sha256")
