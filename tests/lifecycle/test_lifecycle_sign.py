@@ -70,9 +70,12 @@ def test_only_a_cancellation_is_signed(federation: Federation) -> None:
 
 
 def test_key_must_match_the_algorithm(unsigned: bytes, federation: Federation) -> None:
-    """An EC key cannot make an RSA-SHA256 signature: refused before signing."""
+    """An EC key cannot make an RSA-SHA256 signature asked for: refused before signing."""
     official = federation.country("AR").official
     with pytest.raises(UnusableInput, match="RSA"):
         sign_cancellation(
-            unsigned, key=ec.generate_private_key(ec.SECP256R1()), certificate=official.certificate
+            unsigned,
+            key=ec.generate_private_key(ec.SECP256R1()),
+            certificate=official.certificate,
+            algorithm="rsa-sha256",
         )
