@@ -61,11 +61,10 @@ class _Keys(HTTPSignatureKeyResolver):
 
 
 def _library_sign(
-    *, kind: str, method: str, url: str, body: bytes, headers: dict[str, str], **kw: Any
+    *, key: Any, kind: str, method: str, url: str, body: bytes, headers: dict[str, str], **kw: Any
 ) -> _Message:
     message = _Message(method=method, url=url, headers={**headers, "Content-Digest": content_digest(body)})
-    signer = HTTPMessageSigner(signature_algorithm=ALGORITHMS[kind], key_resolver=_Keys(_key(kind)))
-    signer.sign(
+    HTTPMessageSigner(signature_algorithm=ALGORITHMS[kind], key_resolver=_Keys(key)).sign(
         message,
         key_id=kw["keyid"],
         created=datetime.fromtimestamp(kw["created"], tz=UTC),
@@ -126,8 +125,8 @@ def test_rsa_headers_are_the_library_signers_byte_for_byte(
         created=created,
     )  # fmt: skip
     theirs = _library_sign(
-        kind="rsa", method=method.upper(), url=url, body=body, headers=values, keyid=keyid, cover=cover,
-        created=created,
+        key=_key("rsa"), kind="rsa", method=method.upper(), url=url, body=body, headers=values,
+        keyid=keyid, cover=cover, created=created,
     )  # fmt: skip
     assert ours == {name: theirs.headers[name] for name in ("Content-Digest", "Signature-Input", "Signature")}
 
@@ -192,30 +191,15 @@ def _node_request(federation: Federation, *, by_library: bool) -> _Message:
     node = federation.country("AR").node
     if by_library:
         kind = "rsa" if isinstance(node.private_key, rsa.RSAPrivateKey) else "ec"
-        message = _library_sign_with(
-            node.private_key, kind=kind, url=HUB_URL, headers=headers, keyid="AR", cover=COVER
-        )
-        return message
+        return _library_sign(
+            key=node.private_key, kind=kind, method="POST", url=HUB_URL, body=BODY, headers=headers,
+            keyid="AR", cover=COVER, created=NOW,
+        )  # fmt: skip
     added = sign_request(
         method="POST", url=HUB_URL, body=BODY, headers=headers, key=node.private_key, keyid="AR",
         cover=COVER, created=NOW,
     )  # fmt: skip
     return _Message(method="POST", url=HUB_URL, headers={**headers, **added})
-
-
-def _library_sign_with(key: Any, *, kind: str, url: str, headers: dict[str, str], **kw: Any) -> _Message:
-    message = _Message(method="POST", url=url, headers={**headers, "Content-Digest": content_digest(BODY)})
-    HTTPMessageSigner(signature_algorithm=ALGORITHMS[kind], key_resolver=_Keys(key)).sign(
-        message,
-        key_id=kw["keyid"],
-        created=datetime.fromtimestamp(NOW, tz=UTC),
-        label=LABEL,
-        include_alg=True,
-        covered_component_ids=[*REQUIRED, *kw["cover"]],
-        body=BODY,
-        use_existing_digest=True,
-    )
-    return message
 
 
 def _ours(federation: Federation, message: _Message) -> bool:
