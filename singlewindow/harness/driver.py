@@ -218,12 +218,11 @@ class Driver:
         start_wall, start = time.time(), time.monotonic()
         # Status reads pass their own small gate: all certificates in flight are followed at once,
         # and four reads in flight keep up with thousands (the driver's CPU is the machine's: it
-        # would be taken from the services it measures). The pool has room for every request in
-        # flight at every node, so a connection is opened once and kept.
+        # would be taken from the services it measures). The pool allows every request the two
+        # gates let through (aiohttp counts connections in use; idle ones are kept per node).
         reads_in_flight = min(READS_IN_FLIGHT, self.concurrency)
-        in_flight = self.concurrency + reads_in_flight
-        connections = in_flight * len(set(self.node_urls.values()))
         gate, reads = asyncio.Semaphore(self.concurrency), asyncio.Semaphore(reads_in_flight)
+        connections = self.concurrency + reads_in_flight
         async with federation_client(timeout=20.0, connections=connections) as client:
 
             async def one(outcome: Outcome) -> None:

@@ -22,7 +22,8 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-#: connections per client; a hub's exchanges in flight (delivery slots and pushes) stay below it
+#: connections in use at once per client (aiohttp keeps idle ones per host besides); a hub's
+#: exchanges in flight (delivery slots and pushes) stay below it, more wait for a free one
 CONNECTIONS = 100
 #: seconds an idle connection is kept: under uvicorn's 5 s, so that the client lets a connection go
 #: before the server closes it, rather than send a request on it as the server does (a POST is not
