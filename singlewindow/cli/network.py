@@ -45,6 +45,9 @@ def _plain_settings(message: str) -> str:
 def _serve(app: Any, *, host: str, port: int) -> None:
     import uvicorn
 
+    from singlewindow.heap import settle
+
+    settle()  # the app and everything it imported live as long as this process
     # our own JSON logs carry the requests; uvicorn's config would replace the logging setup
     uvicorn.run(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=5)
 
