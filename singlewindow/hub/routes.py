@@ -18,13 +18,15 @@ from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
 from singlewindow.metrics import CONTENT_TYPE
 from singlewindow.protocol import AcceptedBody, ProblemsBody, TrailBody, TrailEvent, verify_request
-from singlewindow.protocol.edge import read_body
+from singlewindow.protocol.edge import absolute_url, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Accepted, check_database
 from singlewindow.verification.pipeline import uses_sha1
 from singlewindow.xmlsec import parse_xml
 
 router = APIRouter()
+#: a delivery's trail (``status_url`` of every accepted document)
+TRAIL_PATH = "/api/v1/messages/{delivery}"
 _log = get_logger("singlewindow.hub")
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": ProblemsBody} for code in (400, 401, 403, 404, 409, 413, 422)
@@ -132,7 +134,7 @@ def _accepted_answer(request: Request, accepted: Accepted, *, legacy_sha1: bool 
         certificate_id=message.certificate_id,
         sha256=message.sha256,
         state=message.state,
-        status_url=str(request.url_for("trail", delivery=message.delivery)),
+        status_url=absolute_url(request, TRAIL_PATH.format(delivery=message.delivery)),
         duplicate=not accepted.created,
         legacy_sha1=legacy_sha1,
     )
@@ -201,7 +203,7 @@ async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Ac
     return accepted
 
 
-@router.get("/api/v1/messages/{delivery}", response_model=TrailBody, responses=_REFUSALS, name="trail")
+@router.get(TRAIL_PATH, response_model=TrailBody, responses=_REFUSALS, name="trail")
 async def trail(delivery: str, request: Request) -> TrailBody:
     """The delivery trail, for the sending and the receiving node only."""
     hub = _hub(request)

@@ -27,7 +27,7 @@ from singlewindow.lifecycle import Reason, issue_cancellation
 from singlewindow.node.auth import Caller, require
 from singlewindow.node.outbound import RETRY_AFTER
 from singlewindow.protocol import CertificateStatus
-from singlewindow.protocol.edge import problems_response, read_body
+from singlewindow.protocol.edge import absolute_url, problems_response, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, NodeStore, Outbound
 from singlewindow.verification import complete_and_sign
@@ -35,15 +35,16 @@ from singlewindow.xmlsec import parse_xml
 from singlewindow.xmlsec.names import CERT_ORIGIN, DS_SIGNATURE
 
 router = APIRouter(tags=["customs"])
+#: a certificate's status (``status_url`` of every submission)
+CERTIFICATE_PATH = "/api/v1/certificates/{certificate_id}"
 Customs = Annotated[Caller, Depends(require("customs"))]
 Reader = Annotated[Caller, Depends(require("customs", "official"))]
 
 
 def _status_url(request: Request, certificate_id: str) -> str:
-    public = request.app.state.node.settings.public_url
-    if public:
-        return f"{public.rstrip('/')}/api/v1/certificates/{certificate_id}"
-    return str(request.url_for("certificate", certificate_id=certificate_id))
+    public: str | None = request.app.state.node.settings.public_url
+    path = CERTIFICATE_PATH.format(certificate_id=certificate_id)
+    return public.rstrip("/") + path if public else absolute_url(request, path)
 
 
 def _outbound_body(request: Request, outbound: Outbound) -> dict[str, Any]:
@@ -302,7 +303,7 @@ def _signed_by_an_official(body: bytes, *, max_bytes: int) -> bool:
     return any(child.tag == DS_SIGNATURE for child in root.iterfind(f"{CERT_ORIGIN}/*"))
 
 
-@router.get("/api/v1/certificates/{certificate_id}", name="certificate")
+@router.get(CERTIFICATE_PATH, name="certificate")
 async def status(certificate_id: str, request: Request, caller: Reader) -> JSONResponse:
     """Status and trail of a sent certificate; for officials also received ones with their report."""
     node = request.app.state.node

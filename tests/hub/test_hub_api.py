@@ -39,7 +39,7 @@ async def test_accepts_then_answers_a_repeat_with_the_same_delivery_number(local
     assert first.status_code == again.status_code == 202, first.text
     assert first.json()["delivery"] == again.json()["delivery"] and again.json()["duplicate"] is True
     async with local.client("hub", role=None) as hub:
-        trail = await hub.get(f"/api/v1/messages/{first.json()['delivery']}", auth=_as(local, "BR"))
+        trail = await hub.get(first.json()["status_url"], auth=_as(local, "BR"))  # the answer's own link
     assert trail.status_code == 200 and trail.json()["state"] == DeliveryState.PENDING.value
     message = local.hub.store.by_delivery(first.json()["delivery"])
     assert message.document == document  # the exact bytes received
