@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Annotated, Any
 
 import anyio
@@ -64,6 +65,17 @@ def _outbound_body(request: Request, outbound: Outbound) -> dict[str, Any]:
         "trail": [{"status": e.status, "at": e.at.isoformat(), "detail": e.detail} for e in trail],
         **lifecycle,
     }
+
+
+def _read_outbound(
+    request: Request, certificate_id: str, grace: timedelta
+) -> tuple[Outbound | None, dict[str, Any] | None]:
+    """The sent certificate's row, and its answer unless the hub must be asked first (push overdue)."""
+    node = request.app.state.node
+    outbound: Outbound | None = node.store.outbound(certificate_id)
+    if outbound is None or node.outbox.overdue(outbound, grace=grace):
+        return outbound, None
+    return outbound, _outbound_body(request, outbound)
 
 
 #: a cancellation the hub took (whatever became of its delivery) ends the certificate
@@ -308,12 +320,16 @@ async def status(certificate_id: str, request: Request, caller: Reader) -> JSONR
     """Status and trail of a sent certificate; for officials also received ones with their report."""
     node = request.app.state.node
     certificate_id = certificate_id[:20]
-    outbound = await run_in_threadpool(node.store.outbound, certificate_id)
+    grace = node.outbox.pushes.grace(node.outbox.clock())
+    # one hand-off to a worker thread for a sent certificate whose push is not overdue (most reads)
+    outbound, body = await run_in_threadpool(_read_outbound, request, certificate_id, grace)
     if outbound is not None:
-        # the hub pushes the outcome: ask it only once that push is overdue (it may have been lost)
-        with anyio.move_on_after(5):
-            outbound = await node.outbox.refresh_overdue(outbound)
-        return JSONResponse(content=await run_in_threadpool(_outbound_body, request, outbound))
+        if body is None:
+            # the hub pushes the outcome: ask it only once that push is overdue (it may have been lost)
+            with anyio.move_on_after(5):
+                outbound = await node.outbox.refresh_overdue(outbound, grace=grace)
+            body = await run_in_threadpool(_outbound_body, request, outbound)
+        return JSONResponse(content=body)
     inbound = await run_in_threadpool(node.store.inbound_for, certificate_id)
     if inbound is None:
         raise NotFound(problem("delivery.not_found", f"no certificate {certificate_id} on this node"))

@@ -171,17 +171,25 @@ class Outbox:
         or the background poll's — by ``refresh_gap``, so that a caller reading its status in a loop
         does not poll the hub with it.
         """
-        now = self.clock()
-        grace = self.pushes.grace(now) if grace is None else grace
-        if outbound.status is not CertificateStatus.ACCEPTED or now - outbound.updated_at < grace:
-            return outbound
-        if outbound.next_attempt_at is not None and outbound.next_attempt_at > now:
+        grace = self.pushes.grace(self.clock()) if grace is None else grace
+        if not self.overdue(outbound, grace=grace):
             return outbound
         refreshed = await self.refresh(outbound)
         if refreshed.status is CertificateStatus.ACCEPTED:
             until = {(outbound.kind, outbound.certificate_id): self._next_refresh(outbound, grace=grace)}
             await anyio.to_thread.run_sync(lambda: self.store.defer_refresh(until))
         return refreshed
+
+    def overdue(self, outbound: Outbound, *, grace: timedelta) -> bool:
+        """Whether ``refresh_overdue`` would ask the hub: accepted ``grace`` ago or more, not deferred.
+
+        Reads only the row and the clock (``grace`` comes from ``pushes.grace``, on the event loop):
+        a status read calls it in the worker thread that loaded the row.
+        """
+        now = self.clock()
+        if outbound.status is not CertificateStatus.ACCEPTED or now - outbound.updated_at < grace:
+            return False
+        return outbound.next_attempt_at is None or outbound.next_attempt_at <= now
 
     def _next_refresh(self, outbound: Outbound, *, grace: timedelta) -> datetime:
         now = self.clock()
