@@ -77,6 +77,37 @@ def _component_value(name: str, *, method: str, url: str, headers: Mapping[str, 
     return value
 
 
+@dataclass(frozen=True)
+class _Input:
+    """The one signature's Signature-Input: covered component names and parameters, in their order."""
+
+    components: tuple[str, ...]
+    params: dict[str, Any]
+
+    def serialised(self) -> str:
+        """The ``@signature-params`` value: the inner list and parameters as RFC 8941 serialises them."""
+        names = " ".join(_sf_string(name) for name in self.components)
+        params = "".join(
+            f";{name}={value if type(value) is int else _sf_string(value)}"
+            for name, value in self.params.items()
+        )
+        return f"({names}){params}"
+
+    def base(self, *, method: str, url: str, headers: Mapping[str, str]) -> tuple[str, bytes]:
+        """The ``@signature-params`` value and the signature base (RFC 9421 2.5) over the request.
+
+        ``headers``: the request's header fields, lowercase names. Raises ValueError (or the
+        library's error for a bad URL) when a covered component cannot be resolved.
+        """
+        params = self.serialised()
+        verb = method.upper()
+        lines = [
+            f"{_sf_string(name)}: {_component_value(name, method=verb, url=url, headers=headers)}"
+            for name in self.components
+        ]
+        return params, "\n".join([*lines, f'"@signature-params": {params}']).encode("ascii")
+
+
 def sign_request(
     *,
     method: str,
@@ -102,17 +133,9 @@ def sign_request(
     if len(set(components)) != len(components):
         raise ValueError(f"a component is covered twice: {components}")
     moment = int(time.time()) if created is None else created
-    params = (
-        f"({' '.join(_sf_string(name) for name in components)})"
-        f";created={moment};keyid={_sf_string(keyid)};alg={_sf_string(algorithm_of(key))}"
-    )
-    verb = method.upper()
-    lines = [
-        f"{_sf_string(name)}: {_component_value(name, method=verb, url=url, headers=fields)}"
-        for name in components
-    ]
-    base = "\n".join([*lines, f'"@signature-params": {params}'])
-    _, value = sign_bytes(key=key, data=base.encode("ascii"))
+    signing = _Input(tuple(components), {"created": moment, "keyid": keyid, "alg": algorithm_of(key)})
+    params, base = signing.base(method=method, url=url, headers=fields)
+    _, value = sign_bytes(key=key, data=base)
     added["Signature-Input"] = f"{LABEL}={params}"
     added["Signature"] = f"{LABEL}=:{base64.b64encode(value).decode('ascii')}:"
     return added
@@ -137,23 +160,6 @@ def _dictionary(value: str, what: str) -> Any:
     if not isinstance(parsed, dict) or list(parsed) != [LABEL]:
         raise _invalid(f"{what} must carry exactly one signature labelled {LABEL!r}")
     return parsed[LABEL]
-
-
-@dataclass(frozen=True)
-class _Input:
-    """The one signature's Signature-Input: covered component names and parameters, in their order."""
-
-    components: tuple[str, ...]
-    params: dict[str, Any]
-
-    def serialised(self) -> str:
-        """The ``@signature-params`` value: the inner list and parameters as RFC 8941 serialises them."""
-        names = " ".join(_sf_string(name) for name in self.components)
-        params = "".join(
-            f";{name}={value if type(value) is int else _sf_string(value)}"
-            for name, value in self.params.items()
-        )
-        return f"({names}){params}"
 
 
 #: what the protocol's signatures carry; the library signer adds nothing else unless told to
@@ -242,13 +248,8 @@ def verify_request(
             f"the request signature does not verify with {keyid}'s federation key: the signature was "
             f"created {int(moment - created)} s from now (limit {max_age} s)"
         )
-    verb = method.upper()
     try:
-        lines = [
-            f"{_sf_string(name)}: {_component_value(name, method=verb, url=url, headers=lowered)}"
-            for name in signed.components
-        ]
-        base = "\n".join([*lines, f'"@signature-params": {signed.serialised()}']).encode("ascii")
+        _, base = signed.base(method=method, url=url, headers=lowered)
     except (ValueError, HTTPMessageSignaturesException) as exc:  # a covered field absent, a bad URL
         raise _invalid(f"the request signature is malformed: {exc}") from None
     if not verify_bytes(certificate=certificate, algorithm=pinned, data=base, signature=value):
