@@ -16,11 +16,15 @@ from singlewindow.harness.traffic import Shipment
 from singlewindow.protocol.client import federation_client
 
 SETTLED = frozenset({"delivered", "rejected"})
+#: what a status read is held on at the node (``?wait=``) until it changes
+UNDER_WAY = frozenset({"submitted", "accepted"})
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-#: status reads in flight at once, whatever the concurrency: a read takes a few milliseconds, so a
-#: handful keep up with thousands of certificates followed, and each connection more costs the driver
-#: CPU in httpcore's pool (it checks every idle connection for every request)
-READS_IN_FLIGHT = 4
+#: status reads held at the nodes at once (``?wait=``): a held read costs no CPU while it waits, one
+#: connection each; the certificates beyond these wait for a slot (their read then answers at once)
+HELD_READS = 256
+#: how long each held read may wait at the node for a status change, seconds
+HOLD_S = 10.0
+#: the time a node has to answer, beyond the hold (a paused node must not keep slots for long)
 READ_TIMEOUT_S = 5.0
 
 
@@ -171,24 +175,31 @@ class Driver:
         deadline: float,
         reads: asyncio.Semaphore,
     ) -> None:
-        """Poll the exporting node until the certificate is delivered or rejected, or ``deadline``.
+        """Follow the certificate at the exporting node until delivered or rejected, or ``deadline``.
 
-        ``reads``: the run's gate every status read passes (``READS_IN_FLIGHT`` reads at most).
+        Each read is held at the node until the status changes (``?wait=``), so a certificate takes
+        one or two reads, not a poll every so often. ``reads``: the run's gate for held reads
+        (``HELD_READS`` at most).
         """
         if outcome.certificate_id is None or outcome.status in SETTLED:
             return
+        if outcome.status in ("accepted", "failed"):
+            outcome.accepted_event.set()  # the submission's answer says so: a rectification may follow
         url = f"{self.node_urls[outcome.shipment.exporter]}/api/v1/certificates/{outcome.certificate_id}"
-        # the latency comes from the trail's own timestamps, so polling sparsely hides nothing and
-        # leaves the nodes' CPU to the traffic (the hub pushes outcomes; most settle before 0.5 s)
-        interval = 0.5
-        await asyncio.sleep(0.5 if self.rate is not None else 0.2)
-        while time.monotonic() < deadline:
+        pause = 0.5
+        while (left := deadline - time.monotonic()) > 0:
+            hold = round(min(HOLD_S, left), 1)
             try:
                 async with reads:
-                    # short: a paused node must not hold the few read slots for long
-                    answer = await client.get(url, headers=self.headers, timeout=READ_TIMEOUT_S)
+                    answer = await client.get(
+                        url,
+                        params={"wait": str(hold)},
+                        headers=self.headers,
+                        timeout=hold + READ_TIMEOUT_S,
+                    )
                 body = _json(answer)
                 if answer.status_code == 200 and isinstance(body, dict):
+                    pause = 0.5
                     outcome.status = str(body.get("status", outcome.status))
                     if outcome.status in ("accepted", "delivered", "failed"):
                         outcome.accepted_event.set()  # a rectification of it may follow now
@@ -200,10 +211,15 @@ class Driver:
                             done = _delivered_at(body) or outcome.settled_at or time.time()
                             outcome.latency_ms = max(0.0, (done - outcome.sent_at) * 1000)
                         return
+                    if outcome.status in UNDER_WAY:
+                        continue  # hold the next read at once
+                    # failed or cancelled: not settled for the run, and a held read would not be held
+                    await asyncio.sleep(3.0)
+                    continue
             except httpx.HTTPError:
-                pass
-            await asyncio.sleep(interval)
-            interval = min(interval * 1.5, 3.0)
+                pass  # killed, paused, dropped: ask again after a pause
+            await asyncio.sleep(pause)
+            pause = min(pause * 1.5, 3.0)
         outcome.accepted_event.set()
 
     async def run(self, *, shipments: list[Shipment], drain_s: float) -> list[Outcome]:
@@ -216,13 +232,11 @@ class Driver:
         self.outcomes = {s.index: Outcome(shipment=s) for s in shipments}
         order = {s.index: position for position, s in enumerate(shipments)}
         start_wall, start = time.time(), time.monotonic()
-        # Status reads pass their own small gate: all certificates in flight are followed at once,
-        # and four reads in flight keep up with thousands (the driver's CPU is the machine's: it
-        # would be taken from the services it measures). The pool allows every request the two
-        # gates let through (aiohttp counts connections in use; idle ones are kept per node).
-        reads_in_flight = min(READS_IN_FLIGHT, self.concurrency)
-        gate, reads = asyncio.Semaphore(self.concurrency), asyncio.Semaphore(reads_in_flight)
-        connections = self.concurrency + reads_in_flight
+        # Held status reads pass their own gate: each holds a connection while it waits at the node.
+        # The pool allows every request the two gates let through (aiohttp counts connections in
+        # use; idle ones are kept per node).
+        gate, reads = asyncio.Semaphore(self.concurrency), asyncio.Semaphore(HELD_READS)
+        connections = self.concurrency + HELD_READS
         async with federation_client(timeout=20.0, connections=connections) as client:
 
             async def one(outcome: Outcome) -> None:

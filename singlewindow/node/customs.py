@@ -26,6 +26,7 @@ from singlewindow.errors import (
 )
 from singlewindow.lifecycle import Reason, issue_cancellation
 from singlewindow.node.auth import Caller, require
+from singlewindow.node.changes import MAX_WAIT_S
 from singlewindow.node.outbound import RETRY_AFTER
 from singlewindow.protocol import CertificateStatus
 from singlewindow.protocol.edge import absolute_url, problems_response, read_body
@@ -315,20 +316,64 @@ def _signed_by_an_official(body: bytes, *, max_bytes: int) -> bool:
     return any(child.tag == DS_SIGNATURE for child in root.iterfind(f"{CERT_ORIGIN}/*"))
 
 
-@router.get(CERTIFICATE_PATH, name="certificate")
-async def status(certificate_id: str, request: Request, caller: Reader) -> JSONResponse:
-    """Status and trail of a sent certificate; for officials also received ones with their report."""
+async def _outbound_answer(request: Request, certificate_id: str) -> dict[str, Any] | None:
+    """A sent certificate's answer (asking the hub first if its push is overdue); None if not sent."""
     node = request.app.state.node
-    certificate_id = certificate_id[:20]
     grace = node.outbox.pushes.grace(node.outbox.clock())
     # one hand-off to a worker thread for a sent certificate whose push is not overdue (most reads)
     outbound, body = await run_in_threadpool(_read_outbound, request, certificate_id, grace)
-    if outbound is not None:
-        if body is None:
-            # the hub pushes the outcome: ask it only once that push is overdue (it may have been lost)
-            with anyio.move_on_after(5):
-                outbound = await node.outbox.refresh_overdue(outbound, grace=grace)
-            body = await run_in_threadpool(_outbound_body, request, outbound)
+    if outbound is not None and body is None:
+        # the hub pushes the outcome: ask it only once that push is overdue (it may have been lost)
+        with anyio.move_on_after(5):
+            outbound = await node.outbox.refresh_overdue(outbound, grace=grace)
+        body = await run_in_threadpool(_outbound_body, request, outbound)
+    return body
+
+
+#: the statuses of a sent certificate that a held read (``?wait=``) waits to see change
+_UNDER_WAY = frozenset({CertificateStatus.SUBMITTED.value, CertificateStatus.ACCEPTED.value})
+
+
+def _wait_seconds(request: Request) -> float:
+    """The ``wait`` query parameter: 0 (answer at once) to ``MAX_WAIT_S`` seconds; 400 otherwise."""
+    raw = request.query_params.get("wait")
+    if raw is None:
+        return 0.0
+    try:
+        wait = float(raw)
+    except ValueError:
+        wait = -1.0
+    if not 0 <= wait <= MAX_WAIT_S:  # also NaN
+        message = f"wait must be a number of seconds from 0 to {MAX_WAIT_S:g}, not {raw[:20]!r}"
+        raise UnusableInput(problem("input.invalid_argument", message, "wait"))
+    return wait
+
+
+@router.get(CERTIFICATE_PATH, name="certificate")
+async def status(certificate_id: str, request: Request, caller: Reader) -> JSONResponse:
+    """Status and trail of a sent certificate; for officials also received ones with their report.
+
+    ``?wait=S`` (seconds, at most 30): a sent certificate still under way (submitted or accepted)
+    is answered as soon as its status changes, or after ``S`` seconds with its status then; one
+    held read instead of reading in a loop. Received certificates are answered at once.
+    """
+    node = request.app.state.node
+    certificate_id = certificate_id[:20]
+    wait = _wait_seconds(request)
+    deadline = anyio.current_time() + wait
+    # watched before the first read: a change between that read and the wait still wakes it
+    with node.outbox.changes.watch(certificate_id) as changed:
+        body = await _outbound_answer(request, certificate_id)
+        first = body["status"] if body is not None else None
+        while body is not None and body["status"] == first and first in _UNDER_WAY:
+            left = deadline - anyio.current_time()
+            if left <= 0:
+                break
+            with anyio.move_on_after(left):
+                await changed.wait()
+            changed.clear()
+            body = await _outbound_answer(request, certificate_id)
+    if body is not None:
         return JSONResponse(content=body)
     inbound = await run_in_threadpool(node.store.inbound_for, certificate_id)
     if inbound is None:

@@ -15,6 +15,7 @@ import structlog
 from singlewindow.errors import SinglewindowError
 from singlewindow.logging import get_logger
 from singlewindow.metrics import NodeMetrics
+from singlewindow.node.changes import StatusChanges
 from singlewindow.pki.trustlist import Trustlist
 from singlewindow.protocol import (
     STATUS_OF_STATE,
@@ -112,6 +113,8 @@ class Outbox:
         self.auth = SignatureAuth(key=key, keyid=country, clock=clock)
         self.trustlist, self.metrics, self.clock, self.interval = trustlist, metrics, clock, interval
         self.pushes = PushWatch()
+        #: status reads held until a certificate's status changes (``?wait=``)
+        self.changes = StatusChanges()
 
     async def submit(self, outbound: Outbound) -> Outbound:
         """Send one certificate to the hub and record the answer; the stored row afterwards."""
@@ -261,6 +264,7 @@ class Outbox:
             )
         )
         assert stored is not None  # submissions are never deleted
+        self.changes.notify(outbound.certificate_id)
         return stored
 
     async def sync_once(self, *, grace: timedelta | None = None) -> int:
