@@ -177,15 +177,18 @@ class Driver:
     ) -> None:
         """Follow the certificate at the exporting node until delivered or rejected, or ``deadline``.
 
-        Each read is held at the node until the status changes (``?wait=``), so a certificate takes
-        one or two reads, not a poll every so often. ``reads``: the run's gate for held reads
-        (``HELD_READS`` at most).
+        The first read comes after 0.2 s (0.5 s under ``rate``); each is held at the node until the
+        status changes (``?wait=``), so a certificate takes one or two reads, not a poll every so
+        often. ``reads``: the run's gate for held reads (``HELD_READS`` at most).
         """
         if outcome.certificate_id is None or outcome.status in SETTLED:
             return
         if outcome.status in ("accepted", "failed"):
             outcome.accepted_event.set()  # the submission's answer says so: a rectification may follow
         url = f"{self.node_urls[outcome.shipment.exporter]}/api/v1/certificates/{outcome.certificate_id}"
+        # most certificates are delivered within this: their first read answers at once, and no
+        # read lands on the node while it is settling the certificate
+        await asyncio.sleep(0.5 if self.rate is not None else 0.2)
         pause = 0.5
         while (left := deadline - time.monotonic()) > 0:
             hold = round(min(HOLD_S, left), 1)

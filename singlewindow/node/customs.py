@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -334,9 +334,21 @@ async def _outbound_answer(request: Request, certificate_id: str) -> dict[str, A
 _UNDER_WAY = frozenset({CertificateStatus.SUBMITTED.value, CertificateStatus.ACCEPTED.value})
 
 
-def _wait_seconds(request: Request) -> float:
+#: declared as text so that a bad value gets this API's problem answer, not FastAPI's own
+WaitParameter = Annotated[
+    str | None,
+    Query(
+        description=(
+            f"seconds (0 to {MAX_WAIT_S:g}) to hold the answer while the sent certificate is "
+            "submitted or accepted: it comes as soon as the status changes, or after that long"
+        ),
+        examples=["30"],
+    ),
+]
+
+
+def _wait_seconds(raw: str | None) -> float:
     """The ``wait`` query parameter: 0 (answer at once) to ``MAX_WAIT_S`` seconds; 400 otherwise."""
-    raw = request.query_params.get("wait")
     if raw is None:
         return 0.0
     try:
@@ -350,7 +362,9 @@ def _wait_seconds(request: Request) -> float:
 
 
 @router.get(CERTIFICATE_PATH, name="certificate")
-async def status(certificate_id: str, request: Request, caller: Reader) -> JSONResponse:
+async def status(
+    certificate_id: str, request: Request, caller: Reader, wait: WaitParameter = None
+) -> JSONResponse:
     """Status and trail of a sent certificate; for officials also received ones with their report.
 
     ``?wait=S`` (seconds, at most 30): a sent certificate still under way (submitted or accepted)
@@ -359,8 +373,7 @@ async def status(certificate_id: str, request: Request, caller: Reader) -> JSONR
     """
     node = request.app.state.node
     certificate_id = certificate_id[:20]
-    wait = _wait_seconds(request)
-    deadline = anyio.current_time() + wait
+    deadline = anyio.current_time() + _wait_seconds(wait)
     # watched before the first read: a change between that read and the wait still wakes it
     with node.outbox.changes.watch(certificate_id) as changed:
         body = await _outbound_answer(request, certificate_id)
