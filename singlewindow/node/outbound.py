@@ -16,7 +16,7 @@ from singlewindow.errors import SinglewindowError
 from singlewindow.logging import get_logger
 from singlewindow.metrics import NodeMetrics
 from singlewindow.node.changes import StatusChanges
-from singlewindow.pki.trustlist import Trustlist
+from singlewindow.pki.trustlist import Trustlist, pem_certificate
 from singlewindow.protocol import (
     STATUS_OF_STATE,
     XML,
@@ -240,13 +240,11 @@ class Outbox:
         entry = self.trustlist.countries.get(trail.destination)
         if trail.receipt is None or entry is None:
             return None
-        from cryptography import x509
-
         data = json.dumps(trail.receipt).encode("utf-8")
         try:
             verify_receipt(
                 data,
-                certificate=x509.load_pem_x509_certificate(entry.node_certificate.encode("ascii")),
+                certificate=pem_certificate(entry.node_certificate),
                 delivery=trail.delivery,
                 sha256=outbound.sha256,
                 node=trail.destination,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +18,16 @@ FORMAT: Literal["singlewindow-trustlist/1"] = "singlewindow-trustlist/1"
 
 Status = Literal["active", "pending", "rejected", "revoked"]
 Role = Literal["official", "administrator", "operator"]
+
+
+@functools.lru_cache(maxsize=256)
+def pem_certificate(pem: str) -> x509.Certificate:
+    """The certificate of a trust list's PEM text, parsed once per text.
+
+    One object per text, so that what is kept per certificate object (its key, its roles) is
+    found again on the next receipt or request; a new trust list's texts are new entries.
+    """
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
 
 
 def _check_certificate_pem(value: str) -> str:
