@@ -17,6 +17,7 @@ import httpx
 from singlewindow.cod import sample_certificate
 from singlewindow.harness.ports import bindable, free_ports
 from singlewindow.harness.services import ProcessService, ServiceKind
+from singlewindow.node.changes import MAX_WAIT_S
 from singlewindow.pki import Trustlist, init_federation
 from singlewindow.pki.issue import DEFAULT_HUB_URL
 
@@ -194,9 +195,10 @@ class LocalFederation:
         status_url = answer.json()["status_url"]
         deadline = time.monotonic() + timeout
         status: dict[str, Any] = answer.json()
-        while time.monotonic() < deadline:
-            status = httpx.get(status_url, headers=headers, timeout=10.0).json()
-            if status.get("status") in _FINAL:
-                break
-            time.sleep(0.3)
+        while status.get("status") not in _FINAL and (left := deadline - time.monotonic()) > 0:
+            # held by the node until the status changes (``?wait=``), not a poll every so often
+            wait = round(min(left, MAX_WAIT_S), 1)
+            status = httpx.get(
+                status_url, params={"wait": str(wait)}, headers=headers, timeout=wait + 10.0
+            ).json()
         return status
