@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -199,6 +200,22 @@ class LocalFederation:
     def node(self, country: str) -> Any:
         """A node's lifespan state."""
         return self.apps[country].state.node
+
+    async def submit_fields(self, number: int, *, exporter: str = "AR") -> str:
+        """Customs JSON fields of a sample certificate posted to ``exporter``'s node (202); its ID."""
+        async with self.client(exporter) as node:
+            answer = await node.post(
+                "/api/v1/certificates",
+                content=fields_json(exporter=exporter, number=number),
+                headers={"content-type": "application/json"},
+            )
+        assert answer.status_code == 202, answer.text
+        return str(answer.json()["certificate_id"])
+
+    async def deliver_and_push(self) -> None:
+        """One hub worker round (no node outbox sync at all), then wait for the pushes it started."""
+        await self.hub.worker.run_once()
+        await asyncio.gather(*list(self.hub.worker._pushes))
 
     async def settle(self, rounds: int = 5) -> None:
         """Run the hub worker and every node's outbox a few times."""

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import anyio
 import pytest
-from network.kit import LocalFederation, fields_json
+from network.kit import LocalFederation
 
 pytestmark = pytest.mark.anyio
 
 #: far longer than any of these tests may take: a read still held at the end of it fails the test
 LONG_WAIT = 30
-
-
-async def _submitted(local: LocalFederation, number: int) -> str:
-    async with local.client("AR") as ar:
-        answer = await ar.post(
-            "/api/v1/certificates",
-            content=fields_json(number=number),
-            headers={"content-type": "application/json"},
-        )
-    assert answer.status_code == 202, answer.text
-    assert answer.json()["status"] == "accepted"
-    return str(answer.json()["certificate_id"])
 
 
 async def _read(local: LocalFederation, certificate_id: str, wait: object) -> dict[str, object]:
@@ -33,17 +19,12 @@ async def _read(local: LocalFederation, certificate_id: str, wait: object) -> di
     return dict(answer.json())
 
 
-async def _deliver_and_push(local: LocalFederation) -> None:
-    await local.hub.worker.run_once()
-    await asyncio.gather(*list(local.hub.worker._pushes))
-
-
 async def test_a_held_read_answers_as_soon_as_the_push_settles_the_certificate(
     local: LocalFederation,
 ) -> None:
     """Accepted, read with wait=30: the read waits; the hub delivers and pushes; the read answers
     delivered with BR's receipt at once (well within the 30 s), and nothing is left waiting."""
-    certificate_id = await _submitted(local, number=931)
+    certificate_id = await local.submit_fields(number=931)
     changes = local.node("AR").outbox.changes
     with anyio.fail_after(10):
         async with anyio.create_task_group() as group:
@@ -56,7 +37,7 @@ async def test_a_held_read_answers_as_soon_as_the_push_settles_the_certificate(
             while len(changes) == 0:  # the read is in and waiting
                 await anyio.sleep(0.01)
             assert answers == []
-            await _deliver_and_push(local)
+            await local.deliver_and_push()
     assert answers[0]["status"] == "delivered"
     assert answers[0]["receipt"]["receipt"]["node"] == "BR"  # type: ignore[index]
     assert len(changes) == 0
@@ -64,15 +45,15 @@ async def test_a_held_read_answers_as_soon_as_the_push_settles_the_certificate(
 
 async def test_a_held_read_of_a_settled_certificate_answers_at_once(local: LocalFederation) -> None:
     """Delivered already: wait=30 changes nothing, the answer comes at once."""
-    certificate_id = await _submitted(local, number=933)
-    await _deliver_and_push(local)
+    certificate_id = await local.submit_fields(number=933)
+    await local.deliver_and_push()
     with anyio.fail_after(10):
         assert (await _read(local, certificate_id, LONG_WAIT))["status"] == "delivered"
 
 
 async def test_a_held_read_ends_with_the_status_then_when_nothing_changes(local: LocalFederation) -> None:
     """Nothing delivers it: a short wait ends with the status as it stands (accepted)."""
-    certificate_id = await _submitted(local, number=935)
+    certificate_id = await local.submit_fields(number=935)
     with anyio.fail_after(10):
         assert (await _read(local, certificate_id, 0.2))["status"] == "accepted"
     assert len(local.node("AR").outbox.changes) == 0
@@ -81,7 +62,7 @@ async def test_a_held_read_ends_with_the_status_then_when_nothing_changes(local:
 @pytest.mark.parametrize("wait", ["31", "-1", "soon", "nan", "inf", ""])
 async def test_a_wait_out_of_range_is_refused(local: LocalFederation, wait: str) -> None:
     """400 input.invalid_argument naming ``wait``; nothing is left waiting."""
-    certificate_id = await _submitted(local, number=937)
+    certificate_id = await local.submit_fields(number=937)
     async with local.client("AR") as ar:
         answer = await ar.get(f"/api/v1/certificates/{certificate_id}", params={"wait": wait})
     assert answer.status_code == 400

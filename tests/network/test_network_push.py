@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from network.kit import LocalFederation, fields_json
+from network.kit import LocalFederation
 from sqlalchemy import update
 
 from singlewindow.hub.worker import outcome_headers
@@ -30,17 +29,6 @@ from singlewindow.storage.tables import node_outbound
 pytestmark = pytest.mark.anyio
 
 
-async def _submitted(local: LocalFederation, number: int) -> str:
-    async with local.client("AR") as ar:
-        answer = await ar.post(
-            "/api/v1/certificates",
-            content=fields_json(number=number),
-            headers={"content-type": "application/json"},
-        )
-    assert answer.status_code == 202, answer.text
-    return str(answer.json()["certificate_id"])
-
-
 def _age(local: LocalFederation, certificate_id: str, **values: object) -> None:
     """Set columns of AR's submission of ``certificate_id`` (moves it back in time)."""
     with local.node("AR").store.engine.begin() as conn:
@@ -49,16 +37,10 @@ def _age(local: LocalFederation, certificate_id: str, **values: object) -> None:
         )
 
 
-async def _deliver_and_push(local: LocalFederation) -> None:
-    """One worker round (no node outbox sync at all), then wait for the pushes it started."""
-    await local.hub.worker.run_once()
-    await asyncio.gather(*list(local.hub.worker._pushes))
-
-
 async def test_exporting_node_reports_delivered_from_the_push_alone(local: LocalFederation) -> None:
     """After one hub round AR says delivered with BR's receipt, unpolled; a repeated push changes nothing."""
-    certificate_id = await _submitted(local, number=901)
-    await _deliver_and_push(local)
+    certificate_id = await local.submit_fields(number=901)
+    await local.deliver_and_push()
     stored = local.node("AR").store.outbound(certificate_id, kind=COD)
     assert stored.status.value == "delivered"
     async with local.client("AR") as ar:
@@ -90,7 +72,7 @@ async def _trail(local: LocalFederation, delivery: str) -> httpx.Response:
 
 async def test_forged_or_unproven_pushes_change_nothing(local: LocalFederation) -> None:
     """A node-signed push gets 401 delivery.not_from_hub; a hub one without receipt is not believed."""
-    certificate_id = await _submitted(local, number=903)
+    certificate_id = await local.submit_fields(number=903)
     row = local.node("AR").store.outbound(certificate_id, kind=COD)
     forged = {
         "delivery": row.delivery,
@@ -135,9 +117,9 @@ async def test_forged_or_unproven_pushes_change_nothing(local: LocalFederation) 
 
 async def test_a_status_read_asks_the_hub_only_once_the_push_is_overdue(local: LocalFederation) -> None:
     """The push got lost: a read at once says accepted (no poll); 3 s after acceptance it polls: delivered."""
-    certificate_id = await _submitted(local, number=907)
+    certificate_id = await local.submit_fields(number=907)
     local.switch.down.add("ar.node")  # the hub's push to AR cannot connect
-    await _deliver_and_push(local)
+    await local.deliver_and_push()
     local.switch.down.discard("ar.node")
     assert local.hub.store.by_certificate(certificate_id).state.value == "Delivered"
     async with local.client("AR") as ar:
@@ -161,7 +143,7 @@ async def test_the_background_poll_asks_again_about_an_unsettled_delivery_only_a
     local: LocalFederation,
 ) -> None:
     """Accepted 4 s ago, not delivered yet: polled once, then left alone for 3 s, then polled again."""
-    certificate_id = await _submitted(local, number=909)
+    certificate_id = await local.submit_fields(number=909)
     node = local.node("AR")
 
     _age(local, certificate_id, updated_at=node.clock() - timedelta(seconds=4))
@@ -171,7 +153,7 @@ async def test_the_background_poll_asks_again_about_an_unsettled_delivery_only_a
     # the grace after that poll has passed: asked again, and this time the hub has delivered it
     # (its push to AR cannot connect, so only the poll can tell AR)
     local.switch.down.add("ar.node")
-    await _deliver_and_push(local)
+    await local.deliver_and_push()
     local.switch.down.discard("ar.node")
     _age(local, certificate_id, next_attempt_at=node.clock() - timedelta(seconds=1))
     assert await node.outbox.sync_once(grace=PUSH_GRACE) == 1
@@ -182,7 +164,7 @@ async def test_status_reads_in_a_loop_ask_the_hub_once_a_grace(local: LocalFeder
     """Push overdue, delivery still under way: the first read asks the hub (accepted); the hub then
     delivers and its push is lost; reads within the next grace answer from the node (accepted, the
     hub not asked again); once that grace has passed a read asks again: delivered."""
-    certificate_id = await _submitted(local, number=911)
+    certificate_id = await local.submit_fields(number=911)
     node = local.node("AR")
 
     async def read() -> str:
@@ -192,7 +174,7 @@ async def test_status_reads_in_a_loop_ask_the_hub_once_a_grace(local: LocalFeder
     _age(local, certificate_id, updated_at=node.clock() - timedelta(seconds=4))
     assert await read() == "accepted"  # asked: the hub has not delivered it yet
     local.switch.down.add("ar.node")
-    await _deliver_and_push(local)
+    await local.deliver_and_push()
     local.switch.down.discard("ar.node")
     assert local.hub.store.by_certificate(certificate_id).state.value == "Delivered"
     assert [await read() for _ in range(3)] == ["accepted"] * 3  # within the grace: not asked
@@ -215,7 +197,7 @@ async def test_a_long_wait_at_the_hub_is_asked_about_less_and_less_often(
     """Accepted ``waited`` s ago and still under way at the hub (an overloaded or recovering hub): the
     background poll asks once, then leaves it for as long again (a minute at most), and so does a
     status read."""
-    certificate_id = await _submitted(local, number=913)
+    certificate_id = await local.submit_fields(number=913)
     node = local.node("AR")
     aged = node.clock()
     _age(local, certificate_id, updated_at=aged - timedelta(seconds=waited))
@@ -266,15 +248,15 @@ async def test_while_pushes_are_behind_a_read_asks_only_about_an_overtaken_certi
     read says accepted though the hub has delivered it; nor does the background poll ask), but is
     once it was accepted before it: overtaken, delivered."""
     node = local.node("AR")
-    certificate_id = await _submitted(local, number=917)
+    certificate_id = await local.submit_fields(number=917)
     local.switch.down.add("ar.node")  # the hub's push to AR cannot connect
-    await _deliver_and_push(local)
+    await local.deliver_and_push()
     local.switch.down.discard("ar.node")
     assert local.hub.store.by_certificate(certificate_id).state.value == "Delivered"
 
-    pushed = await _submitted(local, number=915)
+    pushed = await local.submit_fields(number=915)
     _age(local, pushed, updated_at=node.clock() - timedelta(seconds=10))
-    await _deliver_and_push(local)
+    await local.deliver_and_push()
     assert node.store.outbound(pushed).status.value == "delivered"
 
     async def read_after(seconds: int) -> str:
