@@ -22,10 +22,12 @@ Role = Literal["official", "administrator", "operator"]
 
 @functools.lru_cache(maxsize=256)
 def pem_certificate(pem: str) -> x509.Certificate:
-    """The certificate of a trust list's PEM text, parsed once per text.
+    """The certificate of a trust list's PEM text, parsed once per text (a new trust list's texts
+    are new entries).
 
-    One object per text, so that what is kept per certificate object (its key, its roles) is
-    found again on the next receipt or request; a new trust list's texts are new entries.
+    A node checks the receipt in every outcome the hub pushes with the destination's certificate:
+    parsed afresh each time, with its extensions and key read from the new object, that check
+    took 143 µs instead of 83.
     """
     return x509.load_pem_x509_certificate(pem.encode("ascii"))
 
