@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import httpx
 import pytest
 from network.kit import LocalFederation
@@ -268,3 +269,33 @@ async def test_while_pushes_are_behind_a_read_asks_only_about_an_overtaken_certi
     assert await read_after(8) == "accepted"
     assert await node.outbox.sync_once(grace=node.outbox.pushes.grace(node.clock())) == 0  # nor the poll
     assert await read_after(12) == "delivered"
+
+
+async def test_a_held_read_stays_held_through_a_retry_that_changes_nothing(local: LocalFederation) -> None:
+    """Hub down: submitted. A read held on it sees the outbox retry in vain (woken, still submitted,
+    held again), then the retry that reaches the hub: it answers accepted, before its 30 s."""
+    local.switch.down.add("hub")
+    certificate_id = await local.submit_fields(number=915)
+    node = local.node("AR")
+    assert node.store.outbound(certificate_id).status.value == "submitted"
+    answers: list[str] = []
+
+    async def held() -> None:
+        async with local.client("AR") as ar:
+            answer = await ar.get(f"/api/v1/certificates/{certificate_id}", params={"wait": "30"})
+        answers.append(str(answer.json()["status"]))
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            group.start_soon(held)
+            while len(node.outbox.changes) == 0:
+                await anyio.sleep(0.01)
+            _age(local, certificate_id, next_attempt_at=node.clock() - timedelta(seconds=1))
+            assert await node.outbox.sync_once() == 1  # the hub is still down: submitted again
+            await anyio.sleep(0.1)
+            assert answers == []  # woken, the status unchanged: held again
+            assert len(node.outbox.changes) == 1
+            local.switch.down.discard("hub")
+            _age(local, certificate_id, next_attempt_at=node.clock() - timedelta(seconds=1))
+            assert await node.outbox.sync_once() == 1
+    assert answers == ["accepted"]
