@@ -18,6 +18,8 @@ from singlewindow.protocol.client import federation_client
 SETTLED = frozenset({"delivered", "rejected"})
 #: what a status read is held on at the node (``?wait=``) until it changes
 UNDER_WAY = frozenset({"submitted", "accepted"})
+#: the hub took it (whatever became of its delivery): a rectification of it may follow
+TAKEN = frozenset({"accepted", "delivered", "failed"})
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 #: status reads held at the nodes at once (``?wait=``): a held read costs no CPU while it waits, one
 #: connection each; the certificates beyond these wait for a slot (their read then answers at once)
@@ -183,8 +185,8 @@ class Driver:
         """
         if outcome.certificate_id is None or outcome.status in SETTLED:
             return
-        if outcome.status in ("accepted", "failed"):
-            outcome.accepted_event.set()  # the submission's answer says so: a rectification may follow
+        if outcome.status in TAKEN:
+            outcome.accepted_event.set()  # the submission's answer says so
         url = f"{self.node_urls[outcome.shipment.exporter]}/api/v1/certificates/{outcome.certificate_id}"
         # most certificates are delivered within this: their first read answers at once, and no
         # read lands on the node while it is settling the certificate
@@ -204,8 +206,8 @@ class Driver:
                 if answer.status_code == 200 and isinstance(body, dict):
                     pause = 0.5
                     outcome.status = str(body.get("status", outcome.status))
-                    if outcome.status in ("accepted", "delivered", "failed"):
-                        outcome.accepted_event.set()  # a rectification of it may follow now
+                    if outcome.status in TAKEN:
+                        outcome.accepted_event.set()
                     if outcome.status == "rejected":
                         outcome.codes = problem_codes(body=body.get("problems", body)) or ["rejected"]
                     if outcome.status in SETTLED:
