@@ -123,3 +123,14 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
 def serialize(root: etree._Element) -> bytes:
     """The document as UTF-8 bytes with an XML declaration (the one serialiser used everywhere)."""
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+def serialize_signed(root: etree._Element) -> bytes:
+    """A signed document as UTF-8 with an XML declaration, in canonical form (C14N 1.0, comments kept).
+
+    The same document as ``serialize`` writes, every element as C14N renders it (start and end tags,
+    attributes in order, double quotes): a signed element is then its own canonical octets, which a
+    verifier may digest as received (``DocumentScan.verbatim``) instead of canonicalising it again.
+    """
+    canonical = etree.tostring(root.getroottree(), method="c14n", with_comments=True)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + canonical

@@ -18,6 +18,7 @@ from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE
 from singlewindow.xmlsec.profile import SignatureProfile
 
 _METHODS = (f"{{{DS_NS}}}SignatureMethod", f"{{{DS_NS}}}DigestMethod")
+_BOM = b"\xef\xbb\xbf"
 _Pinned = tuple[etree._Element | None, list[Problem]]
 _Strays = tuple[list[etree._Element], list[Problem]]
 
@@ -98,8 +99,12 @@ def _at_place(root: etree._Element, parent: etree._Element, place: tuple[str, ..
 class DocumentScan:
     """What every pinned signature of one document needs to know about the whole tree, found once."""
 
-    def __init__(self, root: etree._Element, profiles: Iterable[SignatureProfile] = ()) -> None:
+    def __init__(
+        self, root: etree._Element, profiles: Iterable[SignatureProfile] = (), *, source: bytes | None = None
+    ) -> None:
         self.root = root
+        #: the bytes ``root`` was parsed from, the tree unchanged since (``verbatim`` reads elements off them)
+        self.source = source
         self._walked: tuple[list[etree._Element], list[etree._Element], list[etree._Element]] | None = None
         self._carriers = find_id_carriers(root, (profile.signed_id for profile in profiles))
         self._pinned: dict[tuple[str, tuple[str, ...]], _Pinned] = {}
@@ -166,6 +171,37 @@ class DocumentScan:
                     problems.append(problem("signature.unexpected", message, where))
             found = self._strays[profile.places] = (strays, problems)
         return list(found[0]), list(found[1])
+
+    def verbatim(self, element: etree._Element) -> bytes | None:
+        """``element`` as written in the source bytes, from its start tag on, when it may be canonical.
+
+        Read off the bytes only where the start tag is found for certain: a UTF-8 document,
+        ``element`` in no namespace (so written without a prefix) and the first element of its
+        local name in document order (in any namespace), and no comment, CDATA section, document
+        type or processing instruction before the first ``<name`` (then every ``<`` there opens a
+        tag, and that one is ``element``'s). From there to the last ``</name>``: whether those
+        octets ARE the element's exclusive C14N is for the caller to prove
+        (``core.reference_digest``: they give the signed digest).
+        """
+        source, name = self.source, element.tag
+        if source is None or not isinstance(name, str) or name.startswith("{"):
+            return None
+        if (self.root.getroottree().docinfo.encoding or "").upper() != "UTF-8":
+            return None
+        head = f"<{name}".encode()
+        start = source.find(head)
+        if start < 0 or source[start + len(head) : start + len(head) + 1] not in (b" ", b">"):
+            return None
+        before = source[:start]
+        if b"<!" in before or before.count(b"<?") > int(before.lstrip(_BOM).startswith(b"<?xml ")):
+            return None  # something before that can hold a "<name" that is no start tag
+        if next(self.root.iter(f"{{*}}{name}"), None) is not element:
+            return None  # another element of that local name, in any namespace, comes first
+        close = f"</{name}>".encode()
+        end = source.rfind(close)
+        if end < start:
+            return None
+        return source[start : end + len(close)]
 
     def comments(self) -> list[etree._Element]:
         """Every comment and processing instruction of the tree, in document order."""
