@@ -9,6 +9,7 @@ A scan describes the tree as it was when scanned: build it after the last change
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 
 from lxml import etree
@@ -19,8 +20,30 @@ from singlewindow.xmlsec.profile import SignatureProfile
 
 _METHODS = (f"{{{DS_NS}}}SignatureMethod", f"{{{DS_NS}}}DigestMethod")
 _BOM = b"\xef\xbb\xbf"
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]*)["']""")
+_VERSION = re.compile(rb"""version\s*=\s*["']([0-9.]*)["']""")
 _Pinned = tuple[etree._Element | None, list[Problem]]
 _Strays = tuple[list[etree._Element], list[Problem]]
+
+
+def read_as_utf8(source: bytes) -> bool:
+    """Whether an XML parser reads ``source`` as UTF-8 XML 1.0, told by the bytes themselves.
+
+    No byte order mark but UTF-8's, then either an XML declaration of version 1.0 naming UTF-8 (or
+    no encoding) or the root's ``<`` at once, not followed by a NUL (UTF-16 without a mark). XML 1.1
+    would turn U+0085 and U+2028 in text into line feeds. lxml's ``docinfo.encoding`` cannot tell:
+    it says UTF-8 for a UTF-16 document without a declaration.
+    """
+    text = source.removeprefix(_BOM)
+    if not text.startswith(b"<?xml"):
+        return text[:1] == b"<" and text[1:2] not in (b"", b"\x00")
+    end = text.find(b"?>")
+    if end < 0:
+        return False
+    version, encoding = _VERSION.search(text, 0, end), _ENCODING.search(text, 0, end)
+    if version is None or version.group(1) != b"1.0":
+        return False
+    return encoding is None or encoding.group(1).upper() in (b"UTF-8", b"UTF8")
 
 
 def _name(tag: str) -> str:
@@ -175,18 +198,18 @@ class DocumentScan:
     def verbatim(self, element: etree._Element) -> bytes | None:
         """``element`` as written in the source bytes, from its start tag on, when it may be canonical.
 
-        Read off the bytes only where the start tag is found for certain: a UTF-8 document,
-        ``element`` in no namespace (so written without a prefix) and the first element of its
-        local name in document order (in any namespace), and no comment, CDATA section, document
-        type or processing instruction before the first ``<name`` (then every ``<`` there opens a
-        tag, and that one is ``element``'s). From there to the last ``</name>``: whether those
-        octets ARE the element's exclusive C14N is for the caller to prove
-        (``core.reference_digest``: they give the signed digest).
+        Read off the bytes only where the start tag is found for certain: a document read as UTF-8
+        (``read_as_utf8``), ``element`` in no namespace (so written without a prefix) and the first
+        element of its local name in document order (in any namespace), and no comment, CDATA
+        section, document type or processing instruction before the first ``<name`` (then every
+        ``<`` there opens a tag, and that one is ``element``'s). From there to the last
+        ``</name>``: whether those octets ARE the element's exclusive C14N is for the caller to
+        prove (``core.reference_digest``: they give the signed digest).
         """
         source, name = self.source, element.tag
         if source is None or not isinstance(name, str) or name.startswith("{"):
             return None
-        if (self.root.getroottree().docinfo.encoding or "").upper() != "UTF-8":
+        if not read_as_utf8(source):
             return None
         head = f"<{name}".encode()
         start = source.find(head)

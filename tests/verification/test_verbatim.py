@@ -135,3 +135,20 @@ def test_bytes_read_in_another_encoding_are_not_the_signed_octets(
     assert "signature.digest_mismatch" in problems
     assert not oracle_verify(latin, profile=OFFICIAL).ok
     assert not oracle_verify(latin, profile=EXPORTER).ok
+
+
+def test_a_pristine_copy_as_bytes_inside_utf16_text_is_not_taken_for_the_codeh(
+    issued: bytes, context: VerificationContext
+) -> None:
+    """UTF-16 (lxml's docinfo still says UTF-8): the signed octets hidden as text are not the CODEH's."""
+    declaration = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    tampered = _tampered(issued).removeprefix(declaration)  # a byte order mark says UTF-16 instead
+    wide = tampered.decode().encode("utf-16-le")
+    at = wide.index("<CODEH ".encode("utf-16-le"))
+    copy = _codeh(issued)
+    copy += b" " * (len(copy) % 2)  # whole UTF-16 code units
+    attacked = b"\xff\xfe" + wide[:at] + copy + wide[at:]
+    root = etree.fromstring(attacked)  # well-formed: the copy reads as text of CJK and other letters
+    assert root.getroottree().docinfo.encoding == "UTF-8"  # what lxml reports; not what was parsed
+    assert "signature.digest_mismatch" in _problems(attacked, context)
+    assert not oracle_verify(attacked, profile=OFFICIAL).ok

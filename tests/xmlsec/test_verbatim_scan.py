@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from singlewindow.xmlsec import parse_xml
-from singlewindow.xmlsec.scan import DocumentScan
+from singlewindow.xmlsec.scan import DocumentScan, read_as_utf8
 
 ELEMENT = b'<CODEH id="CODEH"><EH>AR</EH></CODEH>'
 
@@ -52,3 +52,22 @@ def test_nothing_without_the_source() -> None:
     element = root.find("B/CODEH")
     assert element is not None
     assert DocumentScan(root).verbatim(element) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "utf8"),
+    [
+        (b"<A/>", True),
+        (b"\xef\xbb\xbf<A/>", True),
+        (b'<?xml version="1.0"?><A/>', True),
+        (b"<?xml version='1.0' encoding='utf-8' ?><A/>", True),
+        (b'<?xml version="1.0" encoding="ISO-8859-1"?><A/>', False),
+        (b'<?xml version="1.1" encoding="UTF-8"?><A/>', False),  # U+2028 in text would be read as LF
+        ("<A/>".encode("utf-16"), False),  # lxml's docinfo says UTF-8 for this one
+        ('<?xml version="1.0"?><A/>'.encode("utf-16-le"), False),  # no mark: told by "<\0?\0"
+        (b"\n<A/>", False),  # not told by the first bytes: not taken
+    ],
+)
+def test_the_encoding_is_told_by_the_bytes(source: bytes, utf8: bool) -> None:
+    parse_xml(source)  # each is XML the parser takes
+    assert read_as_utf8(source) is utf8
