@@ -7,6 +7,7 @@ import threading
 from lxml import etree
 
 from singlewindow.errors import InputTooLarge, Problem, UnusableInput, problem
+from singlewindow.xmlsec.canonical import ampersand_in_namespace
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -131,6 +132,10 @@ def serialize_signed(root: etree._Element) -> bytes:
     The same document as ``serialize`` writes, every element as C14N renders it (start and end tags,
     attributes in order, double quotes): a signed element is then its own canonical octets, which a
     verifier may digest as received (``DocumentScan.verbatim``) instead of canonicalising it again.
+    A document with a ``&`` in a namespace URI is written by ``serialize`` instead (libxml2's C14N
+    leaves it unescaped).
     """
     canonical = etree.tostring(root.getroottree(), method="c14n", with_comments=True)
+    if ampersand_in_namespace(canonical):
+        return serialize(root)  # libxml2 would write that namespace URI unescaped: not XML to send
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + canonical

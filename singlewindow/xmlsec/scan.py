@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from singlewindow.errors import Problem, problem
+from singlewindow.xmlsec.canonical import ampersand_in_namespace
 from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE
 from singlewindow.xmlsec.profile import SignatureProfile
 
@@ -203,8 +204,10 @@ class DocumentScan:
         element of its local name in document order (in any namespace), and no comment, CDATA
         section, document type or processing instruction before the first ``<name`` (then every
         ``<`` there opens a tag, and that one is ``element``'s). From there to the last
-        ``</name>``: whether those octets ARE the element's exclusive C14N is for the caller to
-        prove (``core.reference_digest``: they give the signed digest).
+        ``</name>``, unless a namespace declaration in them holds a ``&`` (libxml2's C14N writes
+        namespace URIs unescaped: such octets do not read back as what was canonicalised, see
+        ``canonical.ampersand_in_namespace``). Whether those octets ARE the element's exclusive C14N
+        is for the caller to prove (``core.reference_digest``: they give the signed digest).
         """
         source, name = self.source, element.tag
         if source is None or not isinstance(name, str) or name.startswith("{"):
@@ -224,7 +227,8 @@ class DocumentScan:
         end = source.rfind(close)
         if end < start:
             return None
-        return source[start : end + len(close)]
+        octets = source[start : end + len(close)]
+        return None if ampersand_in_namespace(octets) else octets
 
     def comments(self) -> list[etree._Element]:
         """Every comment and processing instruction of the tree, in document order."""

@@ -13,7 +13,9 @@ from collections.abc import Callable
 import pytest
 from lxml import etree
 
-from singlewindow.verification import VerificationContext, verify_document
+from singlewindow.cod import sample_certificate, to_element
+from singlewindow.pki import Federation
+from singlewindow.verification import VerificationContext, complete_and_sign, verify_document
 from singlewindow.xmlsec import EXPORTER, OFFICIAL, parse_xml, serialize
 from singlewindow.xmlsec.canonical import c14n
 from singlewindow.xmlsec.names import EXC_C14N
@@ -152,3 +154,48 @@ def test_a_pristine_copy_as_bytes_inside_utf16_text_is_not_taken_for_the_codeh(
     assert root.getroottree().docinfo.encoding == "UTF-8"  # what lxml reports; not what was parsed
     assert "signature.digest_mismatch" in _problems(attacked, context)
     assert not oracle_verify(attacked, profile=OFFICIAL).ok
+
+
+#: An attribute in a namespace whose name holds "&#x65;" as text (written escaped as "&amp;#x65;").
+ODD_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instanc&#x65;"
+
+
+@pytest.fixture(scope="module")
+def odd_namespace(federation: Federation) -> bytes:
+    """A COD issued here from a request whose CODVer carries an attribute in ``ODD_NAMESPACE``."""
+    request = serialize(to_element(sample_certificate(), stage="request"))
+    declared = b'<CODVer xmlns:p="http://www.w3.org/2001/XMLSchema-instanc&amp;#x65;" p:where="x.xsd">'
+    request = request.replace(b"<CODVer>", declared, 1)
+    return complete_and_sign(request, federation=federation, country="AR", algorithm="rsa-sha256")
+
+
+def _cod_ver(data: bytes) -> etree._Element:
+    found = parse_xml(data).find(f"{{{ENVELOPE_NS}}}CertOrigin/CODEH/CODExporter/COD/CODVer")
+    assert found is not None
+    return found
+
+
+def test_a_namespace_name_with_an_ampersand_is_issued_escaped(
+    odd_namespace: bytes, context: VerificationContext
+) -> None:
+    """libxml2's C14N writes namespace names unescaped: such a COD is written by the plain serialiser."""
+    assert b"instanc&amp;#x65;" in odd_namespace
+    assert _cod_ver(odd_namespace).keys() == [f"{{{ODD_NAMESPACE}}}where"]  # read back as signed
+    report = verify_document(odd_namespace, context=context)
+    assert [signer.signature_valid for signer in report.signers] == [True, True]
+    assert not [p for p in report.problems if p.code.startswith("signature.")]  # the XSD refuses p:where
+
+
+def test_canonical_octets_with_an_unescaped_ampersand_are_not_taken_as_received(
+    odd_namespace: bytes, context: VerificationContext
+) -> None:
+    """Written as C14N renders it, the namespace reads as XMLSchema-instance, which nobody signed."""
+    canonical = b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
+        parse_xml(odd_namespace).getroottree(), method="c14n", with_comments=True
+    )
+    assert _cod_ver(canonical).keys() == ["{http://www.w3.org/2001/XMLSchema-instance}where"]
+    report = verify_document(canonical, context=context)
+    mismatched = {p.path for p in report.problems if p.code == "signature.digest_mismatch"}
+    assert mismatched == {OFFICIAL_PATH, "/Envelope/CertOrigin/CODEH/CODExporter/ds:Signature"}
+    assert not oracle_verify(canonical, profile=OFFICIAL).ok
+    assert not oracle_verify(canonical, profile=EXPORTER).ok

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from singlewindow.xmlsec import parse_xml
+from singlewindow.xmlsec.canonical import ampersand_in_namespace
 from singlewindow.xmlsec.scan import DocumentScan, read_as_utf8
 
 ELEMENT = b'<CODEH id="CODEH"><EH>AR</EH></CODEH>'
@@ -71,3 +72,17 @@ def test_nothing_without_the_source() -> None:
 def test_the_encoding_is_told_by_the_bytes(source: bytes, utf8: bool) -> None:
     parse_xml(source)  # each is XML the parser takes
     assert read_as_utf8(source) is utf8
+
+
+@pytest.mark.parametrize(
+    ("octets", "found"),
+    [
+        (b'<A xmlns:p="urn:a">a &amp; b</A>', False),
+        (b'<A xmlns:p="urn:a&#x65;"></A>', True),
+        (b'<A xmlns="urn:a&b"></A>', True),
+        # "xmlns" and a quote in text first: the declaration after them is still read on its own
+        (b'<A>xmlns "<B xmlns:p="urn:a&#x65;"></B></A>', True),
+    ],
+)
+def test_an_ampersand_in_a_namespace_declaration_is_found(octets: bytes, found: bool) -> None:
+    assert ampersand_in_namespace(octets) is found
