@@ -189,10 +189,11 @@ def reference_digest(
 
     An element digested by plain exclusive C14N and written in the scan's source bytes as they
     may be canonical (``DocumentScan.verbatim``) is first digested as written: when that gives the
-    signed digest, those bytes are the signer's canonical octets (SHA-2: no second preimage), and a
-    canonical element parsed where no default namespace, entity or other encoding can change it
-    canonicalises to itself — lxml's C14N would return the same bytes. They are kept in the scan
-    (an element inside is cut out of them). Otherwise, or for another digest, lxml's C14N decides.
+    signed digest, those bytes are the signer's canonical octets (SHA-2: no second preimage), and
+    canonical octets parsed where nothing can change them (``verbatim``'s conditions: UTF-8 XML
+    1.0, no default namespace, DTD or entity, no ``&`` in a namespace name) canonicalise to
+    themselves — lxml's C14N would return the same bytes. They are kept in the scan (an element
+    inside is cut out of them). Otherwise, or for another digest, lxml's C14N decides.
     """
     digest = _DIGESTS[plan.digest_method] if plan.digest_method is not None else hashlib.sha256
     if (

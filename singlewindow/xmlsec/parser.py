@@ -1,4 +1,4 @@
-"""The one hardened XML parser factory (no DTD, no entities, no network, size cap) and the one serialiser."""
+"""The one hardened XML parser factory (no DTD, no entities, no network, size cap) and the serialisers."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
 
 
 def serialize(root: etree._Element) -> bytes:
-    """The document as UTF-8 bytes with an XML declaration (the one serialiser used everywhere)."""
+    """The document as UTF-8 bytes with an XML declaration (every document but a COD issued here)."""
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
 

@@ -219,7 +219,7 @@ class DocumentScan:
         if start < 0 or source[start + len(head) : start + len(head) + 1] not in (b" ", b">"):
             return None
         before = source[:start]
-        if b"<!" in before or before.count(b"<?") > int(before.lstrip(_BOM).startswith(b"<?xml ")):
+        if b"<!" in before or before.count(b"<?") > int(before.removeprefix(_BOM).startswith(b"<?xml ")):
             return None  # something before that can hold a "<name" that is no start tag
         if next(self.root.iter(f"{{*}}{name}"), None) is not element:
             return None  # another element of that local name, in any namespace, comes first
