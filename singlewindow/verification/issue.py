@@ -31,7 +31,6 @@ from singlewindow.xmlsec import (
     SigningKey,
     parse_xml,
     serialize,
-    serialize_signed,
     sign_exporter,
     sign_official,
 )
@@ -131,14 +130,13 @@ def complete_and_sign(
 ) -> bytes:
     """Turn JSON fields or a stage-1/2 COD into a complete signed COD of ``country``'s federation.
 
-    A document both of whose signatures are made here is written in canonical form
-    (``serialize_signed``); an exporter signature already present is kept byte for byte. EH and
-    CertificationEH are added from the federation when missing; the active official signs last.
-    ``exporter`` and ``official`` replace the federation's signers (fault injection, tests);
-    ``algorithm`` is the method of both signatures, by default each signer's own key's (RSA-SHA256
-    or ECDSA-SHA256). A request naming no CertificateID is numbered here;
-    ``available(certificate_id)`` (the issuer's own records) says whether a number is free or
-    already held by another document, so two requests never get the same CertificateID.
+    An exporter signature already present is kept byte for byte; EH and CertificationEH are added
+    from the federation when missing; the active official signs last. ``exporter`` and ``official``
+    replace the federation's signers (fault injection, tests); ``algorithm`` is the method of both
+    signatures, by default each signer's own key's (RSA-SHA256 or ECDSA-SHA256). A request naming
+    no CertificateID is numbered here; ``available(certificate_id)`` (the issuer's own records) says
+    whether a number is free or already held by another document, so two requests never get the
+    same CertificateID.
     """
     pki = federation.country(country)
     root, cert, exporter_must_sign = _read(data, max_bytes=max_bytes)
@@ -163,6 +161,4 @@ def complete_and_sign(
             child.tail = codeh[0].tail
     last = official or pki.official
     sign_official(root, key=last.private_key, certificate=last.certificate, algorithm=algorithm)
-    # Signed here from end to end: written in canonical form, so that verifiers digest the signed
-    # elements as received. An exporter's signature made elsewhere keeps the bytes it came with.
-    return serialize_signed(root) if exporter_must_sign else serialize(root)
+    return serialize(root)

@@ -1,7 +1,7 @@
 """XML security: the hardened parser, the signing profile and single-signature verification."""
 
 from singlewindow.xmlsec.names import SignatureRole
-from singlewindow.xmlsec.parser import DEFAULT_MAX_BYTES, parse_xml, serialize, serialize_signed
+from singlewindow.xmlsec.parser import DEFAULT_MAX_BYTES, parse_xml, serialize
 from singlewindow.xmlsec.profile import CANCELLATION, EXPORTER, OFFICIAL, SignatureProfile
 from singlewindow.xmlsec.sign import (
     SigningAlgorithm,
@@ -26,7 +26,6 @@ __all__ = [
     "SigningKey",
     "parse_xml",
     "serialize",
-    "serialize_signed",
     "sign_exporter",
     "sign_official",
     "sign_pinned",

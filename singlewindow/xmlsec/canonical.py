@@ -32,22 +32,3 @@ def c14n_text(text: str | None) -> bytes:
         return b""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
     return escaped.encode()
-
-
-def ampersand_in_namespace(octets: bytes) -> bool:
-    """Whether a namespace declaration in canonical ``octets`` holds a ``&``.
-
-    libxml2's C14N writes a namespace URI as it is, ``&`` unescaped (attribute values and text it
-    escapes): such octets are not well-formed XML, or read back as another URI (``…&#x65;`` as
-    ``…e``), so they are not the canonical form of what a parser reads from them.
-    """
-    if b"&" not in octets:
-        return False
-    at = octets.find(b"xmlns")
-    while at >= 0:  # each occurrence on its own: one in text must not skip a declaration after it
-        opening = octets.find(b'"', at)
-        closing = octets.find(b'"', opening + 1) if opening >= 0 else -1
-        if closing < 0 or b"&" in octets[opening:closing]:
-            return True
-        at = octets.find(b"xmlns", at + 1)
-    return False

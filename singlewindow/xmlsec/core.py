@@ -173,47 +173,6 @@ def reference_octets(
     return c14n(signed, algorithm=algorithm, prefixes=prefixes)
 
 
-#: digests strong enough that octets hashing to the signed value are the signed octets
-_COLLISION_RESISTANT = frozenset({SHA256, SHA384, SHA512})
-
-
-def reference_digest(
-    signed: etree._Element,
-    signature: etree._Element,
-    plan: Plan,
-    scan: DocumentScan | None = None,
-    *,
-    expected: bytes = b"",
-) -> bytes:
-    """The digest of the Reference's octets (``reference_octets``), ``expected`` being the signed one.
-
-    An element digested by plain exclusive C14N and written in the scan's source bytes as they
-    may be canonical (``DocumentScan.verbatim``) is first digested as written: when that gives the
-    signed digest, those bytes are the signer's canonical octets (SHA-2: no second preimage), and
-    canonical octets parsed where nothing can change them (``verbatim``'s conditions: UTF-8 XML
-    1.0, no default namespace, DTD or entity, no ``&`` in a namespace name) canonicalise to
-    themselves — lxml's C14N would return the same bytes. They are kept in the scan (an element
-    inside is cut out of them). Otherwise, or for another digest, lxml's C14N decides.
-    """
-    digest = _DIGESTS[plan.digest_method] if plan.digest_method is not None else hashlib.sha256
-    if (
-        scan is not None
-        and scan.source is not None
-        and plan.digest_method in _COLLISION_RESISTANT
-        and plan.transform_c14n == EXC_C14N
-        and plan.transform_prefixes is None
-        and not (ENVELOPED in plan.transforms and _contains(signed, signature))
-        and not any(outer is signed or _contains(outer, signed) for outer, _ in scan.canonical)
-    ):
-        octets = scan.verbatim(signed)
-        if octets is not None:
-            computed = digest(octets).digest()
-            if hmac.compare_digest(computed, expected):
-                scan.canonical.append((signed, octets))
-                return computed
-    return digest(reference_octets(signed, signature, plan, scan)).digest()
-
-
 @by_identity(maxsize=256)
 def _public_key(certificate: x509.Certificate) -> tuple[CertificatePublicKeyTypes, bool, bool]:
     """The certificate's public key, and whether it is an RSA key, an EC key (ABC checks cost ≈ 1 µs)."""
@@ -285,15 +244,16 @@ def verify_core(
     if why is not None:
         message = f"{whose} signature value does not verify: {why}"
         return CoreResult(None, (problem("signature.value_invalid", message, path),))
+    digest = _DIGESTS[plan.digest_method] if plan.digest_method is not None else hashlib.sha256
+    try:
+        computed = digest(reference_octets(signed, signature, plan, scan)).digest()
+    except etree.C14NError as exc:
+        message = f"{whose} signed content cannot be canonicalised: {exc}"
+        return CoreResult(None, (problem("signature.malformed", message, path),))
     try:
         expected = b64(shape.digest_value)
     except (binascii.Error, ValueError):
         expected = b""
-    try:
-        computed = reference_digest(signed, signature, plan, scan, expected=expected)
-    except etree.C14NError as exc:
-        message = f"{whose} signed content cannot be canonicalised: {exc}"
-        return CoreResult(None, (problem("signature.malformed", message, path),))
     if not hmac.compare_digest(computed, expected):
         message = f"{whose} signed content was changed: digest mismatch for {profile.reference_uri}"
         return CoreResult(None, (problem("signature.digest_mismatch", message, path),))

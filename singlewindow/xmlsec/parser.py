@@ -1,4 +1,4 @@
-"""The one hardened XML parser factory (no DTD, no entities, no network, size cap) and the serialisers."""
+"""The one hardened XML parser factory (no DTD, no entities, no network, size cap) and the one serialiser."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import threading
 from lxml import etree
 
 from singlewindow.errors import InputTooLarge, Problem, UnusableInput, problem
-from singlewindow.xmlsec.canonical import ampersand_in_namespace
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -122,20 +121,5 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
 
 
 def serialize(root: etree._Element) -> bytes:
-    """The document as UTF-8 bytes with an XML declaration (every document but a COD issued here)."""
+    """The document as UTF-8 bytes with an XML declaration (the one serialiser used everywhere)."""
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
-
-
-def serialize_signed(root: etree._Element) -> bytes:
-    """A signed document as UTF-8 with an XML declaration, in canonical form (C14N 1.0, comments kept).
-
-    The same document as ``serialize`` writes, every element as C14N renders it (start and end tags,
-    attributes in order, double quotes): a signed element is then its own canonical octets, which a
-    verifier may digest as received (``DocumentScan.verbatim``) instead of canonicalising it again.
-    A document with a ``&`` in a namespace URI is written by ``serialize`` instead (libxml2's C14N
-    leaves it unescaped).
-    """
-    canonical = etree.tostring(root.getroottree(), method="c14n", with_comments=True)
-    if ampersand_in_namespace(canonical):
-        return serialize(root)  # libxml2 would write that namespace URI unescaped: not XML to send
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + canonical

@@ -9,42 +9,17 @@ A scan describes the tree as it was when scanned: build it after the last change
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable
 
 from lxml import etree
 
 from singlewindow.errors import Problem, problem
-from singlewindow.xmlsec.canonical import ampersand_in_namespace
 from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE
 from singlewindow.xmlsec.profile import SignatureProfile
 
 _METHODS = (f"{{{DS_NS}}}SignatureMethod", f"{{{DS_NS}}}DigestMethod")
-_BOM = b"\xef\xbb\xbf"
-_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]*)["']""")
-_VERSION = re.compile(rb"""version\s*=\s*["']([0-9.]*)["']""")
 _Pinned = tuple[etree._Element | None, list[Problem]]
 _Strays = tuple[list[etree._Element], list[Problem]]
-
-
-def read_as_utf8(source: bytes) -> bool:
-    """Whether an XML parser reads ``source`` as UTF-8 XML 1.0, told by the bytes themselves.
-
-    No byte order mark but UTF-8's, then either an XML declaration of version 1.0 naming UTF-8 (or
-    no encoding) or the root's ``<`` at once, not followed by a NUL (UTF-16 without a mark). XML 1.1
-    would turn U+0085 and U+2028 in text into line feeds. lxml's ``docinfo.encoding`` cannot tell:
-    it says UTF-8 for a UTF-16 document without a declaration.
-    """
-    text = source.removeprefix(_BOM)
-    if not text.startswith(b"<?xml"):
-        return text[:1] == b"<" and text[1:2] not in (b"", b"\x00")
-    end = text.find(b"?>")
-    if end < 0:
-        return False
-    version, encoding = _VERSION.search(text, 0, end), _ENCODING.search(text, 0, end)
-    if version is None or version.group(1) != b"1.0":
-        return False
-    return encoding is None or encoding.group(1).upper() in (b"UTF-8", b"UTF8")
 
 
 def _name(tag: str) -> str:
@@ -123,12 +98,8 @@ def _at_place(root: etree._Element, parent: etree._Element, place: tuple[str, ..
 class DocumentScan:
     """What every pinned signature of one document needs to know about the whole tree, found once."""
 
-    def __init__(
-        self, root: etree._Element, profiles: Iterable[SignatureProfile] = (), *, source: bytes | None = None
-    ) -> None:
+    def __init__(self, root: etree._Element, profiles: Iterable[SignatureProfile] = ()) -> None:
         self.root = root
-        #: the bytes ``root`` was parsed from, the tree unchanged since (``verbatim`` reads elements off them)
-        self.source = source
         self._walked: tuple[list[etree._Element], list[etree._Element], list[etree._Element]] | None = None
         self._carriers = find_id_carriers(root, (profile.signed_id for profile in profiles))
         self._pinned: dict[tuple[str, tuple[str, ...]], _Pinned] = {}
@@ -195,40 +166,6 @@ class DocumentScan:
                     problems.append(problem("signature.unexpected", message, where))
             found = self._strays[profile.places] = (strays, problems)
         return list(found[0]), list(found[1])
-
-    def verbatim(self, element: etree._Element) -> bytes | None:
-        """``element`` as written in the source bytes, from its start tag on, when it may be canonical.
-
-        Read off the bytes only where the start tag is found for certain: a document read as UTF-8
-        (``read_as_utf8``), ``element`` in no namespace (so written without a prefix) and the first
-        element of its local name in document order (in any namespace), and no comment, CDATA
-        section, document type or processing instruction before the first ``<name`` (then every
-        ``<`` there opens a tag, and that one is ``element``'s). From there to the last
-        ``</name>``, unless a namespace declaration in them holds a ``&`` (libxml2's C14N writes
-        namespace URIs unescaped: such octets do not read back as what was canonicalised, see
-        ``canonical.ampersand_in_namespace``). Whether those octets ARE the element's exclusive C14N
-        is for the caller to prove (``core.reference_digest``: they give the signed digest).
-        """
-        source, name = self.source, element.tag
-        if source is None or not isinstance(name, str) or name.startswith("{"):
-            return None
-        if not read_as_utf8(source):
-            return None
-        head = f"<{name}".encode()
-        start = source.find(head)
-        if start < 0 or source[start + len(head) : start + len(head) + 1] not in (b" ", b">"):
-            return None
-        before = source[:start]
-        if b"<!" in before or before.count(b"<?") > int(before.removeprefix(_BOM).startswith(b"<?xml ")):
-            return None  # something before that can hold a "<name" that is no start tag
-        if next(self.root.iter(f"{{*}}{name}"), None) is not element:
-            return None  # another element of that local name, in any namespace, comes first
-        close = f"</{name}>".encode()
-        end = source.rfind(close)
-        if end < start:
-            return None
-        octets = source[start : end + len(close)]
-        return None if ampersand_in_namespace(octets) else octets
 
     def comments(self) -> list[etree._Element]:
         """Every comment and processing instruction of the tree, in document order."""

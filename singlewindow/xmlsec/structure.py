@@ -46,15 +46,9 @@ def stray_signatures(
     return DocumentScan(root).strays(profile or profile_of("official"))
 
 
-def scan_document(
-    root: etree._Element, *profiles: SignatureProfile, source: bytes | None = None
-) -> DocumentScan:
-    """The one scan of ``root`` that serves the structural checks of every profile given.
-
-    ``source``: the bytes ``root`` was parsed from, the tree unchanged since (signed elements
-    written in canonical form are then digested as they were received).
-    """
-    return DocumentScan(root, profiles, source=source)
+def scan_document(root: etree._Element, *profiles: SignatureProfile) -> DocumentScan:
+    """The one scan of ``root`` that serves the structural checks of every profile given."""
+    return DocumentScan(root, profiles)
 
 
 def _id_problems(

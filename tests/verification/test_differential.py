@@ -79,10 +79,9 @@ def _core(data: bytes, profile: SignatureProfile) -> tuple[bool, set[str]]:
     result = verify_signature(
         root, role=profile, allow_sha1=False, at=datetime.now(UTC), certificate_check=lambda c: ()
     )
-    # The pipeline checks both signatures on one shared scan of the document and its bytes, the
-    # official's first (a CODEH written canonically is digested as received, the COD's C14N is then cut
-    # out of the CODEH's): it must find the same as the signature checked alone, by lxml's C14N.
-    scan = scan_document(root, EXPORTER, OFFICIAL, source=data)
+    # The pipeline checks both signatures on one shared scan of the document, the official's first (the
+    # COD's C14N is then cut out of the CODEH's): it must find the same.
+    scan = scan_document(root, EXPORTER, OFFICIAL)
     for other in (OFFICIAL, EXPORTER):
         shared = verify_signature(
             root,
