@@ -163,6 +163,24 @@ def official_signature_removed(root: etree._Element) -> None:
     cert_origin.remove(signature)
 
 
+def _official_value(root: etree._Element, path: str) -> etree._Element:
+    found = root.find(f"{ENV}CertOrigin/{DS}Signature/{path}")
+    assert found is not None and found.text
+    return found
+
+
+def unicode_space_in_signature_value(root: etree._Element) -> None:
+    """A no-break space inside the official's SignatureValue (the XSD's base64Binary lets it through)."""
+    value = _official_value(root, f"{DS}SignatureValue")
+    value.text = value.text[:40] + "\u00a0" + value.text[40:]  # type: ignore[index]
+
+
+def line_separator_in_certificate(root: etree._Element) -> None:
+    """U+2028 inside the official's X509Certificate."""
+    value = _official_value(root, f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
+    value.text = value.text[:40] + "\u2028" + value.text[40:]  # type: ignore[index]
+
+
 def mutated(mutation: Mutation) -> Build:
     """A builder applying ``mutation`` to a legitimately signed COD."""
 
@@ -333,6 +351,18 @@ ATTACKS: list[Attack] = [
     Attack("wrapping_moved_into_object", mutated(content_moved_into_object), 422, "signature.wrapping"),
     Attack("comment_injection", mutated(comment_inside_signed_value), 422, "signature.wrapping"),
     Attack("key_value_only", mutated(key_value_only), 422, "signature.key_info_invalid"),
+    Attack(
+        "unicode_space_in_signature_value",
+        mutated(unicode_space_in_signature_value),
+        422,
+        "signature.value_invalid",
+    ),
+    Attack(
+        "unicode_space_in_certificate",
+        mutated(line_separator_in_certificate),
+        422,
+        "signature.key_info_invalid",
+    ),
     Attack("foreign_ca_official", signed_by(lambda f: f.country("BR").official), 422, "chain.wrong_country"),
     Attack("self_signed_lookalike", signed_by(lookalike), 422, "chain.untrusted"),
     Attack("expired_official", signed_by(expired), 422, "chain.not_valid_at_signing_time"),

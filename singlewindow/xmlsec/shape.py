@@ -3,7 +3,7 @@
 These checks read nothing outside the signature's subtree but the profile and the SHA-1 policy, and
 never the DigestValue or SignatureValue text (only the cryptographic core reads those, from the tree):
 a signer's signatures differ in nothing else. Once an XSD that covers ds:Signature has validated the
-document (only then: the XMLDSig XSD reads those two texts as base64Binary), the verdict is kept under
+document (only then: the XSD refuses child elements in those two values), the verdict is kept under
 the subtree's serialisation with the two texts blanked — every node, name, attribute and other text
 the checks read — and the next signature of that shape gets the same verdict without the ≈ 30 lxml
 calls, and the SignedInfo's exclusive C14N around its DigestValue's text. The core reads the same
