@@ -169,16 +169,19 @@ def _official_value(root: etree._Element, path: str) -> etree._Element:
     return found
 
 
+def _insert(value: etree._Element, character: str) -> None:
+    text = value.text or ""
+    value.text = text[:40] + character + text[40:]
+
+
 def unicode_space_in_signature_value(root: etree._Element) -> None:
     """A no-break space inside the official's SignatureValue (the XSD's base64Binary lets it through)."""
-    value = _official_value(root, f"{DS}SignatureValue")
-    value.text = value.text[:40] + "\u00a0" + value.text[40:]  # type: ignore[index]
+    _insert(_official_value(root, f"{DS}SignatureValue"), "\u00a0")
 
 
-def line_separator_in_certificate(root: etree._Element) -> None:
-    """U+2028 inside the official's X509Certificate."""
-    value = _official_value(root, f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
-    value.text = value.text[:40] + "\u2028" + value.text[40:]  # type: ignore[index]
+def unicode_space_in_certificate(root: etree._Element) -> None:
+    """A line separator (U+2028) inside the official's X509Certificate."""
+    _insert(_official_value(root, f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate"), "\u2028")
 
 
 def mutated(mutation: Mutation) -> Build:
@@ -359,7 +362,7 @@ ATTACKS: list[Attack] = [
     ),
     Attack(
         "unicode_space_in_certificate",
-        mutated(line_separator_in_certificate),
+        mutated(unicode_space_in_certificate),
         422,
         "signature.key_info_invalid",
     ),

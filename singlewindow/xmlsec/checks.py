@@ -351,7 +351,7 @@ def b64(text: str | None) -> bytes:
     value holds and signxml refuses (an edit that left a signature valid, found by a red-team read).
     """
     value = text or ""
-    if value.isascii():  # then split() drops exactly what XML allows as whitespace: space, tab, CR, LF
+    if value.isascii():  # split() drops space, tab, CR, LF (its other separators are not XML 1.0 text)
         value = "".join(value.split())
     return binascii.a2b_base64(value, strict_mode=True)
 
