@@ -13,11 +13,10 @@ from typing import Any
 import httpx
 
 from singlewindow.harness.traffic import Shipment
+from singlewindow.protocol import UNDER_WAY
 from singlewindow.protocol.client import federation_client
 
 SETTLED = frozenset({"delivered", "rejected"})
-#: what a status read is held on at the node (``?wait=``) until it changes
-UNDER_WAY = frozenset({"submitted", "accepted"})
 #: the hub took it (whatever became of its delivery): a rectification of it may follow
 TAKEN = frozenset({"accepted", "delivered", "failed"})
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})

@@ -28,7 +28,7 @@ from singlewindow.lifecycle import Reason, issue_cancellation
 from singlewindow.node.auth import Caller, require
 from singlewindow.node.changes import MAX_WAIT_S
 from singlewindow.node.outbound import RETRY_AFTER
-from singlewindow.protocol import CertificateStatus
+from singlewindow.protocol import UNDER_WAY, CertificateStatus
 from singlewindow.protocol.edge import absolute_url, problems_response, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, NodeStore, Outbound
@@ -330,10 +330,6 @@ async def _outbound_answer(request: Request, certificate_id: str) -> dict[str, A
     return body
 
 
-#: the statuses of a sent certificate that a held read (``?wait=``) waits to see change
-_UNDER_WAY = frozenset({CertificateStatus.SUBMITTED.value, CertificateStatus.ACCEPTED.value})
-
-
 #: declared as text so that a bad value gets this API's problem answer, not FastAPI's own
 WaitParameter = Annotated[
     str | None,
@@ -378,7 +374,7 @@ async def status(
     with node.outbox.changes.watch(certificate_id) as changed:
         body = await _outbound_answer(request, certificate_id)
         first = body["status"] if body is not None else None
-        while body is not None and body["status"] == first and first in _UNDER_WAY:
+        while body is not None and body["status"] == first and first in UNDER_WAY:
             left = deadline - anyio.current_time()
             if left <= 0:
                 break

@@ -34,6 +34,9 @@ class CertificateStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: a sent certificate's statuses that a held status read (``?wait=``) waits to see change
+UNDER_WAY: frozenset[CertificateStatus] = frozenset({CertificateStatus.SUBMITTED, CertificateStatus.ACCEPTED})
+
 #: the exporting node's view of a hub state
 STATUS_OF_STATE: dict[DeliveryState, CertificateStatus] = {
     DeliveryState.PENDING: CertificateStatus.ACCEPTED,
