@@ -117,7 +117,7 @@ def create_app(
                     running.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await running
-            await worker.finish_pushes()
+            await worker.pushes.finish()
             await client.aclose()
             engine.dispose()
 

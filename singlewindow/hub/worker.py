@@ -17,6 +17,7 @@ import structlog
 from singlewindow.config import HubSettings
 from singlewindow.errors import SinglewindowError
 from singlewindow.hub.directory import Directory
+from singlewindow.hub.pushes import OutcomePushes
 from singlewindow.logging import get_logger
 from singlewindow.metrics import HubMetrics
 from singlewindow.protocol import (
@@ -25,6 +26,7 @@ from singlewindow.protocol import (
     DELIVERY_COVERS,
     DELIVERY_HEADER,
     HUB_KEYID,
+    PUSH_COVERS,
     XML,
     DeliveryState,
     PrivateKey,
@@ -36,24 +38,12 @@ from singlewindow.protocol import (
 from singlewindow.storage import HubStore, Message, utcnow
 
 INBOUND_PATH = "/api/v1/inbound"
-#: where the exporting node hears that its delivery settled (push; its poll stays as fallback)
-OUTCOMES_PATH = "/api/v1/outcomes"
 _log = get_logger("singlewindow.hub.worker")
 
 
 def accepted_at_value(moment: datetime) -> str:
     """The acceptance-time header value: RFC 3339 in UTC, to the microsecond."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def outcome_headers(message: Message) -> dict[str, str]:
-    """The headers of an outcome push: every header a hub→node signature must cover."""
-    return {
-        "content-type": "application/json",
-        DELIVERY_HEADER: message.delivery,
-        CERTIFICATE_HEADER: message.certificate_id,
-        ACCEPTED_AT_HEADER: accepted_at_value(message.accepted_at),
-    }
 
 
 def backoff(*, attempts: int, base: float, cap: float, rng: random.Random | None = None) -> float:
@@ -81,8 +71,14 @@ class DeliveryWorker:
         self.metrics, self.clock = metrics, clock
         self.auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=DELIVERY_COVERS, clock=clock)
         self._wake = asyncio.Event()
-        #: outcome pushes under way (kept referenced until they finish)
-        self._pushes: set[asyncio.Task[bool]] = set()
+        #: settled deliveries told to their exporting nodes
+        self.pushes = OutcomePushes(
+            client=client,
+            auth=SignatureAuth(key=key, keyid=HUB_KEYID, cover=PUSH_COVERS, clock=clock),
+            # the directory of the trust list in force (``directory`` is replaced when a new one comes)
+            node_url=lambda country: self.directory.node_url(country),
+            timeout=settings.delivery_timeout,
+        )
 
     def wake(self) -> None:
         """Look at the queue now (a new message was accepted)."""
@@ -232,9 +228,7 @@ class DeliveryWorker:
             outcome = self._outcome(
                 message, state=state, event=event, detail=detail, receipt=receipt, now=now
             )
-            task = asyncio.create_task(self.push(message, outcome))
-            self._pushes.add(task)
-            task.add_done_callback(self._pushes.discard)
+            self.pushes.add(message.sender, outcome)
         log = _log.warning if state is not DeliveryState.DELIVERED else _log.info
         log(
             "delivery_attempt",
@@ -268,35 +262,3 @@ class DeliveryWorker:
             receipt=json.loads(receipt) if receipt else None,
             events=[TrailEvent(at=now, state=state.value, event=event, detail=detail[:2000])],
         )
-
-    async def push(self, message: Message, outcome: TrailBody) -> bool:
-        """Tell the exporting node its delivery settled, signed like a delivery; True when it took it.
-
-        Best effort: the node still polls ``GET /api/v1/messages/{delivery}`` for what a lost push
-        did not tell it, and trusts ``delivered`` only with the destination's valid receipt.
-        """
-        base = self.directory.node_url(message.sender)
-        if base is None:
-            return False
-        try:
-            answer = await self.client.post(
-                base + OUTCOMES_PATH,
-                content=outcome.model_dump_json().encode("utf-8"),
-                headers=outcome_headers(message),
-                auth=self.auth,
-                timeout=self.settings.delivery_timeout,
-            )
-        except Exception as exc:  # the node's poll covers whatever a push could not tell
-            _log.info("outcome_push_failed", delivery=message.delivery, error=type(exc).__name__)
-            return False
-        return answer.status_code == 200
-
-    async def finish_pushes(self, *, timeout: float = 5.0) -> None:
-        """Let the outcome pushes under way finish (at most ``timeout`` s), then cancel the rest."""
-        pending = list(self._pushes)
-        if not pending:
-            return
-        _done, late = await asyncio.wait(pending, timeout=timeout)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)

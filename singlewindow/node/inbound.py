@@ -36,8 +36,10 @@ _log = get_logger("singlewindow.node.inbound")
 _ID_PATH = "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateID"
 
 
-def require_hub_signature(request: Request, body: bytes, *, node: NodeState) -> None:
-    """Refuse (401 ``delivery.not_from_hub``) a request the hub's pinned key did not sign as a delivery."""
+def require_hub_signature(
+    request: Request, body: bytes, *, node: NodeState, covers: tuple[str, ...] = DELIVERY_COVERS
+) -> None:
+    """Refuse (401 ``delivery.not_from_hub``) a request the hub's pinned key did not sign over ``covers``."""
     try:
         verify_request(
             method=request.method,
@@ -45,7 +47,7 @@ def require_hub_signature(request: Request, body: bytes, *, node: NodeState) -> 
             body=body,
             headers=dict(request.headers),
             resolve=lambda keyid: node.hub_certificate if keyid == HUB_KEYID else None,
-            required=DELIVERY_COVERS,
+            required=covers,
             max_age=node.settings.signature_max_age,
             now=node.clock().timestamp(),
         )

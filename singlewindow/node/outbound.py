@@ -198,43 +198,60 @@ class Outbox:
         now = self.clock()
         return now + refresh_gap(now - outbound.updated_at, grace=grace)
 
-    async def apply(self, outbound: Outbound, trail: TrailBody, *, pushed: bool = False) -> Outbound:
-        """Settle an accepted certificate from the hub's trail (fetched, or ``pushed`` by the hub).
+    async def apply(self, outbound: Outbound, trail: TrailBody) -> Outbound:
+        """Settle an accepted certificate from the hub's trail (fetched by a poll); the row afterwards."""
+        move = self._settlement(outbound, trail)
+        return outbound if move is None else self._settled(await self._settle([move]))[0]
+
+    async def apply_pushed(self, pushed: list[tuple[Outbound, TrailBody]]) -> list[Outbound]:
+        """Settle submissions from the hub's outcome push, all in one transaction; each row afterwards.
+
+        ``pushed``: each submission with the outcome the hub pushed for it. Settled rows tell
+        ``pushes`` how far the hub's pushes have come.
+        """
+        moves: dict[tuple[str, str], dict[str, Any]] = {}
+        for outbound, trail in pushed:
+            move = self._settlement(outbound, trail)
+            if move is not None:
+                moves.setdefault((outbound.kind, outbound.certificate_id), move)
+        rows = self._settled(await self._settle(list(moves.values())))
+        settled = {(row.kind, row.certificate_id): row for row in rows}
+        now = self.clock()
+        for outbound, _trail in pushed:
+            if (outbound.kind, outbound.certificate_id) in settled:
+                self.pushes.observe(accepted_at=outbound.updated_at, now=now)
+        return [settled.get((outbound.kind, outbound.certificate_id), outbound) for outbound, _ in pushed]
+
+    def _settlement(self, outbound: Outbound, trail: TrailBody) -> dict[str, Any] | None:
+        """The move (``NodeStore.settle_outbound``) that settles ``outbound`` from ``trail``, or None.
 
         Only the trail of this row's own delivery counts, and ``delivered`` only with the
-        destination's valid receipt; anything else leaves the row as it is. A push that settles the
-        row tells ``pushes`` how far the hub's pushes have come.
+        destination's valid receipt; anything else leaves the row as it is.
         """
         if (
             outbound.status is not CertificateStatus.ACCEPTED
             or outbound.delivery is None
             or trail.delivery != outbound.delivery
         ):
-            return outbound
-        with structlog.contextvars.bound_contextvars(
-            certificate_id=outbound.certificate_id, delivery=outbound.delivery
-        ):
-            status = STATUS_OF_STATE[trail.state]
-            if status is CertificateStatus.ACCEPTED:
-                return outbound
-            last = trail.events[-1] if trail.events else None
-            receipt: bytes | None = None
-            if trail.state is DeliveryState.DELIVERED:
-                receipt = self._checked_receipt(outbound, trail)
-                if receipt is None:
-                    return outbound
-            stored = await self._update(
-                outbound,
-                status,
-                now=self.clock(),
-                at=last.at if last else None,
-                receipt=receipt,
-                detail=last.detail[:500] if last else "",
-            )
-            if pushed:
-                self.pushes.observe(accepted_at=outbound.updated_at, now=self.clock())
-            _log.info("delivery_settled", status=status.value)
-        return stored
+            return None
+        status = STATUS_OF_STATE[trail.state]
+        if status is CertificateStatus.ACCEPTED:
+            return None
+        last = trail.events[-1] if trail.events else None
+        receipt: bytes | None = None
+        if trail.state is DeliveryState.DELIVERED:
+            receipt = self._checked_receipt(outbound, trail)
+            if receipt is None:
+                return None
+        return {
+            "certificate_id": outbound.certificate_id,
+            "kind": outbound.kind,
+            "status": status,
+            "now": self.clock(),
+            "at": last.at if last else None,
+            "receipt": receipt,
+            "detail": last.detail[:500] if last else "",
+        }
 
     def _checked_receipt(self, outbound: Outbound, trail: TrailBody) -> bytes | None:
         entry = self.trustlist.countries.get(trail.destination)
@@ -250,20 +267,39 @@ class Outbox:
                 node=trail.destination,
             )
         except SinglewindowError:
-            _log.warning("receipt_invalid_from_hub")
+            _log.warning(
+                "receipt_invalid_from_hub", certificate_id=outbound.certificate_id, delivery=trail.delivery
+            )
             return None
         return data
 
     async def _update(self, outbound: Outbound, status: CertificateStatus, **values: Any) -> Outbound:
         """Record ``status`` and return the row as stored now."""
-        stored = await anyio.to_thread.run_sync(
-            lambda: self.store.update_outbound(
-                certificate_id=outbound.certificate_id, status=status, kind=outbound.kind, **values
+        move = {"certificate_id": outbound.certificate_id, "kind": outbound.kind, "status": status, **values}
+        return (await self._settle([move]))[0]
+
+    async def _settle(self, moves: list[dict[str, Any]]) -> list[Outbound]:
+        """Make the moves in one transaction, wake the status reads held on them; the rows as stored."""
+        if not moves:
+            return []
+        stored = await anyio.to_thread.run_sync(lambda: self.store.settle_outbound(moves))
+        rows: list[Outbound] = []
+        for row in stored:
+            assert row is not None  # submissions are never deleted
+            self.changes.notify(row.certificate_id)
+            rows.append(row)
+        return rows
+
+    @staticmethod
+    def _settled(rows: list[Outbound]) -> list[Outbound]:
+        for row in rows:
+            _log.info(
+                "delivery_settled",
+                certificate_id=row.certificate_id,
+                delivery=row.delivery,
+                status=row.status.value,
             )
-        )
-        assert stored is not None  # submissions are never deleted
-        self.changes.notify(outbound.certificate_id)
-        return stored
+        return rows
 
     async def sync_once(self, *, grace: timedelta | None = None) -> int:
         """Retry due submissions and refresh accepted ones; how many rows were looked at.

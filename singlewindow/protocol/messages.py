@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from singlewindow.errors import Problem
 from singlewindow.protocol.states import DeliveryState
@@ -23,6 +23,11 @@ DELIVERY_COVERS = (
     ACCEPTED_AT_HEADER.lower(),
     "content-type",
 )
+#: what the hub's signature on an outcome push must cover besides method, URI and digest (the body,
+#: covered by its digest, names every delivery it settles)
+PUSH_COVERS = ("content-type",)
+#: most settled deliveries one outcome push carries
+MAX_PUSHED_OUTCOMES = 64
 XML = "application/xml"
 
 
@@ -72,3 +77,9 @@ class TrailBody(_Body):
     delivered_at: datetime | None = None
     receipt: dict[str, Any] | None = None
     events: list[TrailEvent] = []
+
+
+class OutcomesBody(_Body):
+    """An outcome push: settled deliveries of one exporting node, each with only its settling event."""
+
+    outcomes: list[TrailBody] = Field(min_length=1, max_length=MAX_PUSHED_OUTCOMES)

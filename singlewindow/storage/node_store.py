@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -38,7 +38,8 @@ _MINE = (node_outbound.c.kind == bindparam("b_kind")) & (
 _OUTBOUND = select(node_outbound).where(_MINE)
 # every kind named, so that the lookup goes by the primary key (kind, certificate_id), not a scan
 _SUBMISSIONS = select(node_outbound).where(
-    node_outbound.c.kind.in_(KINDS), node_outbound.c.certificate_id == bindparam("b_certificate_id")
+    node_outbound.c.kind.in_(KINDS),
+    node_outbound.c.certificate_id.in_(bindparam("b_certificate_ids", expanding=True)),
 )
 # FOR UPDATE (PostgreSQL): a push and a poll settling at once write one trail line
 _OUTBOUND_STATUS = select(node_outbound.c.status).where(_MINE).with_for_update()
@@ -261,14 +262,27 @@ class NodeStore:
             row = conn.execute(_OUTBOUND, {"b_kind": kind, "b_certificate_id": certificate_id}).first()
         return Outbound.from_row(row) if row else None
 
-    def submissions(self, certificate_id: str) -> list[Outbound]:
-        """Every submission with this CertificateID: the COD and its cancellation, when there is one."""
+    def submissions(self, certificate_ids: Collection[str]) -> list[Outbound]:
+        """Every submission with one of these CertificateIDs: each COD and its cancellation, if any."""
         with self.engine.connect() as conn:
-            rows = conn.execute(_SUBMISSIONS, {"b_certificate_id": certificate_id}).all()
+            rows = conn.execute(_SUBMISSIONS, {"b_certificate_ids": list(certificate_ids)}).all()
         return [Outbound.from_row(row) for row in rows]
 
-    def update_outbound(
+    def update_outbound(self, **move: Any) -> Outbound | None:
+        """Move a submission to ``status`` and return it (``settle_outbound`` with one move)."""
+        return self.settle_outbound([move])[0]
+
+    def settle_outbound(self, moves: Sequence[Mapping[str, Any]]) -> list[Outbound | None]:
+        """Make each move (the arguments of ``_move``) in one transaction; the rows as stored after.
+
+        An outcome push settles several submissions at once: one commit for all of them.
+        """
+        with write_transaction(self.engine) as conn:
+            return [self._move(conn, **move) for move in moves]
+
+    def _move(
         self,
+        conn: Any,
         *,
         certificate_id: str,
         status: CertificateStatus,
@@ -281,26 +295,25 @@ class NodeStore:
         at: datetime | None = None,
         kind: str = COD,
     ) -> Outbound | None:
-        """Move a submission to ``status`` and return it; a trail line is written only when the status
-        changes. None when there is no such submission."""
+        """Move a submission to ``status``; a trail line is written only when the status changes.
+        None when there is no such submission."""
         mine = {"b_kind": kind, "b_certificate_id": certificate_id}
-        with write_transaction(self.engine) as conn:
-            row = conn.execute(_OUTBOUND_STATUS, mine).first()
-            if row is None:
-                return None
-            values: dict[str, Any] = {"status": status.value, "updated_at": now, "next_attempt_at": retry_at}
-            for key, value in (("delivery", delivery), ("problems", problems), ("receipt", receipt)):
-                if value is not None:
-                    values[key] = value
-            statement = _COUNT_ATTEMPT if status is CertificateStatus.SUBMITTED else _UPDATE_OUTBOUND
-            updated = conn.execute(statement, {**mine, **values}).one()
-            if row.status != status.value:
-                if kind != COD:
-                    detail = f"{kind.lower()} {status.value}" + (f": {detail}" if detail else "")
-                    # the certificate's own trail shows the cancellation's steps by their detail only
-                    self._event(conn, certificate_id, "outbound", at or now, kind.lower()[:16], detail)
-                else:
-                    self._event(conn, certificate_id, "outbound", at or now, status.value, detail)
+        row = conn.execute(_OUTBOUND_STATUS, mine).first()
+        if row is None:
+            return None
+        values: dict[str, Any] = {"status": status.value, "updated_at": now, "next_attempt_at": retry_at}
+        for key, value in (("delivery", delivery), ("problems", problems), ("receipt", receipt)):
+            if value is not None:
+                values[key] = value
+        statement = _COUNT_ATTEMPT if status is CertificateStatus.SUBMITTED else _UPDATE_OUTBOUND
+        updated = conn.execute(statement, {**mine, **values}).one()
+        if row.status != status.value:
+            if kind != COD:
+                detail = f"{kind.lower()} {status.value}" + (f": {detail}" if detail else "")
+                # the certificate's own trail shows the cancellation's steps by their detail only
+                self._event(conn, certificate_id, "outbound", at or now, kind.lower()[:16], detail)
+            else:
+                self._event(conn, certificate_id, "outbound", at or now, status.value, detail)
         return Outbound.from_row(updated)
 
     def outbound_due(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import secrets
@@ -215,7 +214,7 @@ class LocalFederation:
     async def deliver_and_push(self) -> None:
         """One hub worker round (no node outbox sync at all), then wait for the pushes it started."""
         await self.hub.worker.run_once()
-        await asyncio.gather(*list(self.hub.worker._pushes))
+        await self.hub.worker.pushes.settled()
 
     async def settle(self, rounds: int = 5) -> None:
         """Run the hub worker and every node's outbox a few times."""

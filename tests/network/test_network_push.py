@@ -11,7 +11,6 @@ import pytest
 from network.kit import LocalFederation
 from sqlalchemy import update
 
-from singlewindow.hub.worker import outcome_headers
 from singlewindow.node.outbound import (
     MAX_PUSH_GRACE,
     MAX_REFRESH_GAP,
@@ -20,7 +19,9 @@ from singlewindow.node.outbound import (
     refresh_gap,
 )
 from singlewindow.protocol import (
-    DELIVERY_COVERS,
+    MAX_PUSHED_OUTCOMES,
+    PUSH_COVERS,
+    OutcomesBody,
     SignatureAuth,
     TrailBody,
 )
@@ -51,19 +52,22 @@ async def test_exporting_node_reports_delivered_from_the_push_alone(local: Local
     assert [e["status"] for e in status["trail"]] == ["submitted", "accepted", "delivered"]
     message = local.hub.store.by_certificate(certificate_id)
     outcome = TrailBody.model_validate_json((await _trail(local, message.delivery)).content)
-    assert await local.hub.worker.push(message, outcome) is True
+    assert await local.hub.worker.pushes.push("AR", [outcome]) is True
     async with local.client("AR") as ar:
         again = (await ar.get(f"/api/v1/certificates/{certificate_id}")).json()
     assert [e["status"] for e in again["trail"]] == ["submitted", "accepted", "delivered"]
     # the same outcome pushed to a node that did not send it
     answer = await local.hub.worker.client.post(
         "http://uy.node/api/v1/outcomes",
-        content=outcome.model_dump_json().encode(),
-        headers=outcome_headers(message),
-        auth=local.hub.worker.auth,
+        content=OutcomesBody(outcomes=[outcome]).model_dump_json().encode(),
+        headers={"content-type": "application/json"},
+        auth=local.hub.worker.pushes.auth,
     )
-    assert answer.status_code == 404
-    assert answer.json()["problems"][0]["code"] == "delivery.not_found"
+    assert answer.status_code == 200
+    (answered,) = answer.json()["outcomes"]
+    assert answered["delivery"] == message.delivery
+    assert answered["problems"][0]["code"] == "delivery.not_found"
+    assert "status" not in answered
 
 
 async def _trail(local: LocalFederation, delivery: str) -> httpx.Response:
@@ -86,12 +90,12 @@ async def test_forged_or_unproven_pushes_change_nothing(local: LocalFederation) 
         "accepted_at": "2026-01-01T00:00:00Z",
         "events": [],
     }
-    auth = SignatureAuth(key=local.pki.country("UY").node.private_key, keyid="hub", cover=DELIVERY_COVERS)
+    auth = SignatureAuth(key=local.pki.country("UY").node.private_key, keyid="hub", cover=PUSH_COVERS)
     async with local.client("AR", role=None) as ar:
         answer = await ar.post(
             "/api/v1/outcomes",
-            content=json.dumps(forged).encode(),
-            headers=outcome_headers(local.hub.store.by_certificate(certificate_id)),
+            content=json.dumps({"outcomes": [forged]}).encode(),
+            headers={"content-type": "application/json"},
             auth=auth,
         )
     assert answer.status_code == 401
@@ -112,7 +116,7 @@ async def test_forged_or_unproven_pushes_change_nothing(local: LocalFederation) 
             "events": [],
         }
     )
-    assert await local.hub.worker.push(message, outcome) is True  # taken, but not believed
+    assert await local.hub.worker.pushes.push("AR", [outcome]) is True  # taken, but not believed
     assert local.node("AR").store.outbound(certificate_id, kind=COD).status.value == "accepted"
 
 
@@ -299,3 +303,93 @@ async def test_a_held_read_stays_held_through_a_retry_that_changes_nothing(local
             _age(local, certificate_id, next_attempt_at=node.clock() - timedelta(seconds=1))
             assert await node.outbox.sync_once() == 1
     assert answers == ["accepted"]
+
+
+async def test_one_push_settles_several_certificates_and_answers_each(local: LocalFederation) -> None:
+    """The hub delivers three of AR's certificates while AR is unreachable; one push of their outcomes
+    (with one for a delivery AR never sent between them) settles all three, and the answer names each
+    outcome in order: the status here, or delivery.not_found."""
+    node = local.node("AR")
+    ids = [await local.submit_fields(number=number) for number in (921, 923, 925)]
+    local.switch.down.add("ar.node")
+    await local.deliver_and_push()
+    local.switch.down.discard("ar.node")
+    assert [node.store.outbound(i).status.value for i in ids] == ["accepted"] * 3
+    trails = [
+        TrailBody.model_validate_json(
+            (await _trail(local, local.hub.store.by_certificate(i).delivery)).content
+        )
+        for i in ids
+    ]
+    stranger = trails[0].model_copy(update={"delivery": "D-not-sent-by-AR"})
+    body = OutcomesBody(outcomes=[trails[0], stranger, trails[1], trails[2]])
+    answer = await local.hub.worker.client.post(
+        "http://ar.node/api/v1/outcomes",
+        content=body.model_dump_json().encode(),
+        headers={"content-type": "application/json"},
+        auth=local.hub.worker.pushes.auth,
+    )
+    assert answer.status_code == 200, answer.text
+    answered = answer.json()["outcomes"]
+    assert [a["delivery"] for a in answered] == [o.delivery for o in body.outcomes]
+    assert [a.get("status") for a in answered] == ["delivered", None, "delivered", "delivered"]
+    assert answered[1]["problems"][0]["code"] == "delivery.not_found"
+    assert [node.store.outbound(i).status.value for i in ids] == ["delivered"] * 3
+    assert all(node.store.outbound(i).receipt for i in ids)
+
+
+async def test_outcomes_settled_while_a_push_is_under_way_go_together_in_the_next(
+    local: LocalFederation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outcomes for one node that wait for its push go in as few pushes as the limit allows:
+    MAX_PUSHED_OUTCOMES + 6 outcomes added at once → two pushes, in the order added; each answered."""
+    pushes = local.hub.worker.pushes
+    sent: list[list[str]] = []
+    push = pushes.push
+
+    async def recorded(sender: str, outcomes: list[TrailBody]) -> bool:
+        sent.append([o.delivery for o in outcomes])
+        return await push(sender, outcomes)
+
+    monkeypatch.setattr(pushes, "push", recorded)
+    certificate_id = await local.submit_fields(number=927)
+    local.switch.down.add("ar.node")
+    await local.deliver_and_push()
+    local.switch.down.discard("ar.node")
+    delivery = local.hub.store.by_certificate(certificate_id).delivery
+    real = TrailBody.model_validate_json((await _trail(local, delivery)).content)
+    assert sent == [[delivery]]  # the push that could not connect
+    sent.clear()
+    count = MAX_PUSHED_OUTCOMES + 6
+    outcomes = [real.model_copy(update={"delivery": f"D-{index:03d}"}) for index in range(count - 1)] + [real]
+    for outcome in outcomes:
+        pushes.add("AR", outcome)
+    await pushes.settled()
+    assert [len(batch) for batch in sent] == [MAX_PUSHED_OUTCOMES, 6]
+    assert [delivery for batch in sent for delivery in batch] == [o.delivery for o in outcomes]
+    assert local.node("AR").store.outbound(certificate_id).status.value == "delivered"
+    # once every push is done, the next outcome goes at once, alone
+    sent.clear()
+    pushes.add("AR", real)
+    await pushes.settled()
+    assert sent == [[delivery]]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"outcomes": []}, "outcomes"), ({"outcome": {}}, "outcomes"), ([1], "body")],
+)
+async def test_a_push_that_is_not_a_list_of_outcomes_is_refused(
+    local: LocalFederation, body: object, field: str
+) -> None:
+    """Signed by the hub but no outcomes, a misnamed field or not an object: 400 input.invalid_fields."""
+    answer = await local.hub.worker.client.post(
+        "http://ar.node/api/v1/outcomes",
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+        auth=local.hub.worker.pushes.auth,
+    )
+    assert answer.status_code == 400
+    (found,) = answer.json()["problems"]
+    assert found["code"] == "input.invalid_fields"
+    assert field in found["message"]

@@ -22,9 +22,9 @@ def _plan(engine: Engine, statement: Select[tuple[str]]) -> str:
     """The database's plan for ``statement`` with this certificate's lineage (sequential scans discouraged
     on PostgreSQL, so that a small table does not hide a missing index)."""
     sql = str(
-        statement.params(b_ids=lineage_ids(CERTIFICATE), b_certificate_id=CERTIFICATE).compile(
-            dialect=engine.dialect, compile_kwargs={"literal_binds": True}
-        )
+        statement.params(
+            b_ids=lineage_ids(CERTIFICATE), b_certificate_id=CERTIFICATE, b_certificate_ids=[CERTIFICATE]
+        ).compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
     )
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
