@@ -49,7 +49,7 @@ def _serve(app: Any, *, host: str, port: int) -> None:
 
     settle()  # the app and everything it imported live as long as this process
     # our own JSON logs carry the requests; uvicorn's config would replace the logging setup
-    uvicorn.run(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=5)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5)
 
 
 def hub_serve(
