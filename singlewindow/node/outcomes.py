@@ -62,7 +62,7 @@ async def outcomes(request: Request) -> JSONResponse:
 
     401 ``delivery.not_from_hub`` unless signed by the hub; 400 ``input.invalid_fields`` for a body
     that is not an outcome push. Answers each outcome in order with the certificate's status here,
-    or with 404's problem ``delivery.not_found`` for a delivery this node did not send; the same push
+    or with the problem ``delivery.not_found`` for a delivery this node did not send; the same push
     again changes nothing.
     """
     node = request.app.state.node
