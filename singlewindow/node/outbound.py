@@ -201,7 +201,7 @@ class Outbox:
     async def apply(self, outbound: Outbound, trail: TrailBody) -> Outbound:
         """Settle an accepted certificate from the hub's trail (fetched by a poll); the row afterwards."""
         move = self._settlement(outbound, trail)
-        return outbound if move is None else self._settled(await self._settle([move]))[0]
+        return outbound if move is None else self._log_settled(await self._settle([move]))[0]
 
     async def apply_pushed(self, pushed: list[tuple[Outbound, TrailBody]]) -> list[Outbound]:
         """Settle submissions from the hub's outcome push, all in one transaction; each row afterwards.
@@ -214,7 +214,7 @@ class Outbox:
             move = self._settlement(outbound, trail)
             if move is not None:
                 moves.setdefault((outbound.kind, outbound.certificate_id), move)
-        rows = self._settled(await self._settle(list(moves.values())))
+        rows = self._log_settled(await self._settle(list(moves.values())))
         settled = {(row.kind, row.certificate_id): row for row in rows}
         now = self.clock()
         for outbound, _trail in pushed:
@@ -291,7 +291,8 @@ class Outbox:
         return rows
 
     @staticmethod
-    def _settled(rows: list[Outbound]) -> list[Outbound]:
+    def _log_settled(rows: list[Outbound]) -> list[Outbound]:
+        """One ``delivery_settled`` line per row; the rows."""
         for row in rows:
             _log.info(
                 "delivery_settled",

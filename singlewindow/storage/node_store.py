@@ -268,10 +268,6 @@ class NodeStore:
             rows = conn.execute(_SUBMISSIONS, {"b_certificate_ids": list(certificate_ids)}).all()
         return [Outbound.from_row(row) for row in rows]
 
-    def update_outbound(self, **move: Any) -> Outbound | None:
-        """Move a submission to ``status`` and return it (``settle_outbound`` with one move)."""
-        return self.settle_outbound([move])[0]
-
     def settle_outbound(self, moves: Sequence[Mapping[str, Any]]) -> list[Outbound | None]:
         """Make each move (the arguments of ``_move``) in one transaction; the rows as stored after.
 
