@@ -149,6 +149,7 @@ class HubSettings(_Common):
     lease_seconds: float = Field(default=60.0, gt=0)
     delivery_timeout: float = Field(default=15.0, gt=0)
     poll_interval: float = Field(default=0.5, gt=0)
+    #: delivery requests in flight at once (each carries up to 16 documents due for one node)
     batch_size: int = Field(default=10, ge=1)
     #: seconds a claimed signing date may lie ahead of the hub's clock (time.future beyond)
     max_clock_skew: float = Field(default=300.0, ge=0)

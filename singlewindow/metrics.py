@@ -54,6 +54,12 @@ class HubMetrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
             registry=self.registry,
         )
+        self.request_documents = Histogram(
+            "singlewindow_hub_delivery_request_documents",
+            "Documents carried by each delivery request to a node",
+            buckets=(1, 2, 4, 8, 16),
+            registry=self.registry,
+        )
 
     def watch(self, *, states: Callable[[], dict[str, int]]) -> None:
         """Report messages by state and the queue depth from ``states`` at each scrape."""

@@ -119,6 +119,9 @@ def corpus(*, c: Corpus, legit_delivery: str) -> list[Attack]:
         Attack("node: replay of an old delivery", 401, frozenset({"delivery.not_from_hub"}), c.signed_post(
             url=inbound, body=good, key=hub_key, keyid=HUB_KEYID, created=stale,
             delivery=(str(uuid.uuid4()), good_id)), good_id),
+        Attack("node: delivery of several not from the hub", 401, frozenset({"delivery.not_from_hub"}),
+               c.signed_post(url=f"{inbound}/batch", body=good, key=c.node(a), keyid=HUB_KEYID,
+                             delivery=(str(uuid.uuid4()), good_id), together=True), good_id),
     ]  # fmt: skip
 
 

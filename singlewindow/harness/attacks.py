@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -19,8 +20,11 @@ from singlewindow.protocol.httpsig import sign_request
 from singlewindow.protocol.messages import (
     ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
+    DELIVERIES_COVERS,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
+    DeliveriesBody,
+    DeliveryItem,
 )
 from singlewindow.verification import complete_and_sign
 
@@ -75,11 +79,25 @@ class Corpus:
         keyid: str,
         created: int | None = None,
         delivery: tuple[str, str] | None = None,
+        together: bool = False,
     ) -> Send:
-        """A POST signed (RFC 9421) by ``key`` as ``keyid``; ``delivery`` = (number, id): a hub delivery."""
+        """A POST signed (RFC 9421) by ``key`` as ``keyid``; ``delivery`` = (number, id): a hub delivery.
+
+        ``together``: that delivery in the body of a delivery of several documents (one of them).
+        """
         headers = {"content-type": "application/xml"}
         cover: tuple[str, ...] = ()
-        if delivery is not None:
+        if delivery is not None and together:
+            item = DeliveryItem(
+                delivery=delivery[0],
+                certificate_id=delivery[1],
+                accepted_at=datetime.now(UTC).isoformat(),
+                document=base64.b64encode(body).decode("ascii"),
+            )
+            body = DeliveriesBody(deliveries=[item]).model_dump_json().encode()
+            headers = {"content-type": "application/json"}
+            cover = DELIVERIES_COVERS
+        elif delivery is not None:
             headers |= {
                 DELIVERY_HEADER: delivery[0],
                 CERTIFICATE_HEADER: delivery[1],

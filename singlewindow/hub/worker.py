@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 import anyio
 import httpx
 import structlog
+from cryptography import x509
+from pydantic import ValidationError
 
 from singlewindow.config import HubSettings
 from singlewindow.errors import SinglewindowError
@@ -23,11 +26,17 @@ from singlewindow.metrics import HubMetrics
 from singlewindow.protocol import (
     ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
+    DELIVERIES_COVERS,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
     HUB_KEYID,
+    MAX_DELIVERED_TOGETHER,
+    MAX_DELIVERED_TOGETHER_BYTES,
     PUSH_COVERS,
     XML,
+    DeliveredBody,
+    DeliveriesBody,
+    DeliveryItem,
     DeliveryState,
     PrivateKey,
     SignatureAuth,
@@ -35,15 +44,41 @@ from singlewindow.protocol import (
     TrailEvent,
     verify_receipt,
 )
+from singlewindow.protocol.receipt import canonical
 from singlewindow.storage import HubStore, Message, utcnow
 
 INBOUND_PATH = "/api/v1/inbound"
+INBOUND_BATCH_PATH = "/api/v1/inbound/batch"
+#: ``(kind, event, detail, receipt)`` of one attempt, kind delivered, refused or retry
+Attempt = tuple[str, str, str, bytes | None]
 _log = get_logger("singlewindow.hub.worker")
 
 
 def accepted_at_value(moment: datetime) -> str:
     """The acceptance-time header value: RFC 3339 in UTC, to the microsecond."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def delivery_requests(messages: Iterable[Message]) -> list[list[Message]]:
+    """Claimed messages as delivery requests: by destination in claim order, each request at most
+    ``MAX_DELIVERED_TOGETHER`` documents of ``MAX_DELIVERED_TOGETHER_BYTES`` in all (a larger
+    document goes alone)."""
+    requests: dict[str, list[list[Message]]] = {}
+    sizes: dict[str, int] = {}
+    for message in messages:
+        chunks = requests.setdefault(message.destination, [])
+        size = len(message.document)
+        if (
+            chunks
+            and len(chunks[-1]) < MAX_DELIVERED_TOGETHER
+            and sizes[message.destination] + size <= MAX_DELIVERED_TOGETHER_BYTES
+        ):
+            chunks[-1].append(message)
+            sizes[message.destination] += size
+        else:
+            chunks.append([message])
+            sizes[message.destination] = size
+    return [chunk for chunks in requests.values() for chunk in chunks]
 
 
 def backoff(*, attempts: int, base: float, cap: float, rng: random.Random | None = None) -> float:
@@ -70,6 +105,7 @@ class DeliveryWorker:
         self.store, self.directory, self.client, self.settings = store, directory, client, settings
         self.metrics, self.clock = metrics, clock
         self.auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=DELIVERY_COVERS, clock=clock)
+        self.batch_auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=DELIVERIES_COVERS, clock=clock)
         self._wake = asyncio.Event()
         #: settled deliveries told to their exporting nodes
         self.pushes = OutcomePushes(
@@ -96,16 +132,19 @@ class DeliveryWorker:
         )
 
     async def run_once(self) -> int:
-        """Claim one batch of due messages and deliver them concurrently; the number claimed."""
-        claimed = await self._claim(limit=self.settings.batch_size)
-        await asyncio.gather(*(self._deliver(message) for message in claimed))
+        """Claim what ``batch_size`` requests carry and deliver it concurrently; the number claimed."""
+        claimed = await self._claim(limit=self.settings.batch_size * MAX_DELIVERED_TOGETHER)
+        await asyncio.gather(*(self._deliver(request) for request in delivery_requests(claimed)))
         return len(claimed)
 
     async def run(self) -> None:
-        """Deliver until cancelled, at most ``batch_size`` at once; a database hiccup is logged, never fatal.
+        """Deliver until cancelled, ``batch_size`` requests at once; a database hiccup is logged, never fatal.
 
-        A message is claimed as soon as a delivery slot is free, not when a whole batch has
-        finished: one slow destination does not hold back the messages behind it.
+        Messages are claimed as soon as a request slot is free, not when a whole round has
+        finished: one slow destination does not hold back the messages behind it. Each slot claims
+        what one request can carry; messages due together for the same node go in one request
+        (``delivery_requests``), so a claim can fill a few requests more than it has slots for,
+        at most one per destination.
         """
         in_flight: set[asyncio.Task[None]] = set()
         saturated = False
@@ -119,21 +158,23 @@ class DeliveryWorker:
             while True:
                 # cleared before looking, so a wake-up (new message, finished delivery) is not lost
                 self._wake.clear()
-                free = self.settings.batch_size - len(in_flight)
+                limit = (self.settings.batch_size - len(in_flight)) * MAX_DELIVERED_TOGETHER
                 claimed: list[Message] = []
-                if free > 0:
+                if limit > 0:
                     try:
-                        claimed = await self._claim(limit=free)
+                        claimed = await self._claim(limit=limit)
                     except asyncio.CancelledError:
                         raise
                     except Exception:
                         _log.exception("delivery_loop_error")
-                for message in claimed:
-                    task = asyncio.create_task(self._deliver(message))
+                for request in delivery_requests(claimed):
+                    task = asyncio.create_task(self._deliver(request))
                     in_flight.add(task)
                     task.add_done_callback(finished)
-                # every slot filled: more may be due, look again as soon as a delivery finishes
-                saturated = (bool(claimed) and len(claimed) == free) or free <= 0
+                # every slot filled: look again as soon as a delivery finishes
+                saturated = len(in_flight) >= self.settings.batch_size
+                if claimed and len(claimed) == limit and not saturated:
+                    continue  # more may be due and slots are free
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.settings.poll_interval)
         finally:
@@ -142,23 +183,31 @@ class DeliveryWorker:
                 task.cancel()
             await asyncio.gather(*in_flight, return_exceptions=True)
 
-    async def _deliver(self, message: Message) -> None:
-        with structlog.contextvars.bound_contextvars(
-            delivery=message.delivery, certificate_id=message.certificate_id, destination=message.destination
-        ):
+    async def _deliver(self, messages: list[Message]) -> None:
+        """One delivery request (one message alone, or several for one node) and its recorded outcomes."""
+        with structlog.contextvars.bound_contextvars(destination=messages[0].destination):
             try:
-                outcome = await self._attempt(message)
+                if len(messages) == 1:
+                    outcomes = [await self._attempt(messages[0])]
+                else:
+                    outcomes = await self._attempt_together(messages)
             except Exception as exc:  # whatever breaks, the lease must end in a recorded outcome
-                _log.exception("delivery_attempt_crashed")
-                outcome = ("retry", "error", f"{type(exc).__name__}: {exc}", None)
-            await self._record(message, *outcome)
+                _log.exception("delivery_attempt_crashed", deliveries=[m.delivery for m in messages])
+                outcomes = [("retry", "error", f"{type(exc).__name__}: {exc}", None)] * len(messages)
+            await asyncio.gather(
+                *(
+                    self._record(message, *outcome)
+                    for message, outcome in zip(messages, outcomes, strict=True)
+                )
+            )
 
-    async def _attempt(self, message: Message) -> tuple[str, str, str, bytes | None]:
-        """``(kind, event, detail, receipt)`` with kind delivered, refused or retry."""
+    async def _attempt(self, message: Message) -> Attempt:
+        """One document alone: its exact bytes as the body, its delivery values in signed headers."""
         base = self.directory.node_url(message.destination)
         certificate = self.directory.node_certificate(message.destination)
         if base is None or certificate is None:
             return "retry", "no_endpoint", f"no endpoint known for {message.destination}", None
+        self.metrics.request_documents.observe(1)
         try:
             answer = await self.client.post(
                 base + INBOUND_PATH,
@@ -179,21 +228,79 @@ class DeliveryWorker:
             return "refused", "refused_by_destination", answer.text[:2000], None
         if answer.status_code != 200:
             return "retry", f"http_{answer.status_code}", answer.text[:500], None
+        return _checked(message, answer.content, certificate=certificate)
+
+    async def _attempt_together(self, messages: list[Message]) -> list[Attempt]:
+        """Several documents for one node in one request; each answered as the single form answers it.
+
+        A node that does not know the batch form (404, 405: an older version) gets them one by one.
+        """
+        destination = messages[0].destination
+        base = self.directory.node_url(destination)
+        certificate = self.directory.node_certificate(destination)
+        if base is None or certificate is None:
+            return [("retry", "no_endpoint", f"no endpoint known for {destination}", None)] * len(messages)
+        body = DeliveriesBody(
+            deliveries=[
+                DeliveryItem(
+                    delivery=message.delivery,
+                    certificate_id=message.certificate_id,
+                    accepted_at=accepted_at_value(message.accepted_at),
+                    document=base64.b64encode(message.document).decode("ascii"),
+                )
+                for message in messages
+            ]
+        )
+        self.metrics.request_documents.observe(len(messages))
         try:
-            verify_receipt(
-                answer.content,
-                certificate=certificate,
-                delivery=message.delivery,
-                sha256=hashlib.sha256(message.document).hexdigest(),
-                node=message.destination,
+            answer = await self.client.post(
+                base + INBOUND_BATCH_PATH,
+                content=body.model_dump_json().encode(),
+                headers={"content-type": "application/json"},
+                auth=self.batch_auth,
+                timeout=self.settings.delivery_timeout,
             )
-        except SinglewindowError as exc:
-            return "retry", "receipt_invalid", str(exc), None
-        return "delivered", "delivered", "", answer.content
+        except httpx.HTTPError as exc:
+            return [("retry", "unreachable", f"{type(exc).__name__}: {exc}", None)] * len(messages)
+        if answer.status_code in (404, 405):
+            return list(await asyncio.gather(*(self._attempt(message) for message in messages)))
+        if answer.status_code != 200:
+            return [("retry", f"http_{answer.status_code}", answer.text[:500], None)] * len(messages)
+        try:
+            items = DeliveredBody.model_validate_json(answer.content).deliveries
+        except ValidationError as exc:
+            items = []
+            detail = f"the answer is not a list of deliveries: {str(exc)[:300]}"
+        else:
+            detail = f"the answer names {len(items)} deliveries for {len(messages)} sent"
+        if len(items) != len(messages):
+            return [("retry", "receipt_invalid", detail, None)] * len(messages)
+        attempts: list[Attempt] = []
+        for message, item in zip(messages, items, strict=True):
+            if item.delivery != message.delivery:
+                attempts.append(("retry", "receipt_invalid", "the answers are not in the order sent", None))
+            elif item.status == 200:
+                receipt = canonical(item.receipt) if item.receipt is not None else b""
+                attempts.append(_checked(message, receipt, certificate=certificate))
+            else:
+                # the same detail and outcome as the single form's answer with this status
+                problems = json.dumps(
+                    {"problems": [p.model_dump() for p in item.problems]},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
+                if item.status == 422:
+                    attempts.append(("refused", "refused_by_destination", problems[:2000], None))
+                else:
+                    attempts.append(("retry", f"http_{item.status}", problems[:500], None))
+        return attempts
 
     async def _record(
         self, message: Message, kind: str, event: str, detail: str, receipt: bytes | None
     ) -> None:
+        structlog.contextvars.bind_contextvars(
+            delivery=message.delivery, certificate_id=message.certificate_id
+        )
         now = self.clock()
         retry_at: datetime | None = None
         if kind == "delivered":
@@ -262,3 +369,18 @@ class DeliveryWorker:
             receipt=json.loads(receipt) if receipt else None,
             events=[TrailEvent(at=now, state=state.value, event=event, detail=detail[:2000])],
         )
+
+
+def _checked(message: Message, receipt: bytes, *, certificate: x509.Certificate) -> Attempt:
+    """Delivered when ``receipt`` is the destination's signed receipt for exactly these bytes."""
+    try:
+        verify_receipt(
+            receipt,
+            certificate=certificate,
+            delivery=message.delivery,
+            sha256=hashlib.sha256(message.document).hexdigest(),
+            node=message.destination,
+        )
+    except SinglewindowError as exc:
+        return "retry", "receipt_invalid", str(exc), None
+    return "delivered", "delivered", "", receipt

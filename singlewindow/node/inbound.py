@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from singlewindow.errors import AuthenticationFailed, Conflict, InvalidDocument, Problem, problem
+from singlewindow.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidDocument,
+    Problem,
+    SinglewindowError,
+    UnusableInput,
+    problem,
+)
 from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
 from singlewindow.protocol import (
     ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
+    DELIVERIES_COVERS,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
     HUB_KEYID,
+    MAX_DELIVERED_TOGETHER_BYTES,
+    DeliveredBody,
+    DeliveredItem,
+    DeliveriesBody,
+    DeliveryItem,
     Receipt,
     sign_receipt,
     verify_request,
@@ -34,6 +53,8 @@ if TYPE_CHECKING:
 router = APIRouter(tags=["hub only"])
 _log = get_logger("singlewindow.node.inbound")
 _ID_PATH = "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateID"
+#: a batch's documents in base64 (4/3 of their bytes) and the JSON around them
+_MAX_BATCH_BODY = 2 * MAX_DELIVERED_TOGETHER_BYTES
 
 
 def require_hub_signature(
@@ -66,33 +87,104 @@ async def inbound(request: Request) -> Response:
     """Accept a delivery signed by the hub; the receipt is signed only after the bytes are stored."""
     node = request.app.state.node
     body = await read_body(request, limit=node.settings.max_body_bytes, timeout=node.settings.body_timeout)
-    try:
-        require_hub_signature(request, body, node=node)
-    except AuthenticationFailed:
-        node.metrics.received.labels(outcome="not_from_hub").inc()
-        raise
-    delivery = request.headers.get(DELIVERY_HEADER, "")[:40]
-    claimed_id = request.headers.get(CERTIFICATE_HEADER, "")
-    # one hand-off to a worker thread for the whole intake (each one costs CPU on both sides)
-    receipt, accepted_at = await run_in_threadpool(
-        lambda: _take(request, body=body, delivery=delivery, claimed_id=claimed_id)
+    _from_hub(request, body, node=node, covers=DELIVERY_COVERS)
+    receipt = await _intake(
+        node,
+        document=body,
+        delivery=request.headers.get(DELIVERY_HEADER, "")[:40],
+        claimed_id=request.headers.get(CERTIFICATE_HEADER, ""),
+        accepted_at=request.headers.get(ACCEPTED_AT_HEADER, ""),
     )
-    if receipt is None:
-        # revocation is judged at the hub's acceptance time (the trusted time), as well as at signing time
-        acceptance = Acceptance(at=accepted_at, judge_signers=True)
-        return await _cancellation(
-            request, body=body, delivery=delivery, claimed_id=claimed_id, acceptance=acceptance
-        )
     return Response(content=receipt, media_type="application/json")
 
 
-def _take(request: Request, *, body: bytes, delivery: str, claimed_id: str) -> tuple[bytes | None, datetime]:
+@router.post(
+    "/api/v1/inbound/batch",
+    openapi_extra=request_body(
+        description="several deliveries for this node in one request, signed by the hub",
+        json_model=DeliveriesBody,
+    ),
+)
+async def inbound_batch(request: Request) -> JSONResponse:
+    """Several deliveries at once, each taken exactly as ``/api/v1/inbound`` takes one.
+
+    401 ``delivery.not_from_hub`` unless signed by the hub; 400 ``input.invalid_fields`` for a body
+    that is not a delivery of several documents. Otherwise 200, answering each document in order
+    with the status and receipt or problems the single form would have answered with.
+    """
+    node = request.app.state.node
+    body = await read_body(request, limit=_MAX_BATCH_BODY, timeout=node.settings.body_timeout)
+    _from_hub(request, body, node=node, covers=DELIVERIES_COVERS)
+    try:
+        items = DeliveriesBody.model_validate_json(body).deliveries
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise UnusableInput(problem("input.invalid_fields", details[:500])) from None
+    documents = [_decoded(item, index) for index, item in enumerate(items)]
+    # side by side: their verifications overlap and their stores share one commit (group commit)
+    answers = await asyncio.gather(
+        *(_answer(node, item, document) for item, document in zip(items, documents, strict=True))
+    )
+    return JSONResponse(content=DeliveredBody(deliveries=answers).model_dump(mode="json"))
+
+
+def _from_hub(request: Request, body: bytes, *, node: NodeState, covers: tuple[str, ...]) -> None:
+    try:
+        require_hub_signature(request, body, node=node, covers=covers)
+    except AuthenticationFailed:
+        node.metrics.received.labels(outcome="not_from_hub").inc()
+        raise
+
+
+def _decoded(item: DeliveryItem, index: int) -> bytes:
+    """The document's exact bytes; 400 ``input.invalid_fields`` when they are not base64."""
+    try:
+        return base64.b64decode(item.document, validate=True)
+    except ValueError:
+        message = f"deliveries.{index}.document: not standard base64"
+        raise UnusableInput(problem("input.invalid_fields", message)) from None
+
+
+async def _answer(node: NodeState, item: DeliveryItem, document: bytes) -> DeliveredItem:
+    """One document of a batch, answered as the single form would have answered it."""
+    try:
+        receipt = await _intake(
+            node,
+            document=document,
+            delivery=item.delivery,
+            claimed_id=item.certificate_id,
+            accepted_at=item.accepted_at,
+        )
+    except SinglewindowError as exc:
+        return DeliveredItem(delivery=item.delivery, status=exc.status_code, problems=exc.problems)
+    return DeliveredItem(delivery=item.delivery, status=200, receipt=json.loads(receipt))
+
+
+async def _intake(
+    node: NodeState, *, document: bytes, delivery: str, claimed_id: str, accepted_at: str
+) -> bytes:
+    """Take one delivered document; its signed receipt, or the refusal raised."""
+    # one hand-off to a worker thread for the whole intake (each one costs CPU on both sides)
+    receipt, moment = await run_in_threadpool(
+        lambda: _take(node, body=document, delivery=delivery, claimed_id=claimed_id, accepted_at=accepted_at)
+    )
+    if receipt is None:
+        # revocation is judged at the hub's acceptance time (the trusted time), as well as at signing time
+        acceptance = Acceptance(at=moment, judge_signers=True)
+        receipt = await _cancellation(
+            node, body=document, delivery=delivery, claimed_id=claimed_id, acceptance=acceptance
+        )
+    return receipt
+
+
+def _take(
+    node: NodeState, *, body: bytes, delivery: str, claimed_id: str, accepted_at: str
+) -> tuple[bytes | None, datetime]:
     """Recognise a repeat, verify, store and sign the receipt of a COD delivery (in a worker thread).
 
     ``(receipt, the hub's acceptance time)``; no receipt for a Cancellation (taken by
     ``_cancellation``). Raises the refusal.
     """
-    node = request.app.state.node
     sha256 = hashlib.sha256(body).hexdigest()
     log = _log.bind(delivery=delivery, certificate_id=claimed_id)
     earlier = node.store.inbound(delivery=delivery)
@@ -104,12 +196,12 @@ def _take(request: Request, *, body: bytes, delivery: str, claimed_id: str) -> t
         node.metrics.received.labels(outcome="duplicate").inc()
         log.info("duplicate_delivery")
         return bytes(earlier.receipt), node.clock()
-    accepted_at = _hub_accepted_at(request.headers.get(ACCEPTED_AT_HEADER, ""), now=node.clock())
+    moment = _hub_accepted_at(accepted_at, now=node.clock())
     root = parse_xml(body, max_bytes=node.settings.max_body_bytes)
     if is_cancellation(root):
-        return None, accepted_at
+        return None, moment
     # revocation is judged at the hub's acceptance time (the trusted time), as well as at signing time
-    acceptance = Acceptance(at=accepted_at, judge_signers=True)
+    acceptance = Acceptance(at=moment, judge_signers=True)
     # never take the hub's word: the same full verification as anyone else's
     report = node.verify(body, acceptance)
     problems: list[Problem] = list(report.problems)
@@ -128,7 +220,7 @@ def _take(request: Request, *, body: bytes, delivery: str, claimed_id: str) -> t
         log.warning("delivery_refused", codes=[p.code for p in problems])
         raise InvalidDocument(problems)
     now = node.clock()
-    receipt = _receipt(request, delivery=delivery, certificate_id=claimed_id, sha256=sha256, now=now)
+    receipt = _receipt(node, delivery=delivery, certificate_id=claimed_id, sha256=sha256, now=now)
     stored, created = node.store.store_inbound(
         delivery=delivery,
         certificate_id=claimed_id,
@@ -137,11 +229,11 @@ def _take(request: Request, *, body: bytes, delivery: str, claimed_id: str) -> t
         report=report.model_dump_json(),
         receipt=receipt,
         now=now,
-        hub_accepted_at=accepted_at,
+        hub_accepted_at=moment,
     )
     node.metrics.received.labels(outcome="stored" if created else "duplicate").inc()
     log.info("delivery_stored", duplicate=not created)
-    return bytes(stored.receipt), accepted_at
+    return bytes(stored.receipt), moment
 
 
 def _hub_accepted_at(value: str, *, now: datetime) -> datetime:
@@ -164,8 +256,7 @@ def _hub_accepted_at(value: str, *, now: datetime) -> datetime:
     return moment
 
 
-def _receipt(request: Request, *, delivery: str, certificate_id: str, sha256: str, now: datetime) -> bytes:
-    node = request.app.state.node
+def _receipt(node: NodeState, *, delivery: str, certificate_id: str, sha256: str, now: datetime) -> bytes:
     return sign_receipt(
         receipt=Receipt(
             delivery=delivery,
@@ -179,10 +270,9 @@ def _receipt(request: Request, *, delivery: str, certificate_id: str, sha256: st
 
 
 async def _cancellation(
-    request: Request, *, body: bytes, delivery: str, claimed_id: str, acceptance: Acceptance
-) -> Response:
+    node: NodeState, *, body: bytes, delivery: str, claimed_id: str, acceptance: Acceptance
+) -> bytes:
     """A Cancellation from the hub: verified by this node itself, stored, the certificate marked cancelled."""
-    node = request.app.state.node
     log = _log.bind(delivery=delivery, certificate_id=claimed_id)
     report = await run_in_threadpool(node.verify_lifecycle, body, acceptance)
     problems: list[Problem] = list(report.problems)
@@ -208,7 +298,7 @@ async def _cancellation(
         raise InvalidDocument(problems)
     now = node.clock()
     sha256 = hashlib.sha256(body).hexdigest()
-    receipt = _receipt(request, delivery=delivery, certificate_id=claimed_id, sha256=sha256, now=now)
+    receipt = _receipt(node, delivery=delivery, certificate_id=claimed_id, sha256=sha256, now=now)
     state = Lifecycle(
         certificate_id=claimed_id,
         lifecycle="cancelled",
@@ -232,4 +322,4 @@ async def _cancellation(
     )
     node.metrics.received.labels(outcome="stored" if created else "duplicate").inc()
     log.info("cancellation_stored", duplicate=not created)
-    return Response(content=stored.receipt, media_type="application/json")
+    return bytes(stored.receipt)

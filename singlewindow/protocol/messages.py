@@ -28,6 +28,12 @@ DELIVERY_COVERS = (
 PUSH_COVERS = ("content-type",)
 #: most settled deliveries one outcome push carries
 MAX_PUSHED_OUTCOMES = 64
+#: what the hub's signature on a delivery of several documents must cover besides method, URI and
+#: digest (the body, covered by its digest, carries each document with its delivery headers' values)
+DELIVERIES_COVERS = ("content-type",)
+#: most documents one delivery request carries, and most document bytes (before base64) in all
+MAX_DELIVERED_TOGETHER = 16
+MAX_DELIVERED_TOGETHER_BYTES = 1024 * 1024
 XML = "application/xml"
 
 
@@ -83,3 +89,39 @@ class OutcomesBody(_Body):
     """An outcome push: settled deliveries of one exporting node, each with only its settling event."""
 
     outcomes: list[TrailBody] = Field(min_length=1, max_length=MAX_PUSHED_OUTCOMES)
+
+
+class DeliveryItem(_Body):
+    """One document of a delivery of several: what the single form sends as body and headers."""
+
+    delivery: str = Field(min_length=1, max_length=40)
+    certificate_id: str = Field(max_length=64)
+    #: the hub's acceptance time, as in the ``Singlewindow-Accepted-At`` header
+    accepted_at: str = Field(max_length=64)
+    #: the exact accepted bytes, standard base64
+    document: str = Field(min_length=1)
+
+
+class DeliveriesBody(_Body):
+    """Several documents for one node in one request (``POST /api/v1/inbound/batch``)."""
+
+    deliveries: list[DeliveryItem] = Field(min_length=1, max_length=MAX_DELIVERED_TOGETHER)
+
+
+class DeliveredItem(_Body):
+    """The node's answer for one document, as the single form would have answered it.
+
+    ``status`` is that HTTP status: 200 with the signed ``receipt``, otherwise the ``problems``
+    (422: refused after the node's own verification; anything else: try again later).
+    """
+
+    delivery: str
+    status: int
+    receipt: dict[str, Any] | None = None
+    problems: list[Problem] = []
+
+
+class DeliveredBody(_Body):
+    """The node's answers to a delivery of several documents, in the order sent."""
+
+    deliveries: list[DeliveredItem]

@@ -27,6 +27,7 @@ BODIES = {
     "POST /api/v1/certificates/{certificate_id}/cancel": {"application/json"},
     "POST /api/v1/verify": {"application/xml"},
     "POST /api/v1/inbound": {"application/xml"},
+    "POST /api/v1/inbound/batch": {"application/json"},
     "POST /api/v1/outcomes": {"application/json"},
     "POST /api/v1/messages": {"application/xml"},
 }

@@ -1,0 +1,215 @@
+"""Deliveries due together for one node travel in one request, each answered as if it came alone."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from network.kit import LocalFederation, fields_json, signed_cod
+
+from singlewindow.hub.worker import INBOUND_BATCH_PATH, delivery_requests
+from singlewindow.protocol import (
+    DELIVERIES_COVERS,
+    MAX_DELIVERED_TOGETHER,
+    MAX_DELIVERED_TOGETHER_BYTES,
+    DeliveryState,
+    SignatureAuth,
+    verify_receipt,
+)
+from singlewindow.storage import Message
+
+pytestmark = pytest.mark.anyio
+JSON = {"content-type": "application/json"}
+
+
+def _id_of(document: bytes) -> str:
+    return document.split(b"<CertificateID>")[1].split(b"<")[0].decode()
+
+
+def _item(cod: bytes, delivery: str, **changes: str) -> dict[str, str]:
+    item = {
+        "delivery": delivery,
+        "certificate_id": _id_of(cod),
+        "accepted_at": datetime.now(UTC).isoformat(),
+        "document": base64.b64encode(cod).decode(),
+    }
+    return item | changes
+
+
+async def _post(
+    local: LocalFederation, body: object, *, key: str = "hub", country: str = "BR"
+) -> httpx.Response:
+    private = local.pki.hub.private_key if key == "hub" else local.pki.country(key).node.private_key
+    auth = SignatureAuth(key=private, keyid="hub", cover=DELIVERIES_COVERS)
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    async with local.client(country, role=None) as client:
+        return await client.post(INBOUND_BATCH_PATH, content=content, headers=JSON, auth=auth)
+
+
+async def test_each_document_of_a_batch_is_answered_as_alone(local: LocalFederation) -> None:
+    """Two good CODs stored with receipts, one for UY and one without a usable acceptance time refused 422."""
+    good = [signed_cod(local.pki, number=n) for n in (11, 12)]
+    for_uy = signed_cod(local.pki, importer="UY", number=13)
+    body = {
+        "deliveries": [
+            _item(good[0], "b-1"),
+            _item(for_uy, "b-2"),
+            _item(good[1], "b-3"),
+            _item(good[1], "b-4", accepted_at="yesterday"),
+        ]
+    }
+    first = await _post(local, body)
+    assert first.status_code == 200, first.text
+    answers = first.json()["deliveries"]
+    assert [a["delivery"] for a in answers] == ["b-1", "b-2", "b-3", "b-4"]
+    assert [a["status"] for a in answers] == [200, 422, 200, 422]
+    assert answers[1]["problems"][0]["code"] == "routing.unknown_destination"
+    assert answers[3]["problems"][0]["code"] == "time.acceptance_invalid"
+    for answer, document in ((answers[0], good[0]), (answers[2], good[1])):
+        receipt = verify_receipt(
+            json.dumps(answer["receipt"]).encode(),
+            certificate=local.pki.country("BR").node.certificate,
+            delivery=answer["delivery"],
+            sha256=hashlib.sha256(document).hexdigest(),
+            node="BR",
+        )
+        assert receipt.certificate_id == _id_of(document)
+        # stored byte for byte, as the single form stores it
+        assert local.node("BR").store.inbound(delivery=answer["delivery"]).document == document
+    assert local.node("BR").store.count_inbound() == 2
+    # the same batch again: the same receipts, nothing stored twice
+    again = await _post(local, body)
+    assert [a["receipt"] for a in again.json()["deliveries"]] == [a["receipt"] for a in answers]
+    assert local.node("BR").store.count_inbound() == 2
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["node key", "not json", "no deliveries", "too many", "not base64", "bad field"],
+)
+async def test_a_bad_batch_is_refused_whole_and_stores_nothing(local: LocalFederation, case: str) -> None:
+    """A batch not signed by the hub is 401; one that is not a list of deliveries is 400."""
+    document = signed_cod(local.pki, number=21)
+    body: object = {"deliveries": [_item(document, "x-1")]}
+    expected = (400, "input.invalid_fields")
+    if case == "node key":
+        answer = await _post(local, body, key="AR")
+        expected = (401, "delivery.not_from_hub")
+    else:
+        body = {
+            "not json": b"<deliveries/>",
+            "no deliveries": {"deliveries": []},
+            "too many": {
+                "deliveries": [_item(document, f"x-{n}") for n in range(MAX_DELIVERED_TOGETHER + 1)]
+            },
+            "not base64": {"deliveries": [_item(document, "x-1", document="<COD>not base64</COD>")]},
+            "bad field": {"deliveries": [_item(document, "x" * 41)]},
+        }[case]
+        answer = await _post(local, body)
+    assert (answer.status_code, answer.json()["problems"][0]["code"]) == expected
+    assert local.node("BR").store.count_inbound() == 0
+
+
+class _Counting(httpx.AsyncBaseTransport):
+    """BR's app behind a transport that counts requests by path; ``no_batch`` plays an older node."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, no_batch: bool = False) -> None:
+        self.inner, self.no_batch = inner, no_batch
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        if self.no_batch and request.url.path == INBOUND_BATCH_PATH:
+            return httpx.Response(404, json={"detail": "Not Found"})
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("no_batch", [False, True], ids=["batch", "older node"])
+async def test_deliveries_due_together_go_in_one_request(local: LocalFederation, no_batch: bool) -> None:
+    """Five certificates due for BR at once: one request carries them (an older node: five), all delivered."""
+    counting = _Counting(local.switch.apps["br.node"], no_batch=no_batch)
+    local.switch.apps["br.node"] = counting  # type: ignore[assignment]
+    async with local.client("AR") as customs:
+        ids = [
+            (await customs.post("/api/v1/certificates", content=fields_json(number=n), headers=JSON)).json()[
+                "certificate_id"
+            ]
+            for n in range(31, 36)
+        ]
+    await local.deliver_and_push()
+    inbound = [path for path in counting.paths if path.startswith("/api/v1/inbound")]
+    if no_batch:
+        assert inbound == [INBOUND_BATCH_PATH] + ["/api/v1/inbound"] * 5
+    else:
+        assert inbound == [INBOUND_BATCH_PATH]
+    assert local.hub.store.counts()[DeliveryState.DELIVERED] == 5
+    assert local.node("BR").store.count_inbound() == 5
+    for certificate_id in ids:
+        message = local.hub.store.by_certificate(certificate_id)
+        verify_receipt(
+            message.receipt,
+            certificate=local.pki.country("BR").node.certificate,
+            delivery=message.delivery,
+            sha256=message.sha256,
+            node="BR",
+        )
+        assert local.node("AR").store.outbound(certificate_id).status.value == "delivered"
+    metrics = local.hub.metrics.request_documents.collect()[0].samples
+    count = next(s.value for s in metrics if s.name.endswith("_count"))
+    assert count == (6 if no_batch else 1)
+
+
+async def test_documents_refused_in_a_batch_fail_alone(local: LocalFederation) -> None:
+    """BR's traffic answered by UY's app: each document of the batch refused, none marked delivered."""
+    async with local.client("AR") as customs:
+        for n in (41, 42):
+            await customs.post("/api/v1/certificates", content=fields_json(number=n), headers=JSON)
+    local.switch.apps["br.node"] = httpx.ASGITransport(app=local.apps["UY"])
+    await local.hub.worker.run_once()
+    counts = local.hub.store.counts()
+    assert counts[DeliveryState.FAILED] == 2 and counts[DeliveryState.DELIVERED] == 0
+    for message_id in (1, 2):
+        event = local.hub.store.trail(message_id=message_id)[-1]
+        assert event.event == "refused_by_destination"
+        assert json.loads(event.detail)["problems"][0]["code"] == "routing.unknown_destination"
+
+
+def _message(number: int, destination: str, size: int) -> Message:
+    return Message(
+        id=number,
+        delivery=f"d-{number}",
+        certificate_id=f"c-{number}",
+        sha256="0" * 64,
+        document=b"x" * size,
+        sender="AR",
+        destination=destination,
+        state=DeliveryState.PENDING,
+        attempts=1,
+        accepted_at=datetime.now(UTC),
+        delivered_at=None,
+        receipt=None,
+        last_error=None,
+    )
+
+
+def test_requests_group_by_destination_within_count_and_bytes() -> None:
+    """Claim order kept per node; a request holds at most 16 documents and 1 MiB; a larger one goes alone."""
+    small = [_message(n, "BR" if n % 2 else "UY", 1000) for n in range(1, 40)]
+    requests = delivery_requests(small)
+    assert [len(r) for r in requests] == [16, 4, 16, 3]
+    assert all(len({m.destination for m in r}) == 1 for r in requests)
+    assert [m.id for r in requests for m in r if m.destination == "BR"] == list(range(1, 40, 2))
+    half = MAX_DELIVERED_TOGETHER_BYTES // 2
+    large = [_message(1, "BR", half), _message(2, "BR", half), _message(3, "BR", 1)]
+    huge = replace(large[0], id=4, document=b"x" * (MAX_DELIVERED_TOGETHER_BYTES + 1))
+    assert [[m.id for m in r] for r in delivery_requests([*large, huge, _message(5, "BR", 1)])] == [
+        [1, 2],
+        [3],
+        [4],
+        [5],
+    ]
