@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import json
 from typing import Any
@@ -9,15 +11,34 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from singlewindow.errors import Forbidden, InvalidDocument, NotFound, SinglewindowError, problem
+from singlewindow.errors import (
+    Forbidden,
+    InvalidDocument,
+    NotFound,
+    SinglewindowError,
+    UnusableInput,
+    problem,
+)
 from singlewindow.hub import admission
 from singlewindow.hub.app import HubState
 from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
 from singlewindow.metrics import CONTENT_TYPE
-from singlewindow.protocol import AcceptedBody, ProblemsBody, TrailBody, TrailEvent, verify_request
+from singlewindow.protocol import (
+    MAX_SUBMITTED_TOGETHER_BYTES,
+    SUBMISSIONS_COVERS,
+    AcceptedBody,
+    ProblemsBody,
+    SubmissionsBody,
+    SubmittedBody,
+    SubmittedItem,
+    TrailBody,
+    TrailEvent,
+    verify_request,
+)
 from singlewindow.protocol.edge import absolute_url, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Accepted, check_database
@@ -27,6 +48,8 @@ from singlewindow.xmlsec import parse_xml
 router = APIRouter()
 #: a delivery's trail (``status_url`` of every accepted document)
 TRAIL_PATH = "/api/v1/messages/{delivery}"
+#: a batch's documents in base64 (4/3 of their bytes) and the JSON around them
+_MAX_BATCH_BODY = 2 * MAX_SUBMITTED_TOGETHER_BYTES
 _log = get_logger("singlewindow.hub")
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": ProblemsBody} for code in (400, 401, 403, 404, 409, 413, 422)
@@ -38,14 +61,15 @@ def _hub(request: Request) -> HubState:
     return state
 
 
-def _authenticate(request: Request, body: bytes, hub: HubState) -> str:
-    """The calling member country, proven by its node's RFC 9421 signature."""
+def _authenticate(request: Request, body: bytes, hub: HubState, *, required: tuple[str, ...] = ()) -> str:
+    """The calling member country, proven by its node's RFC 9421 signature (over ``required`` too)."""
     return verify_request(
         method=request.method,
         url=str(request.url),
         body=body,
         headers=dict(request.headers),
         resolve=hub.directory.node_certificate,
+        required=required,
         max_age=hub.settings.signature_max_age,
         now=hub.clock().timestamp(),
     )
@@ -64,21 +88,85 @@ async def submit(request: Request) -> JSONResponse:
     try:
         body = await read_body(request, limit=hub.settings.max_body_bytes, timeout=hub.settings.body_timeout)
         sender = _authenticate(request, body, hub)
-        # one hand-off to a worker thread for the whole admission (each one costs CPU on both sides)
-        admitted = await run_in_threadpool(lambda: _admit(hub, body=body, sender=sender))
-        if admitted is None:
-            accepted = await _accept_cancellation(hub, body=body, sender=sender)
-            return _accepted_answer(request, accepted)
-        accepted, legacy = admitted
-        if accepted.created:
-            hub.metrics.accepted.inc()
-            hub.worker.wake()
+        accepted, legacy = await _admission(hub, body=body, sender=sender)
     except SinglewindowError as exc:
-        for item in exc.problems:
-            hub.metrics.rejected.labels(code=item.code).inc()
-        _log.info("refused", status=exc.status_code, codes=[p.code for p in exc.problems])
+        _count_refusal(hub, exc)
         raise
-    return _accepted_answer(request, accepted, legacy_sha1=legacy)
+    answer = _accepted_body(request, accepted, legacy_sha1=legacy)
+    return JSONResponse(status_code=202, content=answer.model_dump(mode="json"))
+
+
+@router.post(
+    "/api/v1/messages/batch",
+    response_model=SubmittedBody,
+    responses=_REFUSALS,
+    openapi_extra=request_body(
+        description="several complete signed CODs or Cancellations of one node", json_model=SubmissionsBody
+    ),
+)
+async def submit_batch(request: Request) -> JSONResponse:
+    """Several documents of one node at once, each admitted exactly as ``/api/v1/messages`` admits one.
+
+    401 unless signed by a member node over the content type as well; 400 ``input.invalid_fields``
+    for a body that is not a submission of several documents. Otherwise 200, answering each
+    document in order with the status and acceptance or problems the single form would have given.
+    """
+    hub = _hub(request)
+    try:
+        body = await read_body(request, limit=_MAX_BATCH_BODY, timeout=hub.settings.body_timeout)
+        sender = _authenticate(request, body, hub, required=SUBMISSIONS_COVERS)
+        documents = _submitted_documents(body)
+    except SinglewindowError as exc:
+        _count_refusal(hub, exc)
+        raise
+    answers = await asyncio.gather(*(_answer(request, hub, body=doc, sender=sender) for doc in documents))
+    return JSONResponse(content=SubmittedBody(documents=answers).model_dump(mode="json"))
+
+
+def _submitted_documents(body: bytes) -> list[bytes]:
+    """The exact bytes of each document of a submission of several; 400 ``input.invalid_fields``."""
+    try:
+        encoded = SubmissionsBody.model_validate_json(body).documents
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise UnusableInput(problem("input.invalid_fields", details[:500])) from None
+    documents = []
+    for index, value in enumerate(encoded):
+        try:
+            documents.append(base64.b64decode(value, validate=True))
+        except ValueError:
+            message = f"documents.{index}: not standard base64"
+            raise UnusableInput(problem("input.invalid_fields", message)) from None
+    return documents
+
+
+async def _answer(request: Request, hub: HubState, *, body: bytes, sender: str) -> SubmittedItem:
+    """One document of a batch, answered as the single form would have answered it."""
+    try:
+        accepted, legacy = await _admission(hub, body=body, sender=sender)
+    except SinglewindowError as exc:
+        _count_refusal(hub, exc)
+        return SubmittedItem(status=exc.status_code, problems=exc.problems)
+    return SubmittedItem(status=202, accepted=_accepted_body(request, accepted, legacy_sha1=legacy))
+
+
+async def _admission(hub: HubState, *, body: bytes, sender: str) -> tuple[Accepted, bool]:
+    """Admit one document of ``sender``: ``(accepted, legacy_sha1)``, or the refusal raised."""
+    # one hand-off to a worker thread for the whole admission (each one costs CPU on both sides)
+    admitted = await run_in_threadpool(lambda: _admit(hub, body=body, sender=sender))
+    if admitted is None:
+        return await _accept_cancellation(hub, body=body, sender=sender), False
+    accepted, legacy = admitted
+    if accepted.created:
+        hub.metrics.accepted.inc()
+        hub.worker.wake()
+    return accepted, legacy
+
+
+def _count_refusal(hub: HubState, exc: SinglewindowError) -> None:
+    for item in exc.problems:
+        hub.metrics.rejected.labels(code=item.code).inc()
+    _log.info("refused", status=exc.status_code, codes=[p.code for p in exc.problems])
 
 
 def _admit(hub: HubState, *, body: bytes, sender: str) -> tuple[Accepted, bool] | None:
@@ -127,9 +215,9 @@ def _admit(hub: HubState, *, body: bytes, sender: str) -> tuple[Accepted, bool] 
     return accepted, report.legacy_sha1
 
 
-def _accepted_answer(request: Request, accepted: Accepted, *, legacy_sha1: bool = False) -> JSONResponse:
+def _accepted_body(request: Request, accepted: Accepted, *, legacy_sha1: bool = False) -> AcceptedBody:
     message = accepted.message
-    answer = AcceptedBody(
+    return AcceptedBody(
         delivery=message.delivery,
         certificate_id=message.certificate_id,
         sha256=message.sha256,
@@ -138,7 +226,6 @@ def _accepted_answer(request: Request, accepted: Accepted, *, legacy_sha1: bool 
         duplicate=not accepted.created,
         legacy_sha1=legacy_sha1,
     )
-    return JSONResponse(status_code=202, content=answer.model_dump(mode="json"))
 
 
 async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Accepted:

@@ -59,10 +59,12 @@ def accepted_at_value(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def delivery_requests(messages: Iterable[Message]) -> list[list[Message]]:
+def delivery_requests(
+    messages: Iterable[Message], *, per_request: int = MAX_DELIVERED_TOGETHER
+) -> list[list[Message]]:
     """Claimed messages as delivery requests: by destination in claim order, each request at most
-    ``MAX_DELIVERED_TOGETHER`` documents of ``MAX_DELIVERED_TOGETHER_BYTES`` in all (a larger
-    document goes alone)."""
+    ``per_request`` documents of ``MAX_DELIVERED_TOGETHER_BYTES`` in all (a larger document goes
+    alone)."""
     requests: dict[str, list[list[Message]]] = {}
     sizes: dict[str, int] = {}
     for message in messages:
@@ -70,7 +72,7 @@ def delivery_requests(messages: Iterable[Message]) -> list[list[Message]]:
         size = len(message.document)
         if (
             chunks
-            and len(chunks[-1]) < MAX_DELIVERED_TOGETHER
+            and len(chunks[-1]) < per_request
             and sizes[message.destination] + size <= MAX_DELIVERED_TOGETHER_BYTES
         ):
             chunks[-1].append(message)
@@ -133,8 +135,8 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim what ``batch_size`` requests carry and deliver it concurrently; the number claimed."""
-        claimed = await self._claim(limit=self.settings.batch_size * MAX_DELIVERED_TOGETHER)
-        await asyncio.gather(*(self._deliver(request) for request in delivery_requests(claimed)))
+        claimed = await self._claim(limit=self.settings.batch_size * self.settings.documents_per_request)
+        await asyncio.gather(*(self._deliver(request) for request in self._requests(claimed)))
         return len(claimed)
 
     async def run(self) -> None:
@@ -158,7 +160,7 @@ class DeliveryWorker:
             while True:
                 # cleared before looking, so a wake-up (new message, finished delivery) is not lost
                 self._wake.clear()
-                limit = (self.settings.batch_size - len(in_flight)) * MAX_DELIVERED_TOGETHER
+                limit = (self.settings.batch_size - len(in_flight)) * self.settings.documents_per_request
                 claimed: list[Message] = []
                 if limit > 0:
                     try:
@@ -167,7 +169,7 @@ class DeliveryWorker:
                         raise
                     except Exception:
                         _log.exception("delivery_loop_error")
-                for request in delivery_requests(claimed):
+                for request in self._requests(claimed):
                     task = asyncio.create_task(self._deliver(request))
                     in_flight.add(task)
                     task.add_done_callback(finished)
@@ -182,6 +184,9 @@ class DeliveryWorker:
             for task in in_flight:
                 task.cancel()
             await asyncio.gather(*in_flight, return_exceptions=True)
+
+    def _requests(self, claimed: list[Message]) -> list[list[Message]]:
+        return delivery_requests(claimed, per_request=self.settings.documents_per_request)
 
     async def _deliver(self, messages: list[Message]) -> None:
         """One delivery request (one message alone, or several for one node) and its recorded outcomes."""

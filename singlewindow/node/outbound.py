@@ -16,10 +16,10 @@ from singlewindow.errors import SinglewindowError
 from singlewindow.logging import get_logger
 from singlewindow.metrics import NodeMetrics
 from singlewindow.node.changes import StatusChanges
+from singlewindow.node.submissions import HubAnswer, Submissions
 from singlewindow.pki.trustlist import Trustlist, pem_certificate
 from singlewindow.protocol import (
     STATUS_OF_STATE,
-    XML,
     CertificateStatus,
     DeliveryState,
     PrivateKey,
@@ -115,23 +115,21 @@ class Outbox:
         self.pushes = PushWatch()
         #: status reads held until a certificate's status changes (``?wait=``)
         self.changes = StatusChanges()
+        #: documents on their way to the hub, several per request when they wait together
+        self.submissions = Submissions(client=client, hub_url=self.hub_url, auth=lambda: self.auth)
 
     async def submit(self, outbound: Outbound) -> Outbound:
         """Send one certificate to the hub and record the answer; the stored row afterwards."""
         with structlog.contextvars.bound_contextvars(certificate_id=outbound.certificate_id):
             now = self.clock()
+            answer: HubAnswer | None
             try:
-                answer = await self.client.post(
-                    f"{self.hub_url}/api/v1/messages",
-                    content=outbound.document,
-                    headers={"content-type": XML},
-                    auth=self.auth,
-                )
+                answer = await self.submissions.send(outbound.document)
             except httpx.HTTPError as exc:
                 _log.warning("hub_unreachable", error=f"{type(exc).__name__}: {exc}")
                 answer = None
             if answer is not None and answer.status_code == 202:
-                delivery = str(answer.json()["delivery"])
+                delivery = str(answer.body["delivery"])
                 structlog.contextvars.bind_contextvars(delivery=delivery)
                 stored = await self._update(
                     outbound, CertificateStatus.ACCEPTED, now=now, delivery=delivery, detail=delivery
@@ -139,7 +137,7 @@ class Outbox:
                 self.metrics.submitted.labels(status="accepted").inc()
                 _log.info("accepted_by_hub")
             elif answer is not None and answer.status_code in _REFUSED:
-                problems = json.dumps(answer.json().get("problems", []))
+                problems = json.dumps(answer.body.get("problems", []))
                 stored = await self._update(outbound, CertificateStatus.REJECTED, now=now, problems=problems)
                 self.metrics.submitted.labels(status="rejected").inc()
                 _log.info("rejected_by_hub", status=answer.status_code)

@@ -34,6 +34,11 @@ DELIVERIES_COVERS = ("content-type",)
 #: most documents one delivery request carries, and most document bytes (before base64) in all
 MAX_DELIVERED_TOGETHER = 16
 MAX_DELIVERED_TOGETHER_BYTES = 1024 * 1024
+#: what a node's signature on a submission of several documents must cover besides method, URI and digest
+SUBMISSIONS_COVERS = ("content-type",)
+#: most documents one submission of several carries, and most document bytes (before base64) in all
+MAX_SUBMITTED_TOGETHER = 16
+MAX_SUBMITTED_TOGETHER_BYTES = 1024 * 1024
 XML = "application/xml"
 
 
@@ -125,3 +130,27 @@ class DeliveredBody(_Body):
     """The node's answers to a delivery of several documents, in the order sent."""
 
     deliveries: list[DeliveredItem]
+
+
+class SubmissionsBody(_Body):
+    """Several documents of one node for the hub in one request (``POST /api/v1/messages/batch``)."""
+
+    #: each document's exact bytes, standard base64
+    documents: list[str] = Field(min_length=1, max_length=MAX_SUBMITTED_TOGETHER)
+
+
+class SubmittedItem(_Body):
+    """The hub's answer for one submitted document, as the single form would have answered it.
+
+    ``status`` is that HTTP status: 202 with ``accepted``, otherwise the ``problems``.
+    """
+
+    status: int
+    accepted: AcceptedBody | None = None
+    problems: list[Problem] = []
+
+
+class SubmittedBody(_Body):
+    """The hub's answers to a submission of several documents, in the order sent."""
+
+    documents: list[SubmittedItem]

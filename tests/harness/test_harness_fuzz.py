@@ -30,6 +30,7 @@ BODIES = {
     "POST /api/v1/inbound/batch": {"application/json"},
     "POST /api/v1/outcomes": {"application/json"},
     "POST /api/v1/messages": {"application/xml"},
+    "POST /api/v1/messages/batch": {"application/json"},
 }
 
 
@@ -51,6 +52,8 @@ class _NodeSignature(requests.auth.AuthBase):
                 headers=dict(request.headers),
                 key=self.key,
                 keyid=self.country,
+                # over the content type too where there is one (the batch form requires it)
+                cover=("content-type",) if "content-type" in {k.lower() for k in request.headers} else (),
             )
         )
         return request

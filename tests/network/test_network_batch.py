@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -13,10 +14,13 @@ import pytest
 from network.kit import LocalFederation, fields_json, signed_cod
 
 from singlewindow.hub.worker import INBOUND_BATCH_PATH, delivery_requests
+from singlewindow.node.submissions import MESSAGES_BATCH_PATH, MESSAGES_PATH
 from singlewindow.protocol import (
     DELIVERIES_COVERS,
     MAX_DELIVERED_TOGETHER,
     MAX_DELIVERED_TOGETHER_BYTES,
+    MAX_SUBMITTED_TOGETHER,
+    SUBMISSIONS_COVERS,
     DeliveryState,
     SignatureAuth,
     verify_receipt,
@@ -116,15 +120,17 @@ async def test_a_bad_batch_is_refused_whole_and_stores_nothing(local: LocalFeder
 
 
 class _Counting(httpx.AsyncBaseTransport):
-    """BR's app behind a transport that counts requests by path; ``no_batch`` plays an older node."""
+    """An app behind a transport that counts requests by path; ``no_batch`` plays an older version."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, no_batch: bool = False) -> None:
-        self.inner, self.no_batch = inner, no_batch
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, *, no_batch: bool = False, batch_path: str = INBOUND_BATCH_PATH
+    ) -> None:
+        self.inner, self.no_batch, self.batch_path = inner, no_batch, batch_path
         self.paths: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.paths.append(request.url.path)
-        if self.no_batch and request.url.path == INBOUND_BATCH_PATH:
+        if self.no_batch and request.url.path == self.batch_path:
             return httpx.Response(404, json={"detail": "Not Found"})
         return await self.inner.handle_async_request(request)
 
@@ -213,3 +219,86 @@ def test_requests_group_by_destination_within_count_and_bytes() -> None:
         [4],
         [5],
     ]
+
+
+async def _submit_batch(
+    local: LocalFederation, documents: list[bytes], *, cover: tuple[str, ...] = SUBMISSIONS_COVERS
+) -> httpx.Response:
+    auth = SignatureAuth(key=local.pki.country("AR").node.private_key, keyid="AR", cover=cover)
+    body = {"documents": [base64.b64encode(d).decode() for d in documents]}
+    async with local.client("hub", role=None) as client:
+        return await client.post(
+            MESSAGES_BATCH_PATH, content=json.dumps(body).encode(), headers=JSON, auth=auth
+        )
+
+
+async def test_each_document_submitted_together_is_answered_as_alone(local: LocalFederation) -> None:
+    """A good COD (twice), a tampered one and BR's own: 202, 202 duplicate, 422 and 403, in order."""
+    good = signed_cod(local.pki, number=51)
+    tampered = good.replace(b"<GoodsItemName>", b"<GoodsItemName>X", 1)
+    foreign = signed_cod(local.pki, exporter="BR", importer="AR", number=52)
+    answer = await _submit_batch(local, [good, good, tampered, foreign])
+    assert answer.status_code == 200, answer.text
+    items = answer.json()["documents"]
+    assert [i["status"] for i in items] == [202, 202, 422, 403]
+    first, again = items[0]["accepted"], items[1]["accepted"]
+    assert first["certificate_id"] == _id_of(good) and first["duplicate"] is False
+    assert again["delivery"] == first["delivery"] and again["duplicate"] is True
+    assert first["status_url"].endswith(f"/api/v1/messages/{first['delivery']}")
+    assert "signature.digest_mismatch" in {p["code"] for p in items[2]["problems"]}
+    assert items[3]["problems"][0]["code"] == "routing.sender_mismatch"
+    assert local.hub.store.by_delivery(first["delivery"]).document == good
+    assert sum(local.hub.store.counts().values()) == 1
+
+
+@pytest.mark.parametrize("case", ["content type not signed", "not json", "too many", "not base64"])
+async def test_a_bad_submission_batch_is_refused_whole(local: LocalFederation, case: str) -> None:
+    """Not signed over the content type: 401; not a list of base64 documents: 400; nothing stored."""
+    good = signed_cod(local.pki, number=61)
+    if case == "content type not signed":
+        answer = await _submit_batch(local, [good, good], cover=())
+        assert answer.status_code == 401
+    else:
+        auth = SignatureAuth(
+            key=local.pki.country("AR").node.private_key, keyid="AR", cover=SUBMISSIONS_COVERS
+        )
+        body = {
+            "not json": b"<documents/>",
+            "too many": json.dumps({"documents": ["PENPRC8+"] * (MAX_SUBMITTED_TOGETHER + 1)}).encode(),
+            "not base64": json.dumps({"documents": [good.decode()]}).encode(),
+        }[case]
+        async with local.client("hub", role=None) as client:
+            answer = await client.post(MESSAGES_BATCH_PATH, content=body, headers=JSON, auth=auth)
+        assert (answer.status_code, answer.json()["problems"][0]["code"]) == (400, "input.invalid_fields")
+    assert sum(local.hub.store.counts().values()) == 0
+
+
+@pytest.mark.parametrize("no_batch", [False, True], ids=["batch", "older hub"])
+async def test_submissions_waiting_together_go_in_one_request(local: LocalFederation, no_batch: bool) -> None:
+    """Eight customs submissions at once: two go alone, the rest wait and go together (older hub: alone)."""
+    counting = _Counting(local.switch.apps["hub"], no_batch=no_batch, batch_path=MESSAGES_BATCH_PATH)
+    local.switch.apps["hub"] = counting  # type: ignore[assignment]
+
+    async def submit(number: int) -> httpx.Response:
+        async with local.client("AR") as customs:
+            return await customs.post(
+                "/api/v1/certificates", content=fields_json(number=number), headers=JSON
+            )
+
+    answers = await asyncio.gather(*(submit(n) for n in range(71, 79)))
+    assert [a.status_code for a in answers] == [202] * 8
+    assert {a.json()["status"] for a in answers} == {"accepted"}
+    sent = [path for path in counting.paths if path.startswith(MESSAGES_PATH)]
+    assert sent.count(MESSAGES_BATCH_PATH) >= 1
+    if no_batch:
+        # each batch refused whole is sent again one by one
+        assert sent.count(MESSAGES_PATH) == 8
+    else:
+        assert len(sent) < 8 and sent.count(MESSAGES_PATH) >= 1
+    assert sum(local.hub.store.counts().values()) == 8
+    deliveries = {
+        a.json()["certificate_id"]: local.hub.store.by_certificate(a.json()["certificate_id"])
+        for a in answers
+    }
+    for certificate_id, message in deliveries.items():
+        assert local.node("AR").store.outbound(certificate_id).delivery == message.delivery

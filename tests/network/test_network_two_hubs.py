@@ -52,7 +52,9 @@ def test_two_hubs_sharing_a_store_never_deliver_a_document_twice(
         for index in (1, 2)
     ]
     for hub in hubs:
+        # small claims (4 requests of at most 2 documents), so that both hubs get some
         hub.env["SINGLEWINDOW_HUB_BATCH_SIZE"] = "4"
+        hub.env["SINGLEWINDOW_HUB_DOCUMENTS_PER_REQUEST"] = "2"
     nodes = {
         code: node_proc(
             country=code,
