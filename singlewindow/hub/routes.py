@@ -11,7 +11,6 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import (
@@ -39,7 +38,7 @@ from singlewindow.protocol import (
     TrailEvent,
     verify_request,
 )
-from singlewindow.protocol.edge import absolute_url, read_body
+from singlewindow.protocol.edge import absolute_url, json_body, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Accepted, check_database
 from singlewindow.verification.pipeline import uses_sha1
@@ -125,11 +124,7 @@ async def submit_batch(request: Request) -> JSONResponse:
 
 def _submitted_documents(body: bytes) -> list[bytes]:
     """The exact bytes of each document of a submission of several; 400 ``input.invalid_fields``."""
-    try:
-        encoded = SubmissionsBody.model_validate_json(body).documents
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise UnusableInput(problem("input.invalid_fields", details[:500])) from None
+    encoded = json_body(SubmissionsBody, body).documents
     documents = []
     for index, value in enumerate(encoded):
         try:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from singlewindow.cod.layouts import find_layout, unknown_message
@@ -29,7 +29,7 @@ from singlewindow.node.auth import Caller, require
 from singlewindow.node.changes import MAX_WAIT_S
 from singlewindow.node.outbound import RETRY_AFTER
 from singlewindow.protocol import UNDER_WAY, CertificateStatus
-from singlewindow.protocol.edge import absolute_url, problems_response, read_body
+from singlewindow.protocol.edge import absolute_url, json_body, problems_response, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, NodeStore, Outbound
 from singlewindow.verification import complete_and_sign
@@ -127,11 +127,7 @@ class CancelRequest(BaseModel):
 
 
 def _cancel_request(body: bytes) -> CancelRequest:
-    try:
-        return CancelRequest.model_validate_json(body)
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise UnusableInput(problem("input.invalid_fields", details)) from None
+    return json_body(CancelRequest, body)
 
 
 @router.post(

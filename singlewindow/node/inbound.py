@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import (
@@ -41,7 +40,7 @@ from singlewindow.protocol import (
     sign_receipt,
     verify_request,
 )
-from singlewindow.protocol.edge import read_body
+from singlewindow.protocol.edge import json_body, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Lifecycle
 from singlewindow.verification.time_rules import DEFAULT_MAX_CLOCK_SKEW, Acceptance
@@ -115,11 +114,7 @@ async def inbound_batch(request: Request) -> JSONResponse:
     node = request.app.state.node
     body = await read_body(request, limit=_MAX_BATCH_BODY, timeout=node.settings.body_timeout)
     _from_hub(request, body, node=node, covers=DELIVERIES_COVERS)
-    try:
-        items = DeliveriesBody.model_validate_json(body).deliveries
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise UnusableInput(problem("input.invalid_fields", details[:500])) from None
+    items = json_body(DeliveriesBody, body).deliveries
     documents = [_decoded(item, index) for index, item in enumerate(items)]
     # side by side: their verifications overlap and their stores share one commit (group commit)
     answers = await asyncio.gather(

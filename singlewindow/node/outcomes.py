@@ -7,14 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from singlewindow.errors import UnusableInput, problem
+from singlewindow.errors import problem
 from singlewindow.logging import get_logger
 from singlewindow.node.inbound import require_hub_signature
 from singlewindow.protocol import PUSH_COVERS, CertificateStatus, OutcomesBody, TrailBody
-from singlewindow.protocol.edge import read_body
+from singlewindow.protocol.edge import json_body, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import NodeStore, Outbound
 
@@ -68,11 +67,7 @@ async def outcomes(request: Request) -> JSONResponse:
     node = request.app.state.node
     body = await read_body(request, limit=_MAX_BODY, timeout=node.settings.body_timeout)
     require_hub_signature(request, body, node=node, covers=PUSH_COVERS)
-    try:
-        pushed = OutcomesBody.model_validate_json(body).outcomes
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise UnusableInput(problem("input.invalid_fields", details[:500])) from None
+    pushed = json_body(OutcomesBody, body).outcomes
     rows = await _accepted_rows(request, pushed)
     known = [(rows[trail.delivery], trail) for trail in pushed if trail.delivery in rows]
     settled = iter(await node.outbox.apply_pushed(known))

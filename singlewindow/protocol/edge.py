@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
-from singlewindow.errors import InputTooLarge, InputTooSlow, Problem, SinglewindowError, problem
+from singlewindow.errors import (
+    InputTooLarge,
+    InputTooSlow,
+    Problem,
+    SinglewindowError,
+    UnusableInput,
+    problem,
+)
 from singlewindow.logging import get_logger
 from singlewindow.verification import VerificationReport
 from singlewindow.verification.time_rules import Acceptance
@@ -27,6 +35,16 @@ class Verify(Protocol):
 
 
 _log = get_logger("singlewindow.edge")
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def json_body(model: type[_Model], body: bytes) -> _Model:
+    """``body`` read as ``model``; 400 ``input.invalid_fields`` naming every field that is wrong."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise UnusableInput(problem("input.invalid_fields", details[:500])) from None
 
 
 def absolute_url(request: Request, path: str) -> str:

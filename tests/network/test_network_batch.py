@@ -233,7 +233,7 @@ async def _submit_batch(
 
 
 async def test_each_document_submitted_together_is_answered_as_alone(local: LocalFederation) -> None:
-    """A good COD (twice), a tampered one and BR's own: 202, 202 duplicate, 422 and 403, in order."""
+    """A good COD (twice: one of them the duplicate), a tampered one and BR's own: 202, 202, 422, 403."""
     good = signed_cod(local.pki, number=51)
     tampered = good.replace(b"<GoodsItemName>", b"<GoodsItemName>X", 1)
     foreign = signed_cod(local.pki, exporter="BR", importer="AR", number=52)
@@ -242,8 +242,10 @@ async def test_each_document_submitted_together_is_answered_as_alone(local: Loca
     items = answer.json()["documents"]
     assert [i["status"] for i in items] == [202, 202, 422, 403]
     first, again = items[0]["accepted"], items[1]["accepted"]
-    assert first["certificate_id"] == _id_of(good) and first["duplicate"] is False
-    assert again["delivery"] == first["delivery"] and again["duplicate"] is True
+    assert first["certificate_id"] == again["certificate_id"] == _id_of(good)
+    # admitted side by side: either copy may be the one stored first, the other is its duplicate
+    assert again["delivery"] == first["delivery"]
+    assert sorted([first["duplicate"], again["duplicate"]]) == [False, True]
     assert first["status_url"].endswith(f"/api/v1/messages/{first['delivery']}")
     assert "signature.digest_mismatch" in {p["code"] for p in items[2]["problems"]}
     assert items[3]["problems"][0]["code"] == "routing.sender_mismatch"
