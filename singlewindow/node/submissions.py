@@ -73,11 +73,6 @@ class Submissions:
         self._start()
         return await future
 
-    async def settled(self) -> None:
-        """Wait until no request is under way (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
     def _start(self) -> None:
         while self._waiting and self._running < IN_FLIGHT:
             batch = self._take()
