@@ -22,7 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from singlewindow.errors import ConfigurationError
-from singlewindow.protocol.messages import MAX_DELIVERED_TOGETHER
+from singlewindow.protocol.messages import MAX_DOCUMENTS_TOGETHER
 
 Role = Literal["customs", "official"]
 _S = TypeVar("_S", bound=BaseSettings)
@@ -153,7 +153,7 @@ class HubSettings(_Common):
     #: delivery requests in flight at once
     batch_size: int = Field(default=10, ge=1)
     #: most documents due for one node that one delivery request carries (1: each goes alone)
-    documents_per_request: int = Field(default=MAX_DELIVERED_TOGETHER, ge=1, le=MAX_DELIVERED_TOGETHER)
+    documents_per_request: int = Field(default=MAX_DOCUMENTS_TOGETHER, ge=1, le=MAX_DOCUMENTS_TOGETHER)
     #: seconds a claimed signing date may lie ahead of the hub's clock (time.future beyond)
     max_clock_skew: float = Field(default=300.0, ge=0)
     #: seconds a CertificateDate may lie before the hub's first acceptance (default 365 days; time.too_old)

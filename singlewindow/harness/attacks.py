@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -20,9 +19,9 @@ from singlewindow.protocol.httpsig import sign_request
 from singlewindow.protocol.messages import (
     ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
-    DELIVERIES_COVERS,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
+    JSON_BODY_COVERS,
     DeliveriesBody,
     DeliveryItem,
 )
@@ -92,11 +91,11 @@ class Corpus:
                 delivery=delivery[0],
                 certificate_id=delivery[1],
                 accepted_at=datetime.now(UTC).isoformat(),
-                document=base64.b64encode(body).decode("ascii"),
+                document=body,
             )
             body = DeliveriesBody(deliveries=[item]).model_dump_json().encode()
             headers = {"content-type": "application/json"}
-            cover = DELIVERIES_COVERS
+            cover = JSON_BODY_COVERS
         elif delivery is not None:
             headers |= {
                 DELIVERY_HEADER: delivery[0],

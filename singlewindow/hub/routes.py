@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 from typing import Any
@@ -18,7 +17,6 @@ from singlewindow.errors import (
     InvalidDocument,
     NotFound,
     SinglewindowError,
-    UnusableInput,
     problem,
 )
 from singlewindow.hub import admission
@@ -27,8 +25,8 @@ from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
 from singlewindow.metrics import CONTENT_TYPE
 from singlewindow.protocol import (
-    MAX_SUBMITTED_TOGETHER_BYTES,
-    SUBMISSIONS_COVERS,
+    JSON_BODY_COVERS,
+    MAX_DOCUMENTS_BODY,
     AcceptedBody,
     ProblemsBody,
     SubmissionsBody,
@@ -47,8 +45,6 @@ from singlewindow.xmlsec import parse_xml
 router = APIRouter()
 #: a delivery's trail (``status_url`` of every accepted document)
 TRAIL_PATH = "/api/v1/messages/{delivery}"
-#: a batch's documents in base64 (4/3 of their bytes) and the JSON around them
-_MAX_BATCH_BODY = 2 * MAX_SUBMITTED_TOGETHER_BYTES
 _log = get_logger("singlewindow.hub")
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": ProblemsBody} for code in (400, 401, 403, 404, 409, 413, 422)
@@ -112,27 +108,14 @@ async def submit_batch(request: Request) -> JSONResponse:
     """
     hub = _hub(request)
     try:
-        body = await read_body(request, limit=_MAX_BATCH_BODY, timeout=hub.settings.body_timeout)
-        sender = _authenticate(request, body, hub, required=SUBMISSIONS_COVERS)
-        documents = _submitted_documents(body)
+        body = await read_body(request, limit=MAX_DOCUMENTS_BODY, timeout=hub.settings.body_timeout)
+        sender = _authenticate(request, body, hub, required=JSON_BODY_COVERS)
+        documents = json_body(SubmissionsBody, body).documents
     except SinglewindowError as exc:
         _count_refusal(hub, exc)
         raise
     answers = await asyncio.gather(*(_answer(request, hub, body=doc, sender=sender) for doc in documents))
     return JSONResponse(content=SubmittedBody(documents=answers).model_dump(mode="json"))
-
-
-def _submitted_documents(body: bytes) -> list[bytes]:
-    """The exact bytes of each document of a submission of several; 400 ``input.invalid_fields``."""
-    encoded = json_body(SubmissionsBody, body).documents
-    documents = []
-    for index, value in enumerate(encoded):
-        try:
-            documents.append(base64.b64decode(value, validate=True))
-        except ValueError:
-            message = f"documents.{index}: not standard base64"
-            raise UnusableInput(problem("input.invalid_fields", message)) from None
-    return documents
 
 
 async def _answer(request: Request, hub: HubState, *, body: bytes, sender: str) -> SubmittedItem:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import json
@@ -26,13 +25,12 @@ from singlewindow.metrics import HubMetrics
 from singlewindow.protocol import (
     ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
-    DELIVERIES_COVERS,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
     HUB_KEYID,
-    MAX_DELIVERED_TOGETHER,
-    MAX_DELIVERED_TOGETHER_BYTES,
-    PUSH_COVERS,
+    JSON_BODY_COVERS,
+    MAX_DOCUMENTS_TOGETHER,
+    MAX_DOCUMENTS_TOGETHER_BYTES,
     XML,
     DeliveredBody,
     DeliveriesBody,
@@ -60,10 +58,10 @@ def accepted_at_value(moment: datetime) -> str:
 
 
 def delivery_requests(
-    messages: Iterable[Message], *, per_request: int = MAX_DELIVERED_TOGETHER
+    messages: Iterable[Message], *, per_request: int = MAX_DOCUMENTS_TOGETHER
 ) -> list[list[Message]]:
     """Claimed messages as delivery requests: by destination in claim order, each request at most
-    ``per_request`` documents of ``MAX_DELIVERED_TOGETHER_BYTES`` in all (a larger document goes
+    ``per_request`` documents of ``MAX_DOCUMENTS_TOGETHER_BYTES`` in all (a larger document goes
     alone)."""
     requests: dict[str, list[list[Message]]] = {}
     sizes: dict[str, int] = {}
@@ -73,7 +71,7 @@ def delivery_requests(
         if (
             chunks
             and len(chunks[-1]) < per_request
-            and sizes[message.destination] + size <= MAX_DELIVERED_TOGETHER_BYTES
+            and sizes[message.destination] + size <= MAX_DOCUMENTS_TOGETHER_BYTES
         ):
             chunks[-1].append(message)
             sizes[message.destination] += size
@@ -107,12 +105,13 @@ class DeliveryWorker:
         self.store, self.directory, self.client, self.settings = store, directory, client, settings
         self.metrics, self.clock = metrics, clock
         self.auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=DELIVERY_COVERS, clock=clock)
-        self.batch_auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=DELIVERIES_COVERS, clock=clock)
+        #: deliveries of several documents and outcome pushes (JSON bodies)
+        self.json_auth = SignatureAuth(key=key, keyid=HUB_KEYID, cover=JSON_BODY_COVERS, clock=clock)
         self._wake = asyncio.Event()
         #: settled deliveries told to their exporting nodes
         self.pushes = OutcomePushes(
             client=client,
-            auth=SignatureAuth(key=key, keyid=HUB_KEYID, cover=PUSH_COVERS, clock=clock),
+            auth=self.json_auth,
             # the directory of the trust list in force (``directory`` is replaced when a new one comes)
             node_url=lambda country: self.directory.node_url(country),
             timeout=settings.delivery_timeout,
@@ -251,7 +250,7 @@ class DeliveryWorker:
                     delivery=message.delivery,
                     certificate_id=message.certificate_id,
                     accepted_at=accepted_at_value(message.accepted_at),
-                    document=base64.b64encode(message.document).decode("ascii"),
+                    document=message.document,
                 )
                 for message in messages
             ]
@@ -262,7 +261,7 @@ class DeliveryWorker:
                 base + INBOUND_BATCH_PATH,
                 content=body.model_dump_json().encode(),
                 headers={"content-type": "application/json"},
-                auth=self.batch_auth,
+                auth=self.json_auth,
                 timeout=self.settings.delivery_timeout,
             )
         except httpx.HTTPError as exc:

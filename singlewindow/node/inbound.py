@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -19,7 +18,6 @@ from singlewindow.errors import (
     InvalidDocument,
     Problem,
     SinglewindowError,
-    UnusableInput,
     problem,
 )
 from singlewindow.lifecycle import is_cancellation
@@ -27,11 +25,11 @@ from singlewindow.logging import get_logger
 from singlewindow.protocol import (
     ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
-    DELIVERIES_COVERS,
     DELIVERY_COVERS,
     DELIVERY_HEADER,
     HUB_KEYID,
-    MAX_DELIVERED_TOGETHER_BYTES,
+    JSON_BODY_COVERS,
+    MAX_DOCUMENTS_BODY,
     DeliveredBody,
     DeliveredItem,
     DeliveriesBody,
@@ -52,8 +50,6 @@ if TYPE_CHECKING:
 router = APIRouter(tags=["hub only"])
 _log = get_logger("singlewindow.node.inbound")
 _ID_PATH = "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateID"
-#: a batch's documents in base64 (4/3 of their bytes) and the JSON around them
-_MAX_BATCH_BODY = 2 * MAX_DELIVERED_TOGETHER_BYTES
 
 
 def require_hub_signature(
@@ -112,14 +108,11 @@ async def inbound_batch(request: Request) -> JSONResponse:
     with the status and receipt or problems the single form would have answered with.
     """
     node = request.app.state.node
-    body = await read_body(request, limit=_MAX_BATCH_BODY, timeout=node.settings.body_timeout)
-    _from_hub(request, body, node=node, covers=DELIVERIES_COVERS)
+    body = await read_body(request, limit=MAX_DOCUMENTS_BODY, timeout=node.settings.body_timeout)
+    _from_hub(request, body, node=node, covers=JSON_BODY_COVERS)
     items = json_body(DeliveriesBody, body).deliveries
-    documents = [_decoded(item, index) for index, item in enumerate(items)]
     # side by side: their verifications overlap and their stores share one commit (group commit)
-    answers = await asyncio.gather(
-        *(_answer(node, item, document) for item, document in zip(items, documents, strict=True))
-    )
+    answers = await asyncio.gather(*(_answer(node, item) for item in items))
     return JSONResponse(content=DeliveredBody(deliveries=answers).model_dump(mode="json"))
 
 
@@ -131,21 +124,12 @@ def _from_hub(request: Request, body: bytes, *, node: NodeState, covers: tuple[s
         raise
 
 
-def _decoded(item: DeliveryItem, index: int) -> bytes:
-    """The document's exact bytes; 400 ``input.invalid_fields`` when they are not base64."""
-    try:
-        return base64.b64decode(item.document, validate=True)
-    except ValueError:
-        message = f"deliveries.{index}.document: not standard base64"
-        raise UnusableInput(problem("input.invalid_fields", message)) from None
-
-
-async def _answer(node: NodeState, item: DeliveryItem, document: bytes) -> DeliveredItem:
+async def _answer(node: NodeState, item: DeliveryItem) -> DeliveredItem:
     """One document of a batch, answered as the single form would have answered it."""
     try:
         receipt = await _intake(
             node,
-            document=document,
+            document=item.document,
             delivery=item.delivery,
             claimed_id=item.certificate_id,
             accepted_at=item.accepted_at,

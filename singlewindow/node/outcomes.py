@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from singlewindow.errors import problem
 from singlewindow.logging import get_logger
 from singlewindow.node.inbound import require_hub_signature
-from singlewindow.protocol import PUSH_COVERS, CertificateStatus, OutcomesBody, TrailBody
+from singlewindow.protocol import JSON_BODY_COVERS, CertificateStatus, OutcomesBody, TrailBody
 from singlewindow.protocol.edge import json_body, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import NodeStore, Outbound
@@ -66,7 +66,7 @@ async def outcomes(request: Request) -> JSONResponse:
     """
     node = request.app.state.node
     body = await read_body(request, limit=_MAX_BODY, timeout=node.settings.body_timeout)
-    require_hub_signature(request, body, node=node, covers=PUSH_COVERS)
+    require_hub_signature(request, body, node=node, covers=JSON_BODY_COVERS)
     pushed = json_body(OutcomesBody, body).outcomes
     rows = await _accepted_rows(request, pushed)
     known = [(rows[trail.delivery], trail) for trail in pushed if trail.delivery in rows]

@@ -2,7 +2,7 @@
 
 At most ``IN_FLIGHT`` requests from this node to the hub are under way at once. A document submitted
 while they are waits, and goes with every document waiting by then in the next request (at most
-``MAX_SUBMITTED_TOGETHER`` documents of ``MAX_SUBMITTED_TOGETHER_BYTES``): an idle node sends each
+``MAX_DOCUMENTS_TOGETHER`` documents of ``MAX_DOCUMENTS_TOGETHER_BYTES``): an idle node sends each
 document at once by the single form, a busy one sends fewer, larger requests instead of one signed
 request per certificate. No document waits for a batch to fill. Each document gets the answer the
 single form would have given (docs/PROTOCOL.md); a hub that refuses a batch whole (a version without
@@ -12,7 +12,6 @@ the batch form, or anything but 200) gets those documents one by one.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,9 +22,9 @@ from pydantic import ValidationError
 
 from singlewindow.logging import get_logger
 from singlewindow.protocol import (
-    MAX_SUBMITTED_TOGETHER,
-    MAX_SUBMITTED_TOGETHER_BYTES,
-    SUBMISSIONS_COVERS,
+    JSON_BODY_COVERS,
+    MAX_DOCUMENTS_TOGETHER,
+    MAX_DOCUMENTS_TOGETHER_BYTES,
     XML,
     SignatureAuth,
     SubmissionsBody,
@@ -86,8 +85,8 @@ class Submissions:
         """The next request's documents, in the order submitted (a large one goes alone)."""
         batch = [self._waiting[0]]
         size = len(batch[0][0])
-        for entry in self._waiting[1:MAX_SUBMITTED_TOGETHER]:
-            if size + len(entry[0]) > MAX_SUBMITTED_TOGETHER_BYTES:
+        for entry in self._waiting[1:MAX_DOCUMENTS_TOGETHER]:
+            if size + len(entry[0]) > MAX_DOCUMENTS_TOGETHER_BYTES:
                 break
             batch.append(entry)
             size += len(entry[0])
@@ -124,13 +123,13 @@ class Submissions:
 
     async def _many(self, documents: list[bytes]) -> list[HubAnswer]:
         signer = self.auth()
-        body = SubmissionsBody(documents=[base64.b64encode(d).decode("ascii") for d in documents])
+        body = SubmissionsBody(documents=documents)
         response = await self.client.post(
             self.hub_url + MESSAGES_BATCH_PATH,
             content=body.model_dump_json().encode(),
             headers={"content-type": "application/json"},
             auth=SignatureAuth(
-                key=signer.key, keyid=signer.keyid, cover=SUBMISSIONS_COVERS, clock=signer.clock
+                key=signer.key, keyid=signer.keyid, cover=JSON_BODY_COVERS, clock=signer.clock
             ),
         )
         items = None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from singlewindow.errors import Problem
 from singlewindow.protocol.states import DeliveryState
@@ -23,23 +24,37 @@ DELIVERY_COVERS = (
     ACCEPTED_AT_HEADER.lower(),
     "content-type",
 )
-#: what the hub's signature on an outcome push must cover besides method, URI and digest (the body,
-#: covered by its digest, names every delivery it settles)
-PUSH_COVERS = ("content-type",)
+#: what the signature on a JSON body of several items (an outcome push, several deliveries, several
+#: submissions) must cover besides method, URI and digest: the body, covered by its digest, carries
+#: every item with the values the single forms put in headers
+JSON_BODY_COVERS = ("content-type",)
 #: most settled deliveries one outcome push carries
 MAX_PUSHED_OUTCOMES = 64
-#: what the hub's signature on a delivery of several documents must cover besides method, URI and
-#: digest (the body, covered by its digest, carries each document with its delivery headers' values)
-DELIVERIES_COVERS = ("content-type",)
-#: most documents one delivery request carries, and most document bytes (before base64) in all
-MAX_DELIVERED_TOGETHER = 16
-MAX_DELIVERED_TOGETHER_BYTES = 1024 * 1024
-#: what a node's signature on a submission of several documents must cover besides method, URI and digest
-SUBMISSIONS_COVERS = ("content-type",)
-#: most documents one submission of several carries, and most document bytes (before base64) in all
-MAX_SUBMITTED_TOGETHER = 16
-MAX_SUBMITTED_TOGETHER_BYTES = 1024 * 1024
+#: most documents one request carries (several deliveries, several submissions), and most document
+#: bytes (before base64) in all
+MAX_DOCUMENTS_TOGETHER = 16
+MAX_DOCUMENTS_TOGETHER_BYTES = 1024 * 1024
+#: the largest body of several documents: their base64 (4/3 of their bytes) and the JSON around them
+MAX_DOCUMENTS_BODY = 2 * MAX_DOCUMENTS_TOGETHER_BYTES
 XML = "application/xml"
+
+
+def _strict_base64(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ValueError("not standard base64") from None
+
+
+#: a document's exact bytes; in JSON, standard base64 (anything else is refused, never skipped)
+Base64Document = Annotated[
+    bytes,
+    BeforeValidator(_strict_base64),
+    PlainSerializer(lambda data: base64.b64encode(data).decode("ascii"), return_type=str, when_used="json"),
+    Field(min_length=1),
+]
 
 
 class _Body(BaseModel):
@@ -103,14 +118,14 @@ class DeliveryItem(_Body):
     certificate_id: str = Field(max_length=64)
     #: the hub's acceptance time, as in the ``Singlewindow-Accepted-At`` header
     accepted_at: str = Field(max_length=64)
-    #: the exact accepted bytes, standard base64
-    document: str = Field(min_length=1)
+    #: the exact accepted bytes
+    document: Base64Document
 
 
 class DeliveriesBody(_Body):
     """Several documents for one node in one request (``POST /api/v1/inbound/batch``)."""
 
-    deliveries: list[DeliveryItem] = Field(min_length=1, max_length=MAX_DELIVERED_TOGETHER)
+    deliveries: list[DeliveryItem] = Field(min_length=1, max_length=MAX_DOCUMENTS_TOGETHER)
 
 
 class DeliveredItem(_Body):
@@ -135,8 +150,7 @@ class DeliveredBody(_Body):
 class SubmissionsBody(_Body):
     """Several documents of one node for the hub in one request (``POST /api/v1/messages/batch``)."""
 
-    #: each document's exact bytes, standard base64
-    documents: list[str] = Field(min_length=1, max_length=MAX_SUBMITTED_TOGETHER)
+    documents: list[Base64Document] = Field(min_length=1, max_length=MAX_DOCUMENTS_TOGETHER)
 
 
 class SubmittedItem(_Body):

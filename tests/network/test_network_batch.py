@@ -16,11 +16,9 @@ from network.kit import LocalFederation, fields_json, signed_cod
 from singlewindow.hub.worker import INBOUND_BATCH_PATH, delivery_requests
 from singlewindow.node.submissions import MESSAGES_BATCH_PATH, MESSAGES_PATH
 from singlewindow.protocol import (
-    DELIVERIES_COVERS,
-    MAX_DELIVERED_TOGETHER,
-    MAX_DELIVERED_TOGETHER_BYTES,
-    MAX_SUBMITTED_TOGETHER,
-    SUBMISSIONS_COVERS,
+    JSON_BODY_COVERS,
+    MAX_DOCUMENTS_TOGETHER,
+    MAX_DOCUMENTS_TOGETHER_BYTES,
     DeliveryState,
     SignatureAuth,
     verify_receipt,
@@ -49,7 +47,7 @@ async def _post(
     local: LocalFederation, body: object, *, key: str = "hub", country: str = "BR"
 ) -> httpx.Response:
     private = local.pki.hub.private_key if key == "hub" else local.pki.country(key).node.private_key
-    auth = SignatureAuth(key=private, keyid="hub", cover=DELIVERIES_COVERS)
+    auth = SignatureAuth(key=private, keyid="hub", cover=JSON_BODY_COVERS)
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     async with local.client(country, role=None) as client:
         return await client.post(INBOUND_BATCH_PATH, content=content, headers=JSON, auth=auth)
@@ -109,7 +107,7 @@ async def test_a_bad_batch_is_refused_whole_and_stores_nothing(local: LocalFeder
             "not json": b"<deliveries/>",
             "no deliveries": {"deliveries": []},
             "too many": {
-                "deliveries": [_item(document, f"x-{n}") for n in range(MAX_DELIVERED_TOGETHER + 1)]
+                "deliveries": [_item(document, f"x-{n}") for n in range(MAX_DOCUMENTS_TOGETHER + 1)]
             },
             "not base64": {"deliveries": [_item(document, "x-1", document="<COD>not base64</COD>")]},
             "bad field": {"deliveries": [_item(document, "x" * 41)]},
@@ -210,9 +208,9 @@ def test_requests_group_by_destination_within_count_and_bytes() -> None:
     assert [len(r) for r in requests] == [16, 4, 16, 3]
     assert all(len({m.destination for m in r}) == 1 for r in requests)
     assert [m.id for r in requests for m in r if m.destination == "BR"] == list(range(1, 40, 2))
-    half = MAX_DELIVERED_TOGETHER_BYTES // 2
+    half = MAX_DOCUMENTS_TOGETHER_BYTES // 2
     large = [_message(1, "BR", half), _message(2, "BR", half), _message(3, "BR", 1)]
-    huge = replace(large[0], id=4, document=b"x" * (MAX_DELIVERED_TOGETHER_BYTES + 1))
+    huge = replace(large[0], id=4, document=b"x" * (MAX_DOCUMENTS_TOGETHER_BYTES + 1))
     assert [[m.id for m in r] for r in delivery_requests([*large, huge, _message(5, "BR", 1)])] == [
         [1, 2],
         [3],
@@ -222,7 +220,7 @@ def test_requests_group_by_destination_within_count_and_bytes() -> None:
 
 
 async def _submit_batch(
-    local: LocalFederation, documents: list[bytes], *, cover: tuple[str, ...] = SUBMISSIONS_COVERS
+    local: LocalFederation, documents: list[bytes], *, cover: tuple[str, ...] = JSON_BODY_COVERS
 ) -> httpx.Response:
     auth = SignatureAuth(key=local.pki.country("AR").node.private_key, keyid="AR", cover=cover)
     body = {"documents": [base64.b64encode(d).decode() for d in documents]}
@@ -261,12 +259,10 @@ async def test_a_bad_submission_batch_is_refused_whole(local: LocalFederation, c
         answer = await _submit_batch(local, [good, good], cover=())
         assert answer.status_code == 401
     else:
-        auth = SignatureAuth(
-            key=local.pki.country("AR").node.private_key, keyid="AR", cover=SUBMISSIONS_COVERS
-        )
+        auth = SignatureAuth(key=local.pki.country("AR").node.private_key, keyid="AR", cover=JSON_BODY_COVERS)
         body = {
             "not json": b"<documents/>",
-            "too many": json.dumps({"documents": ["PENPRC8+"] * (MAX_SUBMITTED_TOGETHER + 1)}).encode(),
+            "too many": json.dumps({"documents": ["PENPRC8+"] * (MAX_DOCUMENTS_TOGETHER + 1)}).encode(),
             "not base64": json.dumps({"documents": [good.decode()]}).encode(),
         }[case]
         async with local.client("hub", role=None) as client:

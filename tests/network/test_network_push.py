@@ -19,8 +19,8 @@ from singlewindow.node.outbound import (
     refresh_gap,
 )
 from singlewindow.protocol import (
+    JSON_BODY_COVERS,
     MAX_PUSHED_OUTCOMES,
-    PUSH_COVERS,
     OutcomesBody,
     SignatureAuth,
     TrailBody,
@@ -90,7 +90,7 @@ async def test_forged_or_unproven_pushes_change_nothing(local: LocalFederation) 
         "accepted_at": "2026-01-01T00:00:00Z",
         "events": [],
     }
-    auth = SignatureAuth(key=local.pki.country("UY").node.private_key, keyid="hub", cover=PUSH_COVERS)
+    auth = SignatureAuth(key=local.pki.country("UY").node.private_key, keyid="hub", cover=JSON_BODY_COVERS)
     async with local.client("AR", role=None) as ar:
         answer = await ar.post(
             "/api/v1/outcomes",
