@@ -65,6 +65,11 @@ class Submissions:
         #: the requests under way (kept referenced until they finish)
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def waiting(self) -> int:
+        """How many documents wait for a request to the hub to finish (none go while fewer are under way)."""
+        return len(self._waiting)
+
     async def send(self, document: bytes) -> HubAnswer:
         """The hub's answer to ``document``; raises ``httpx.HTTPError`` when the hub was not reached."""
         future: asyncio.Future[HubAnswer] = asyncio.get_running_loop().create_future()

@@ -9,6 +9,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import anyio
 import httpx
 import pytest
 from network.kit import LocalFederation, fields_json, signed_cod
@@ -121,13 +122,21 @@ class _Counting(httpx.AsyncBaseTransport):
     """An app behind a transport that counts requests by path; ``no_batch`` plays an older version."""
 
     def __init__(
-        self, inner: httpx.AsyncBaseTransport, *, no_batch: bool = False, batch_path: str = INBOUND_BATCH_PATH
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        no_batch: bool = False,
+        batch_path: str = INBOUND_BATCH_PATH,
+        gate: asyncio.Event | None = None,
     ) -> None:
-        self.inner, self.no_batch, self.batch_path = inner, no_batch, batch_path
+        self.inner, self.no_batch, self.batch_path, self.gate = inner, no_batch, batch_path, gate
         self.paths: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Count the request; hold it until ``gate`` is open, if there is one."""
         self.paths.append(request.url.path)
+        if self.gate is not None:
+            await self.gate.wait()
         if self.no_batch and request.url.path == self.batch_path:
             return httpx.Response(404, json={"detail": "Not Found"})
         return await self.inner.handle_async_request(request)
@@ -273,9 +282,13 @@ async def test_a_bad_submission_batch_is_refused_whole(local: LocalFederation, c
 
 @pytest.mark.parametrize("no_batch", [False, True], ids=["batch", "older hub"])
 async def test_submissions_waiting_together_go_in_one_request(local: LocalFederation, no_batch: bool) -> None:
-    """Eight customs submissions at once: two go alone, the rest wait and go together (older hub: alone)."""
-    counting = _Counting(local.switch.apps["hub"], no_batch=no_batch, batch_path=MESSAGES_BATCH_PATH)
+    """Eight submissions at once: two go alone, the six waiting meanwhile go together (older hub: alone)."""
+    gate = asyncio.Event()  # the hub holds every request until all eight are on their way
+    counting = _Counting(
+        local.switch.apps["hub"], no_batch=no_batch, batch_path=MESSAGES_BATCH_PATH, gate=gate
+    )
     local.switch.apps["hub"] = counting  # type: ignore[assignment]
+    submissions = local.node("AR").outbox.submissions
 
     async def submit(number: int) -> httpx.Response:
         async with local.client("AR") as customs:
@@ -283,16 +296,18 @@ async def test_submissions_waiting_together_go_in_one_request(local: LocalFedera
                 "/api/v1/certificates", content=fields_json(number=number), headers=JSON
             )
 
-    answers = await asyncio.gather(*(submit(n) for n in range(71, 79)))
+    sending = asyncio.gather(*(submit(n) for n in range(71, 79)))
+    with anyio.fail_after(60):
+        while submissions.waiting < 6:  # two requests under way, six documents waiting
+            await asyncio.sleep(0.01)
+    gate.set()
+    answers = await sending
     assert [a.status_code for a in answers] == [202] * 8
     assert {a.json()["status"] for a in answers} == {"accepted"}
     sent = [path for path in counting.paths if path.startswith(MESSAGES_PATH)]
-    assert sent.count(MESSAGES_BATCH_PATH) >= 1
-    if no_batch:
-        # each batch refused whole is sent again one by one
-        assert sent.count(MESSAGES_PATH) == 8
-    else:
-        assert len(sent) < 8 and sent.count(MESSAGES_PATH) >= 1
+    alone = [MESSAGES_PATH] * 2
+    # each batch refused whole is sent again one by one
+    assert sent == alone + [MESSAGES_BATCH_PATH] + ([MESSAGES_PATH] * 6 if no_batch else [])
     assert sum(local.hub.store.counts().values()) == 8
     deliveries = {
         a.json()["certificate_id"]: local.hub.store.by_certificate(a.json()["certificate_id"])
