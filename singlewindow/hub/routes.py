@@ -36,7 +36,7 @@ from singlewindow.protocol import (
     TrailEvent,
     verify_request,
 )
-from singlewindow.protocol.edge import absolute_url, json_body, read_body
+from singlewindow.protocol.edge import absolute_url, header_fields, json_body, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Accepted, check_database
 from singlewindow.verification.pipeline import uses_sha1
@@ -62,7 +62,7 @@ def _authenticate(request: Request, body: bytes, hub: HubState, *, required: tup
         method=request.method,
         url=str(request.url),
         body=body,
-        headers=dict(request.headers),
+        headers=header_fields(request),
         resolve=hub.directory.node_certificate,
         required=required,
         max_age=hub.settings.signature_max_age,

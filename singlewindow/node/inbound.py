@@ -38,7 +38,7 @@ from singlewindow.protocol import (
     sign_receipt,
     verify_request,
 )
-from singlewindow.protocol.edge import json_body, read_body
+from singlewindow.protocol.edge import header_fields, json_body, read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import CANCELLATION, Lifecycle
 from singlewindow.verification.time_rules import DEFAULT_MAX_CLOCK_SKEW, Acceptance
@@ -61,7 +61,7 @@ def require_hub_signature(
             method=request.method,
             url=str(request.url),
             body=body,
-            headers=dict(request.headers),
+            headers=header_fields(request),
             resolve=lambda keyid: node.hub_certificate if keyid == HUB_KEYID else None,
             required=covers,
             max_age=node.settings.signature_max_age,

@@ -87,6 +87,17 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ClientDisconnect, gone)
 
 
+def header_fields(request: Request) -> dict[str, str]:
+    """The header fields by (lowercase) name, the first of a repeated one: ``dict(request.headers)``.
+
+    Built in one pass over the headers; ``dict(request.headers)`` looks each name up again in the list.
+    """
+    fields: dict[str, str] = {}
+    for name, value in request.headers.items():
+        fields.setdefault(name, value)
+    return fields
+
+
 async def read_body(request: Request, *, limit: int, timeout: float) -> bytes:
     """The whole body within ``timeout`` seconds, or 408 ``input.too_slow``; 413 once past ``limit`` bytes.
 

@@ -283,7 +283,7 @@ class SignatureAuth(httpx.Auth):
                 method=request.method,
                 url=str(request.url),
                 body=request.content,
-                headers=dict(request.headers),
+                headers=dict(request.headers.items()),  # one pass: dict(headers) looks up each name
                 key=self.key,
                 keyid=self.keyid,
                 cover=self.cover,

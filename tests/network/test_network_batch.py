@@ -93,7 +93,7 @@ async def test_each_document_of_a_batch_is_answered_as_alone(local: LocalFederat
 
 @pytest.mark.parametrize(
     "case",
-    ["node key", "not json", "no deliveries", "too many", "not base64", "bad field"],
+    ["node key", "not json", "no deliveries", "too many", "not base64", "padding past the end", "bad field"],
 )
 async def test_a_bad_batch_is_refused_whole_and_stores_nothing(local: LocalFederation, case: str) -> None:
     """A batch not signed by the hub is 401; one that is not a list of deliveries is 400."""
@@ -111,6 +111,16 @@ async def test_a_bad_batch_is_refused_whole_and_stores_nothing(local: LocalFeder
                 "deliveries": [_item(document, f"x-{n}") for n in range(MAX_DOCUMENTS_TOGETHER + 1)]
             },
             "not base64": {"deliveries": [_item(document, "x-1", document="<COD>not base64</COD>")]},
+            # whole groups of four, then padding: the standard library's b64decode(validate=True) took it
+            "padding past the end": {
+                "deliveries": [
+                    _item(
+                        document,
+                        "x-1",
+                        document=base64.b64encode(document[: len(document) // 3 * 3]).decode() + "==",
+                    )
+                ]
+            },
             "bad field": {"deliveries": [_item(document, "x" * 41)]},
         }[case]
         answer = await _post(local, body)

@@ -92,3 +92,20 @@ def test_a_malformed_signature_field_is_refused(federation: Federation, value: s
     headers = _signed(federation)
     headers["Signature"] = value
     _refusal(federation, headers)
+
+
+def test_a_repeated_header_is_read_as_its_first_occurrence(federation: Federation) -> None:
+    """A second Signature header sent after a valid one is not what the services verify: the first is."""
+    from starlette.requests import Request
+
+    from singlewindow.protocol.edge import header_fields
+
+    good = _signed(federation)
+    forged = "sig1=:AAAA:"
+    raw = [(name.lower().encode(), value.encode()) for name, value in good.items()]  # as ASGI gives them
+    raw.append((b"signature", forged.encode()))
+    request = Request({"type": "http", "method": "POST", "path": "/", "headers": raw})
+    fields = header_fields(request)
+    assert fields == dict(request.headers)  # the same reading as before, built in one pass
+    assert fields["signature"] == good["Signature"]
+    assert _verify(federation, fields) == "AR"
