@@ -16,7 +16,7 @@ from singlewindow.config import NodeSettings
 from singlewindow.errors import ConfigurationError
 from singlewindow.logging import get_logger
 from singlewindow.metrics import NodeMetrics
-from singlewindow.node.auth import configured
+from singlewindow.node.auth import Tokens, configured
 from singlewindow.node.outbound import Outbox
 from singlewindow.operator_endpoints import secure_operator_endpoints
 from singlewindow.pki.federation import NodeHome
@@ -47,6 +47,8 @@ class NodeState:
     outbox: Outbox
     metrics: NodeMetrics
     clock: Callable[[], datetime]
+    #: the configured tokens of customs systems and officials
+    tokens: Tokens
 
 
 def create_app(
@@ -117,6 +119,7 @@ def create_app(
             outbox=outbox,
             metrics=metrics,
             clock=clock,
+            tokens=Tokens.of(settings.tokens),
         )
 
         async def fetch() -> bytes | None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from singlewindow.config import TokenConfig
 from singlewindow.errors import AuthenticationFailed, Forbidden, problem
-from singlewindow.storage import NodeStore
 
 
 @dataclass(frozen=True)
@@ -32,27 +30,44 @@ def configured(tokens: list[TokenConfig]) -> list[tuple[str, str, str]]:
     return [(t.name, t.role, t.sha256 or token_hash(t.token or "")) for t in tokens]
 
 
-def caller_of(*, store: NodeStore, authorization: str | None) -> Caller:
-    """The caller behind an ``Authorization: Bearer`` header, or 401."""
-    if not authorization:
-        raise AuthenticationFailed(problem("auth.missing", "send Authorization: Bearer <token>"))
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationFailed(problem("auth.invalid", "only Bearer tokens are accepted"))
-    found = store.token(sha256=token_hash(token.strip()))
-    if found is None:
-        raise AuthenticationFailed(problem("auth.invalid", "unknown token"))
-    return Caller(name=found[0], role=found[1])
+@dataclass(frozen=True)
+class Tokens:
+    """The configured tokens by SHA-256: they change only with the settings, so checks read no database.
+
+    The same list is written to the node's database when it starts (``NodeStore.replace_tokens``), where
+    the page's sessions are joined with it: withdrawing a token from the settings ends its sessions.
+    """
+
+    by_sha256: Mapping[str, Caller]
+
+    @classmethod
+    def of(cls, tokens: list[TokenConfig]) -> Tokens:
+        """The callers of ``configured(tokens)``."""
+        return cls({digest: Caller(name=name, role=role) for name, role, digest in configured(tokens)})
+
+    def holder(self, token: str) -> Caller | None:
+        """Who holds ``token`` (surrounding blanks ignored), or None."""
+        return self.by_sha256.get(token_hash(token.strip()))
+
+    def caller(self, authorization: str | None) -> Caller:
+        """The caller behind an ``Authorization: Bearer`` header, or 401."""
+        if not authorization:
+            raise AuthenticationFailed(problem("auth.missing", "send Authorization: Bearer <token>"))
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed(problem("auth.invalid", "only Bearer tokens are accepted"))
+        found = self.holder(token)
+        if found is None:
+            raise AuthenticationFailed(problem("auth.invalid", "unknown token"))
+        return found
 
 
 def require(*roles: str) -> Callable[[Request], Awaitable[Caller]]:
     """A FastAPI dependency admitting only ``roles`` (401 without credentials, 403 for another role)."""
 
     async def dependency(request: Request) -> Caller:
-        store: NodeStore = request.app.state.node.store
-        caller = await run_in_threadpool(
-            lambda: caller_of(store=store, authorization=request.headers.get("authorization"))
-        )
+        tokens: Tokens = request.app.state.node.tokens
+        caller = tokens.caller(request.headers.get("authorization"))
         if caller.role not in roles:
             raise Forbidden(problem("auth.forbidden", f"role {caller.role!r} may not do this"))
         return caller

@@ -10,7 +10,6 @@ from fastapi import APIRouter, FastAPI
 
 from singlewindow.config import NodeSettings
 from singlewindow.logging import get_logger
-from singlewindow.node.auth import token_hash
 from singlewindow.node.web import CertificateRecord, LifecycleState, Official, TrailEvent, create_web_router
 from singlewindow.node.web.model import TrailStep
 from singlewindow.node.web.session import SessionRecord
@@ -72,11 +71,10 @@ def lookup_in(app: FastAPI, certificate_id: str) -> CertificateRecord | None:
 def authenticate_in(app: FastAPI, token: str) -> Official | None:
     """The holder of a configured token (only its SHA-256 is stored), with this node's country."""
     node = app.state.node
-    found = node.store.token(sha256=token_hash(token.strip()))
+    found = node.tokens.holder(token)
     if found is None:
         return None
-    name, role = found
-    return Official(name=name, role=role, country=node.settings.country)
+    return Official(name=found.name, role=found.role, country=node.settings.country)
 
 
 class StoredSessions:

@@ -31,7 +31,6 @@ Direction = Literal["outbound", "inbound"]
 _INSERT_OUTBOUND = insert(node_outbound)
 _INSERT_INBOUND = insert(node_inbound)
 _INSERT_EVENT = insert(node_events)
-_TOKEN = select(api_tokens).where(api_tokens.c.token_sha256 == bindparam("b_sha256"))
 _MINE = (node_outbound.c.kind == bindparam("b_kind")) & (
     node_outbound.c.certificate_id == bindparam("b_certificate_id")
 )
@@ -181,12 +180,6 @@ class NodeStore:
                 conn.execute(
                     insert(api_tokens).values(name=name, role=role, token_sha256=digest, created_at=now)
                 )
-
-    def token(self, *, sha256: str) -> tuple[str, str] | None:
-        """``(name, role)`` of the credential whose token hashes to ``sha256``."""
-        with self.engine.connect() as conn:
-            row = conn.execute(_TOKEN, {"b_sha256": sha256}).first()
-        return (row.name, row.role) if row else None
 
     # -- outbound ----------------------------------------------------------------------------
     def create_outbound(
