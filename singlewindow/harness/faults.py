@@ -10,6 +10,7 @@ from collections.abc import Callable
 from singlewindow.harness.federation import HUB, SimulatedFederation
 from singlewindow.harness.report import FaultEvent
 from singlewindow.harness.spec import Fault
+from singlewindow.offload import in_thread
 
 #: kinds the proxy applies (the others act on processes, the traffic or the documents)
 PROXY_KINDS = frozenset({"slow", "fail", "drop"})
@@ -83,18 +84,18 @@ class FaultScheduler:
         if fault.kind == "kill":
             old = federation.services[target].pid
             how = f"SIGKILL pid {old}" if old is not None else "server thread stopped"
-            await asyncio.to_thread(federation.kill, target)
+            await in_thread(federation.kill, target)
             self._log(fault, f"killed {target} ({how})")
             await asyncio.sleep(fault.duration_s or 0.0)
-            await asyncio.to_thread(federation.restart, target)
+            await in_thread(federation.restart, target)
             new = federation.services[target].pid
             self._log(fault, f"{target} restarted and healthy" + (f" (pid {new})" if new is not None else ""))
         elif fault.kind == "pause":
-            await asyncio.to_thread(federation.pause, target)
+            await in_thread(federation.pause, target)
             how = "SIGSTOP" if federation.processes else "proxy held"
             self._log(fault, f"paused {target} ({how})")
             await asyncio.sleep(fault.duration_s or 0.0)
-            await asyncio.to_thread(federation.resume, target)
+            await in_thread(federation.resume, target)
             self._log(fault, f"{target} resumed")
         else:
             faults = federation.proxies[target].faults

@@ -23,6 +23,7 @@ from singlewindow.harness.federation import SimulatedFederation, pick_countries
 from singlewindow.harness.report import Report, latency_of
 from singlewindow.harness.spec import Fault, check_targets
 from singlewindow.harness.traffic import plan_traffic, presign
+from singlewindow.offload import in_thread
 from singlewindow.pki import Federation
 
 #: faults that act through the services' proxies; without any, a run talks to the services directly
@@ -240,7 +241,7 @@ async def _drive(
         pki = Federation.load(federation.pki_dir)
         # a large run signs on every core (as many issuing platforms would); a small one in-process
         workers = (os.cpu_count() or 1) if len(shipments) >= PARALLEL_PRESIGN else 1
-        shipments = await asyncio.to_thread(presign, shipments=shipments, federation=pki, workers=workers)
+        shipments = await in_thread(presign, shipments=shipments, federation=pki, workers=workers)
     duplicate_share = max((f.amount for f in faults if f.kind == "duplicate"), default=0.0)
     driver = Driver(
         node_urls={code: federation.url(code) for code in federation.countries},

@@ -16,6 +16,7 @@ from singlewindow.hub.directory import Directory
 from singlewindow.hub.worker import DeliveryWorker
 from singlewindow.logging import get_logger
 from singlewindow.metrics import HubMetrics
+from singlewindow.offload import in_thread
 from singlewindow.operator_endpoints import secure_operator_endpoints
 from singlewindow.pki.federation import ServiceHome
 from singlewindow.pki.signed import SignedTrustlist
@@ -102,7 +103,7 @@ def create_app(
         )
 
         async def read_home() -> bytes:
-            return await asyncio.to_thread(settings.trustlist_path.read_bytes)
+            return await in_thread(settings.trustlist_path.read_bytes)
 
         refresh = asyncio.create_task(
             keeper.run(fetch=read_home, interval=settings.trustlist_refresh), name="trustlist-refresh"

@@ -10,7 +10,6 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import (
     Forbidden,
@@ -24,6 +23,7 @@ from singlewindow.hub.app import HubState
 from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
 from singlewindow.metrics import CONTENT_TYPE
+from singlewindow.offload import in_thread
 from singlewindow.protocol import (
     JSON_BODY_COVERS,
     MAX_DOCUMENTS_BODY,
@@ -131,7 +131,7 @@ async def _answer(request: Request, hub: HubState, *, body: bytes, sender: str) 
 async def _admission(hub: HubState, *, body: bytes, sender: str) -> tuple[Accepted, bool]:
     """Admit one document of ``sender``: ``(accepted, legacy_sha1)``, or the refusal raised."""
     # one hand-off to a worker thread for the whole admission (each one costs CPU on both sides)
-    admitted = await run_in_threadpool(lambda: _admit(hub, body=body, sender=sender))
+    admitted = await in_thread(lambda: _admit(hub, body=body, sender=sender))
     if admitted is None:
         return await _accept_cancellation(hub, body=body, sender=sender), False
     accepted, legacy = admitted
@@ -214,7 +214,7 @@ async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Ac
     ``lifecycle.unknown_certificate`` when the hub never accepted that certificate for that destination.
     """
     now = hub.clock()
-    report = await run_in_threadpool(hub.verify_lifecycle, body, admission.acceptance(hub.settings, now=now))
+    report = await in_thread(hub.verify_lifecycle, body, admission.acceptance(hub.settings, now=now))
     problems = list(report.problems)
     issuing = report.issuing_country or (report.certificate_id or "")[:2] or None
     if issuing is not None and issuing != sender:
@@ -227,7 +227,7 @@ async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Ac
         )
     if not problems:
         assert report.certificate_id is not None
-        known = await run_in_threadpool(lambda: hub.store.by_certificate(report.certificate_id or ""))
+        known = await in_thread(lambda: hub.store.by_certificate(report.certificate_id or ""))
         if known is None or known.destination != report.importer_country or known.sender != sender:
             problems.append(
                 problem(
@@ -250,7 +250,7 @@ async def _accept_cancellation(hub: HubState, *, body: bytes, sender: str) -> Ac
             else InvalidDocument(problems)
         )
     with structlog.contextvars.bound_contextvars(certificate_id=report.certificate_id, sender=sender):
-        accepted = await run_in_threadpool(
+        accepted = await in_thread(
             lambda: hub.store.accept(
                 certificate_id=report.certificate_id or "",
                 sha256=hashlib.sha256(body).hexdigest(),
@@ -275,11 +275,11 @@ async def trail(delivery: str, request: Request) -> TrailBody:
     caller = _authenticate(
         request, await read_body(request, limit=1024, timeout=hub.settings.body_timeout), hub
     )
-    message = await run_in_threadpool(hub.store.by_delivery, delivery[:64])
+    message = await in_thread(hub.store.by_delivery, delivery[:64])
     if message is None or caller not in (message.sender, message.destination):
         # the same answer whether it does not exist or is someone else's: nothing leaks
         raise NotFound(problem("delivery.not_found", f"no delivery {delivery[:64]!r} visible to {caller}"))
-    events = await run_in_threadpool(lambda: hub.store.trail(message_id=message.id))
+    events = await in_thread(lambda: hub.store.trail(message_id=message.id))
     return TrailBody(
         delivery=message.delivery,
         certificate_id=message.certificate_id,
@@ -315,7 +315,7 @@ async def publish_federation(request: Request) -> JSONResponse:
     """
     hub = _hub(request)
     body = await read_body(request, limit=hub.settings.max_body_bytes, timeout=hub.settings.body_timeout)
-    adopted = await run_in_threadpool(hub.keeper.offer, body)
+    adopted = await in_thread(hub.keeper.offer, body)
     _log.info("trustlist_published", sequence=hub.keeper.current.sequence, adopted=adopted)
     return JSONResponse(content={"sequence": hub.keeper.current.sequence, "adopted": adopted})
 
@@ -339,7 +339,7 @@ async def crl(request: Request, country: str) -> Response:
 async def healthz(request: Request) -> JSONResponse:
     """200 when the database answers, 503 otherwise."""
     try:
-        await run_in_threadpool(check_database, engine=_hub(request).store.engine)
+        await in_thread(check_database, engine=_hub(request).store.engine)
     except Exception as exc:
         return JSONResponse(status_code=503, content={"status": "unavailable", "database": str(exc)[:200]})
     return JSONResponse(content={"status": "ok", "database": "ok"})
@@ -348,5 +348,5 @@ async def healthz(request: Request) -> JSONResponse:
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     """Prometheus metrics."""
-    body = await run_in_threadpool(_hub(request).metrics.render)
+    body = await in_thread(_hub(request).metrics.render)
     return Response(content=body, media_type=CONTENT_TYPE)

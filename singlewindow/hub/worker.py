@@ -10,7 +10,6 @@ import random
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-import anyio
 import httpx
 import structlog
 from cryptography import x509
@@ -22,6 +21,7 @@ from singlewindow.hub.directory import Directory
 from singlewindow.hub.pushes import OutcomePushes
 from singlewindow.logging import get_logger
 from singlewindow.metrics import HubMetrics
+from singlewindow.offload import in_thread
 from singlewindow.protocol import (
     ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
@@ -123,7 +123,7 @@ class DeliveryWorker:
 
     async def _claim(self, *, limit: int) -> list[Message]:
         now = self.clock()
-        return await anyio.to_thread.run_sync(
+        return await in_thread(
             lambda: self.store.claim(
                 worker=self.settings.worker_id,
                 now=now,
@@ -317,7 +317,7 @@ class DeliveryWorker:
                 attempts=message.attempts, base=self.settings.backoff_base, cap=self.settings.backoff_max
             )
             retry_at = now + timedelta(seconds=delay)
-        kept = await anyio.to_thread.run_sync(
+        kept = await in_thread(
             lambda: self.store.finish(
                 message_id=message.id,
                 worker=self.settings.worker_id,

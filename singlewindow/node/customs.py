@@ -11,7 +11,6 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from singlewindow.cod.layouts import find_layout, unknown_message
 from singlewindow.cod.model import Certificate
@@ -28,6 +27,7 @@ from singlewindow.lifecycle import Reason, issue_cancellation
 from singlewindow.node.auth import Caller, require
 from singlewindow.node.changes import MAX_WAIT_S
 from singlewindow.node.outbound import RETRY_AFTER
+from singlewindow.offload import in_thread
 from singlewindow.protocol import UNDER_WAY, CertificateStatus
 from singlewindow.protocol.edge import absolute_url, json_body, problems_response, read_body
 from singlewindow.protocol.openapi import request_body
@@ -148,7 +148,7 @@ async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSO
         raise Forbidden(
             problem("lifecycle.not_issuer", f"{certificate_id} was not issued in {node.settings.country}")
         )
-    outbound = await run_in_threadpool(node.store.outbound, certificate_id)
+    outbound = await in_thread(node.store.outbound, certificate_id)
     if outbound is None or outbound.status in (CertificateStatus.REJECTED, CertificateStatus.SUBMITTED):
         raise NotFound(
             problem(
@@ -157,13 +157,13 @@ async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSO
             )
         )
     input_sha256 = hashlib.sha256(wanted.model_dump_json().encode("utf-8")).hexdigest()
-    existing = await run_in_threadpool(lambda: node.store.outbound(certificate_id, kind=CANCELLATION))
+    existing = await in_thread(lambda: node.store.outbound(certificate_id, kind=CANCELLATION))
     if existing is None:
-        report = await run_in_threadpool(node.verify, outbound.document)
+        report = await in_thread(node.verify, outbound.document)
         if report.importer_country is None:
             raise InvalidDocument(list(report.problems) or [problem("lifecycle.unknown_certificate")])
         now = node.clock()
-        document = await run_in_threadpool(
+        document = await in_thread(
             lambda: issue_cancellation(
                 certificate_id=certificate_id,
                 importer_country=report.importer_country or "",
@@ -172,7 +172,7 @@ async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSO
                 official=node.federation.country(node.settings.country).official,
             )
         )
-        existing, created = await run_in_threadpool(
+        existing, created = await in_thread(
             lambda: node.store.create_outbound(
                 certificate_id=certificate_id,
                 input_sha256=input_sha256,
@@ -193,7 +193,7 @@ async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSO
             )
     if created or existing.status is CertificateStatus.SUBMITTED:
         existing = await node.outbox.submit(existing)
-    answer = await run_in_threadpool(_outbound_body, request, outbound)
+    answer = await in_thread(_outbound_body, request, outbound)
     answer["duplicate"] = not created
     cancellation = answer.get("cancellation", {})
     if existing.status is CertificateStatus.REJECTED:
@@ -238,10 +238,10 @@ async def submit(request: Request, _caller: Customs) -> JSONResponse:
     body = await read_body(request, limit=node.settings.max_body_bytes, timeout=node.settings.body_timeout)
     _known_form_version(body)
     # one hand-off to a worker thread for issuing, checking and storing (each one costs CPU)
-    outbound, created = await run_in_threadpool(lambda: _issue(node, body=body))
+    outbound, created = await in_thread(lambda: _issue(node, body=body))
     if created or outbound.status is CertificateStatus.SUBMITTED:
         outbound = await node.outbox.submit(outbound)
-    answer = await run_in_threadpool(_outbound_body, request, outbound)
+    answer = await in_thread(_outbound_body, request, outbound)
     answer["duplicate"] = not created
     if outbound.status is CertificateStatus.REJECTED:
         return problems_response(
@@ -317,12 +317,12 @@ async def _outbound_answer(request: Request, certificate_id: str) -> dict[str, A
     node = request.app.state.node
     grace = node.outbox.pushes.grace(node.outbox.clock())
     # one hand-off to a worker thread for a sent certificate whose push is not overdue (most reads)
-    outbound, body = await run_in_threadpool(_read_outbound, request, certificate_id, grace)
+    outbound, body = await in_thread(_read_outbound, request, certificate_id, grace)
     if outbound is not None and body is None:
         # the hub pushes the outcome: ask it only once that push is overdue (it may have been lost)
         with anyio.move_on_after(5):
             outbound = await node.outbox.refresh_overdue(outbound, grace=grace)
-        body = await run_in_threadpool(_outbound_body, request, outbound)
+        body = await in_thread(_outbound_body, request, outbound)
     return body
 
 
@@ -380,13 +380,13 @@ async def status(
             body = await _outbound_answer(request, certificate_id)
     if body is not None:
         return JSONResponse(content=body)
-    inbound = await run_in_threadpool(node.store.inbound_for, certificate_id)
+    inbound = await in_thread(node.store.inbound_for, certificate_id)
     if inbound is None:
         raise NotFound(problem("delivery.not_found", f"no certificate {certificate_id} on this node"))
     if caller.role != "official":
         raise Forbidden(problem("auth.forbidden", "received certificates are for officials"))
-    trail = await run_in_threadpool(lambda: node.store.trail(certificate_id, direction="inbound"))
-    lifecycle = await run_in_threadpool(_lifecycle_fields, node.store, certificate_id)
+    trail = await in_thread(lambda: node.store.trail(certificate_id, direction="inbound"))
+    lifecycle = await in_thread(_lifecycle_fields, node.store, certificate_id)
     state = lifecycle.get("lifecycle")
     return JSONResponse(
         content={

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import (
     AuthenticationFailed,
@@ -22,6 +21,7 @@ from singlewindow.errors import (
 )
 from singlewindow.lifecycle import is_cancellation
 from singlewindow.logging import get_logger
+from singlewindow.offload import in_thread
 from singlewindow.protocol import (
     ACCEPTED_AT_HEADER,
     CERTIFICATE_HEADER,
@@ -144,7 +144,7 @@ async def _intake(
 ) -> bytes:
     """Take one delivered document; its signed receipt, or the refusal raised."""
     # one hand-off to a worker thread for the whole intake (each one costs CPU on both sides)
-    receipt, moment = await run_in_threadpool(
+    receipt, moment = await in_thread(
         lambda: _take(node, body=document, delivery=delivery, claimed_id=claimed_id, accepted_at=accepted_at)
     )
     if receipt is None:
@@ -253,7 +253,7 @@ async def _cancellation(
 ) -> bytes:
     """A Cancellation from the hub: verified by this node itself, stored, the certificate marked cancelled."""
     log = _log.bind(delivery=delivery, certificate_id=claimed_id)
-    report = await run_in_threadpool(node.verify_lifecycle, body, acceptance)
+    report = await in_thread(node.verify_lifecycle, body, acceptance)
     problems: list[Problem] = list(report.problems)
     if report.importer_country != node.settings.country:
         problems.append(
@@ -285,7 +285,7 @@ async def _cancellation(
         replaced_by=None,
         reason=report.reason or "",
     )
-    stored, created = await run_in_threadpool(
+    stored, created = await in_thread(
         lambda: node.store.store_inbound(
             delivery=delivery,
             certificate_id=claimed_id,

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 import httpx
 import structlog
 
@@ -17,6 +16,7 @@ from singlewindow.logging import get_logger
 from singlewindow.metrics import NodeMetrics
 from singlewindow.node.changes import StatusChanges
 from singlewindow.node.submissions import HubAnswer, Submissions
+from singlewindow.offload import in_thread
 from singlewindow.pki.trustlist import Trustlist, pem_certificate
 from singlewindow.protocol import (
     STATUS_OF_STATE,
@@ -178,7 +178,7 @@ class Outbox:
         refreshed = await self.refresh(outbound)
         if refreshed.status is CertificateStatus.ACCEPTED:
             until = {(outbound.kind, outbound.certificate_id): self._next_refresh(outbound, grace=grace)}
-            await anyio.to_thread.run_sync(lambda: self.store.defer_refresh(until))
+            await in_thread(lambda: self.store.defer_refresh(until))
         return refreshed
 
     def overdue(self, outbound: Outbound, *, grace: timedelta) -> bool:
@@ -280,7 +280,7 @@ class Outbox:
         """Make the moves in one transaction, wake the status reads held on them; the rows as stored."""
         if not moves:
             return []
-        stored = await anyio.to_thread.run_sync(lambda: self.store.settle_outbound(moves))
+        stored = await in_thread(lambda: self.store.settle_outbound(moves))
         rows: list[Outbound] = []
         for row in stored:
             assert row is not None  # submissions are never deleted
@@ -307,7 +307,7 @@ class Outbox:
         pushes outcomes; the poll is for pushes that were lost).
         """
         now = self.clock()
-        due = await anyio.to_thread.run_sync(
+        due = await in_thread(
             lambda: self.store.outbound_due(now=now, accepted_before=now - grace if grace else None)
         )
         unsettled: dict[tuple[str, str], datetime] = {}
@@ -319,7 +319,7 @@ class Outbox:
                 key = (outbound.kind, outbound.certificate_id)
                 unsettled[key] = self._next_refresh(outbound, grace=grace)
         if unsettled:
-            await anyio.to_thread.run_sync(lambda: self.store.defer_refresh(unsettled))
+            await in_thread(lambda: self.store.defer_refresh(unsettled))
         return len(due)
 
     async def run(self) -> None:

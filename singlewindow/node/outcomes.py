@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import problem
 from singlewindow.logging import get_logger
 from singlewindow.node.inbound import require_hub_signature
+from singlewindow.offload import in_thread
 from singlewindow.protocol import JSON_BODY_COVERS, CertificateStatus, OutcomesBody, TrailBody
 from singlewindow.protocol.edge import json_body, read_body
 from singlewindow.protocol.openapi import request_body
@@ -34,7 +34,7 @@ async def _accepted_rows(request: Request, trails: list[TrailBody]) -> dict[str,
     found: dict[str, Outbound] = {}
     wanted = [trail for trail in trails if trail.sender == node.settings.country]
     while wanted:
-        rows = await run_in_threadpool(store.submissions, {trail.certificate_id for trail in wanted})
+        rows = await in_thread(store.submissions, {trail.certificate_id for trail in wanted})
         by_delivery = {row.delivery: row for row in rows if row.delivery is not None}
         found |= {
             trail.delivery: by_delivery[trail.delivery] for trail in wanted if trail.delivery in by_delivery

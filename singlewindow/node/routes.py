@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from singlewindow.cod.layouts import LAYOUTS, catalogue, describe, unknown_message, versions
 from singlewindow.errors import NotFound, problem
 from singlewindow.metrics import CONTENT_TYPE
 from singlewindow.node import customs, inbound, outcomes
 from singlewindow.node.auth import Caller, require
+from singlewindow.offload import in_thread
 from singlewindow.protocol.edge import read_body
 from singlewindow.protocol.openapi import request_body
 from singlewindow.storage import check_database
@@ -36,7 +36,7 @@ async def verify(request: Request, _caller: Official) -> VerificationReport:
     """Verify an uploaded COD with this node's own trust list; 200 with the report, valid or not."""
     node = request.app.state.node
     body = await read_body(request, limit=node.settings.max_body_bytes, timeout=node.settings.body_timeout)
-    report: VerificationReport = await run_in_threadpool(node.verify, body)
+    report: VerificationReport = await in_thread(node.verify, body)
     node.metrics.verified.labels(valid=str(report.valid).lower()).inc()
     return report
 
@@ -64,7 +64,7 @@ async def forms(
 async def healthz(request: Request) -> JSONResponse:
     """200 when the database answers, 503 otherwise."""
     try:
-        await run_in_threadpool(check_database, engine=request.app.state.node.store.engine)
+        await in_thread(check_database, engine=request.app.state.node.store.engine)
     except Exception as exc:
         return JSONResponse(status_code=503, content={"status": "unavailable", "database": str(exc)[:200]})
     return JSONResponse(

@@ -20,6 +20,7 @@ from cryptography import x509
 from singlewindow.cod import SchemaRegistry
 from singlewindow.config import HubSettings, NodeSettings
 from singlewindow.logging import get_logger
+from singlewindow.offload import in_thread
 from singlewindow.pki import Registry, TrustStore
 from singlewindow.pki.homes import write_home_trustlist
 from singlewindow.pki.signed import SignedTrustlist, check_newer, verify_trustlist
@@ -139,7 +140,7 @@ class TrustlistKeeper:
             try:
                 data = await fetch()
                 if data is not None:
-                    await asyncio.to_thread(self.offer, data)
+                    await in_thread(self.offer, data)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bad or unreachable source leaves the last good copy in force

@@ -11,7 +11,6 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from singlewindow.node.web.i18n import LANGUAGES, Language, negotiate, parse_language
 from singlewindow.node.web.qr import verification_url
@@ -24,6 +23,7 @@ from singlewindow.node.web.session import (
     SessionStore,
     new_session_id,
 )
+from singlewindow.offload import in_thread
 
 LANGUAGE_COOKIE = "sw_lang"
 SECURITY_HEADERS = {
@@ -80,7 +80,7 @@ class PageKit:
         session = self.signer.read(request.cookies.get(COOKIE_NAME))
         if session is None or session.official.country != self.node_country:
             return None
-        alive = await run_in_threadpool(
+        alive = await in_thread(
             lambda: self.sessions.alive(session.session_id, country=self.node_country, now=self.now())
         )
         return session if alive else None

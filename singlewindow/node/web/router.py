@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from singlewindow.errors import InputTooLarge, UnusableInput
 from singlewindow.node.web.calls import call
@@ -31,6 +30,7 @@ from singlewindow.node.web.session import (
     credential_of,
     new_session_id,
 )
+from singlewindow.offload import in_thread
 
 #: The XSD pattern of CertificateID allows lowercase letters: IDs are matched exactly, never case-folded.
 _CERTIFICATE_ID = re.compile(r"^[A-Za-z0-9]{20}$")
@@ -257,7 +257,7 @@ def create_web_router(
             started_at=started,
             expires_at=started + timedelta(seconds=session_max_age),
         )
-        await run_in_threadpool(kit.sessions.start, record)
+        await in_thread(kit.sessions.start, record)
         response = kit.redirect(request, current, next_path)
         kit.start_session(request, response, kit.signer.issue(official=official, session_id=session_id))
         return response
@@ -275,7 +275,7 @@ def create_web_router(
             return kit.html(request, current, render_page(chrome=current.chrome, notice=notice), 400)
         if current.session is not None:
             # The server forgets the session: a copy of the cookie is worthless from now on.
-            await run_in_threadpool(kit.sessions.end, current.session.session_id)
+            await in_thread(kit.sessions.end, current.session.session_id)
         response = kit.redirect(request, current, "/verify/sign-in")
         kit.end_session(request, response)
         return response
