@@ -1,8 +1,8 @@
 """Blocking work (database calls, verifications) handed from the event loop to one thread pool per process.
 
-anyio's ``to_thread.run_sync`` (and Starlette's ``run_in_threadpool`` over it) cost 70–100 µs of
-CPU a hand-off on the event loop here (a capacity limiter, a cancel scope and a worker thread woken
-per call); the loop's own ``run_in_executor`` over a shared pool costs 17–55 µs (docs/PERFORMANCE.md).
+anyio's ``to_thread.run_sync`` (and Starlette's ``run_in_threadpool`` over it) cost 63–68 µs of CPU
+a hand-off with 32 under way (a capacity limiter, a cancel scope and a worker thread woken per call);
+this, the loop's own ``run_in_executor`` over one shared pool, 23–32 µs (docs/PERFORMANCE.md).
 ``in_thread`` keeps what the services relied on: the call sees the caller's context variables (the
 log bindings of its request), and once handed off it runs to its end even when the caller is
 cancelled, the cancellation going on afterwards, as with anyio.
