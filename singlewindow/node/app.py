@@ -78,7 +78,8 @@ def create_app(
         store = NodeStore(engine=engine)
         verifiers = verifier_factory(settings, clock=clock, verify=verify, verify_lifecycle=verify_lifecycle)
 
-        store.replace_tokens(tokens=configured(settings.tokens), now=clock())
+        listed = configured(settings.tokens)  # hashed once: stored for the page's sessions, checked in memory
+        store.replace_tokens(tokens=listed, now=clock())
         metrics = NodeMetrics()
         client = federation_client(transport=transport, timeout=settings.submit_timeout)
         outbox = Outbox(
@@ -119,7 +120,7 @@ def create_app(
             outbox=outbox,
             metrics=metrics,
             clock=clock,
-            tokens=Tokens.of(settings.tokens),
+            tokens=Tokens.of(listed),
         )
 
         async def fetch() -> bytes | None:

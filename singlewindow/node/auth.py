@@ -41,9 +41,9 @@ class Tokens:
     by_sha256: Mapping[str, Caller]
 
     @classmethod
-    def of(cls, tokens: list[TokenConfig]) -> Tokens:
-        """The callers of ``configured(tokens)``."""
-        return cls({digest: Caller(name=name, role=role) for name, role, digest in configured(tokens)})
+    def of(cls, listed: list[tuple[str, str, str]]) -> Tokens:
+        """The callers of ``configured``'s ``(name, role, sha256)`` list."""
+        return cls({digest: Caller(name=name, role=role) for name, role, digest in listed})
 
     def holder(self, token: str) -> Caller | None:
         """Who holds ``token`` (surrounding blanks ignored), or None."""
