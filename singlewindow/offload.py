@@ -1,6 +1,6 @@
 """Blocking work (database calls, verifications) handed from the event loop to one thread pool per process.
 
-anyio's ``to_thread.run_sync`` (and Starlette's ``run_in_threadpool`` over it) cost 63–68 µs of CPU
+anyio's ``to_thread.run_sync`` (and Starlette's ``run_in_threadpool`` over it) cost 63–71 µs of CPU
 a hand-off with 32 under way (a capacity limiter, a cancel scope and a worker thread woken per call);
 this, the loop's own ``run_in_executor`` over one shared pool, 23–32 µs (docs/PERFORMANCE.md).
 ``in_thread`` keeps what the services relied on: the call sees the caller's context variables (the
