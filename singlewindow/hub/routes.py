@@ -164,7 +164,7 @@ def _admit(hub: HubState, *, body: bytes, sender: str) -> tuple[Accepted, bool] 
         return None
     # the hub's clock now is the document's trusted time: judged at it, stored as accepted_at
     now = hub.clock()
-    report = hub.verify(body, admission.acceptance(hub.settings, now=now))
+    report = hub.verify(body, admission.acceptance(hub.settings, now=now), root=root)
     problems = [*report.problems, *hub.directory.routing_problems(report=report, sender=sender)]
     if problems:
         error: SinglewindowError = (

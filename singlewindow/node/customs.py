@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from singlewindow.cod.layouts import find_layout, unknown_message
@@ -258,7 +259,7 @@ def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
     ``(submission, created)``; raises the refusal when the document is not valid or not this
     country's.
     """
-    issued = _signed_by_an_official(body, max_bytes=node.settings.max_body_bytes)
+    issued = _issued_tree(body, max_bytes=node.settings.max_body_bytes)  # its tree, or None
     input_sha256 = hashlib.sha256(body).hexdigest()
 
     def available(certificate_id: str) -> bool:
@@ -269,7 +270,7 @@ def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
     # stage 3 from an issuing platform: submitted byte for byte; anything else completed and signed here
     document = (
         body
-        if issued
+        if issued is not None
         else complete_and_sign(
             body,
             federation=node.federation,
@@ -278,8 +279,8 @@ def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
             available=available,
         )
     )
-    # the node checks its own output (or the platform's) like anyone else would before it leaves
-    report = node.verify(document)
+    # the node checks its own output (or the platform's, on the tree read above) as anyone would
+    report = node.verify(document, root=issued)
     if not report.valid or report.certificate_id is None:
         problems: list[Problem] = list(report.problems) or [problem("cod.certificate_id_invalid")]
         raise InvalidDocument(problems)
@@ -304,12 +305,13 @@ def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
     return stored
 
 
-def _signed_by_an_official(body: bytes, *, max_bytes: int) -> bool:
-    """Whether ``body`` is COD XML already carrying the official's signature (stage 3, complete)."""
+def _issued_tree(body: bytes, *, max_bytes: int) -> etree._Element | None:
+    """The tree of ``body`` when it is COD XML already carrying the official's signature (stage 3,
+    complete); None for JSON fields or an earlier stage."""
     if body.lstrip().startswith(b"{"):
-        return False
+        return None
     root = parse_xml(body, max_bytes=max_bytes)
-    return any(child.tag == DS_SIGNATURE for child in root.iterfind(f"{CERT_ORIGIN}/*"))
+    return root if any(child.tag == DS_SIGNATURE for child in root.iterfind(f"{CERT_ORIGIN}/*")) else None
 
 
 async def _outbound_answer(request: Request, certificate_id: str) -> dict[str, Any] | None:

@@ -182,7 +182,7 @@ def _take(
     # revocation is judged at the hub's acceptance time (the trusted time), as well as at signing time
     acceptance = Acceptance(at=moment, judge_signers=True)
     # never take the hub's word: the same full verification as anyone else's
-    report = node.verify(body, acceptance)
+    report = node.verify(body, acceptance, root=root)
     problems: list[Problem] = list(report.problems)
     if report.importer_country != node.settings.country:
         problems.append(

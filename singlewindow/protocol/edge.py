@@ -23,14 +23,18 @@ from singlewindow.verification import VerificationReport
 from singlewindow.verification.time_rules import Acceptance
 
 if TYPE_CHECKING:
+    from lxml import etree
+
     from singlewindow.lifecycle import LifecycleReport
 
 
 class Verify(Protocol):
     """Verifies a complete COD; ``acceptance`` is the trusted time (default: the service's clock)."""
 
-    def __call__(self, data: bytes, /, acceptance: Acceptance | None = None) -> VerificationReport:
-        """The full verification report."""
+    def __call__(
+        self, data: bytes, /, acceptance: Acceptance | None = None, *, root: etree._Element | None = None
+    ) -> VerificationReport:
+        """The full verification report; ``root``: the tree ``parse_xml`` already made of ``data``."""
         ...
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
+from lxml import etree
 
 from singlewindow.cod import SchemaRegistry
 from singlewindow.config import HubSettings, NodeSettings
@@ -26,7 +27,12 @@ from singlewindow.pki.homes import write_home_trustlist
 from singlewindow.pki.signed import SignedTrustlist, check_newer, verify_trustlist
 from singlewindow.pki.trustlist import Trustlist
 from singlewindow.protocol.edge import Verify, VerifyLifecycle
-from singlewindow.verification import VerificationContext, VerificationReport, verify_document
+from singlewindow.verification import (
+    VerificationContext,
+    VerificationReport,
+    verify_cod_tree,
+    verify_document,
+)
 from singlewindow.verification.time_rules import Acceptance
 
 _log = get_logger("singlewindow.trustlist")
@@ -56,10 +62,14 @@ def verifiers_for(
     """Certificates and cancellations verified over one context."""
     from singlewindow.lifecycle import LifecycleReport, verify_cancellation
 
-    def verify(data: bytes, /, acceptance: Acceptance | None = None) -> VerificationReport:
+    def verify(
+        data: bytes, /, acceptance: Acceptance | None = None, *, root: etree._Element | None = None
+    ) -> VerificationReport:
         # without a trusted time (the hub's acceptance), the service's clock bounds claimed dates
         if acceptance is None:
             acceptance = Acceptance.offline(clock() if clock is not None else None)
+        if root is not None:  # the caller's own parse of these bytes: one parse per document
+            return verify_cod_tree(root, data=data, context=context, acceptance=acceptance)
         return verify_document(data, context=context, acceptance=acceptance)
 
     def verify_lifecycle(data: bytes, /, acceptance: Acceptance | None = None) -> LifecycleReport:

@@ -6,6 +6,7 @@ import hashlib
 
 import httpx
 import pytest
+from lxml import etree
 from network.kit import LocalFederation, signed_cod
 
 from singlewindow.protocol.states import DeliveryState
@@ -33,6 +34,29 @@ async def test_a_platform_signed_cod_is_transmitted_byte_for_byte(local: LocalFe
     await local.settle(rounds=3)
     message = local.hub.store.by_certificate(answer.json()["certificate_id"])
     assert message.document == document and message.state is DeliveryState.DELIVERED
+    received = local.node("BR").store.inbound_for(answer.json()["certificate_id"])
+    assert received is not None and received.document == document
+
+
+async def test_each_service_parses_the_document_once(
+    local: LocalFederation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exporting node, the hub and the importing node each build one tree of the COD's bytes."""
+    document = signed_cod(local.pki, number=32)
+    parses: list[bytes] = []
+    fromstring = etree.fromstring
+
+    def counted(text: object, *args: object, **kwargs: object) -> object:
+        if text == document:
+            parses.append(text)
+        return fromstring(text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(etree, "fromstring", counted)
+    answer = await _submit(local, "AR", document)
+    assert answer.status_code == 202, answer.text
+    assert len(parses) == 2  # the exporting node, then the hub (the node submits within the request)
+    await local.settle(rounds=3)
+    assert len(parses) == 3  # the importing node
     received = local.node("BR").store.inbound_for(answer.json()["certificate_id"])
     assert received is not None and received.document == document
 
