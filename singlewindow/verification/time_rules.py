@@ -22,6 +22,7 @@ from singlewindow.cod import CertificateID
 from singlewindow.errors import Problem, problem
 from singlewindow.verification.context import VerificationContext
 from singlewindow.verification.values import parse_date, select, text_of
+from singlewindow.xmlsec.xpath import ThreadXPath
 
 #: how far a claimed date may lie ahead of the trusted clock (clocks of two countries differ a little)
 DEFAULT_MAX_CLOCK_SKEW = timedelta(seconds=300)
@@ -33,7 +34,7 @@ _FORM = "/Envelope/CertOrigin/CODEH/CODExporter/COD/*"
 _CERTIFICATE_DATE = "/Envelope/CertOrigin/CODEH/CertificationEH/CertificateDate"
 _DECLARATION_DATE = f"{_FORM}/Declaration/DeclarationDate"
 _INVOICE_DATE = f"{_FORM}/Invoices/Invoice/InvoiceDate"
-_INVOICE_DATES = etree.XPath("Invoices/Invoice/InvoiceDate")
+_INVOICE_DATES = ThreadXPath("Invoices/Invoice/InvoiceDate")
 
 
 @dataclass(frozen=True)

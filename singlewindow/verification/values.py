@@ -9,6 +9,8 @@ from typing import cast
 
 from lxml import etree
 
+from singlewindow.xmlsec.xpath import ThreadXPath
+
 
 @dataclass(frozen=True)
 class CODValues:
@@ -63,24 +65,24 @@ def text_of(element: etree._Element) -> str:
 # Each reader below is one compiled XPath union of child paths (elements without namespace, as
 # ``find`` of those paths). A union comes back in document order, so the first element of each name
 # is what ``find`` of its path gives: every name below is reached by one path only.
-_CODEH_PATHS = etree.XPath(
+_CODEH_PATHS = ThreadXPath(
     "EH/EHId | EH/EHCountry | CertificationEH/CertificateDate | CertificationEH/CertificateID"
     " | CODExporter/COD"
 )
 #: CODVer, and every child whose tag (no namespace) starts with "Form"
-_COD_PATHS = etree.XPath("CODVer | *[namespace-uri() = '' and starts-with(local-name(), 'Form')]")
-_FORM_PATHS = etree.XPath(
+_COD_PATHS = ThreadXPath("CODVer | *[namespace-uri() = '' and starts-with(local-name(), 'Form')]")
+_FORM_PATHS = ThreadXPath(
     "Exporter/ExporterCountry | Exporter/ExporterBusinessName | Importer/ImporterCountry"
     " | Declaration/DeclarationDate"
 )
 
 
-def select(path: etree.XPath, element: etree._Element) -> list[etree._Element]:
+def select(path: ThreadXPath, element: etree._Element) -> list[etree._Element]:
     """What a compiled XPath that selects elements only selects from ``element``, in document order."""
     return cast(list[etree._Element], path(element))
 
 
-def _firsts(path: etree.XPath, element: etree._Element) -> dict[str, etree._Element]:
+def _firsts(path: ThreadXPath, element: etree._Element) -> dict[str, etree._Element]:
     """The first element of each tag the union ``path`` selects from ``element``."""
     first: dict[str, etree._Element] = {}
     for node in select(path, element):

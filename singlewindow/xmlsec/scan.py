@@ -16,6 +16,7 @@ from lxml import etree
 from singlewindow.errors import Problem, problem
 from singlewindow.xmlsec.names import DS_NS, DS_SIGNATURE
 from singlewindow.xmlsec.profile import SignatureProfile
+from singlewindow.xmlsec.xpath import ThreadXPath
 
 _METHODS = (f"{{{DS_NS}}}SignatureMethod", f"{{{DS_NS}}}DigestMethod")
 _Pinned = tuple[etree._Element | None, list[Problem]]
@@ -31,11 +32,11 @@ def _is_id(name: str) -> bool:
 
 
 @functools.cache
-def _valued(count: int) -> etree.XPath:
+def _valued(count: int) -> ThreadXPath:
     """Every attribute whose value is one of ``count`` variables: one C-level pass over the tree."""
     test = " or ".join(f". = $v{index}" for index in range(count))
     # the attributes of every element (what ``//@*`` selects), without ``//``'s node set of every node
-    return etree.XPath(f"/descendant::*/@*[{test}]")
+    return ThreadXPath(f"/descendant::*/@*[{test}]")
 
 
 def find_id_carriers(root: etree._Element, wanted: Iterable[str]) -> dict[str, list[etree._Element]]:
