@@ -306,8 +306,10 @@ def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
 
 
 def _issued_tree(body: bytes, *, max_bytes: int) -> etree._Element | None:
-    """The tree of ``body`` when it is COD XML already carrying the official's signature (stage 3,
-    complete); None for JSON fields or an earlier stage."""
+    """The tree of ``body`` when it is a complete COD (stage 3: the official's signature is on it).
+
+    None for JSON fields or an earlier stage, which the node completes and signs itself.
+    """
     if body.lstrip().startswith(b"{"):
         return None
     root = parse_xml(body, max_bytes=max_bytes)

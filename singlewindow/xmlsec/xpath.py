@@ -4,7 +4,7 @@ An ``etree.XPath`` lets one caller in at a time: it holds its own lock from the 
 end of building the Python result, which needs the GIL. Shared by the services' worker threads, a
 thread that holds that lock waits for the GIL while the others queue behind it. Each thread here
 compiles its own copy on first use, so no thread waits for another's evaluation
-(docs/PERFORMANCE.md, "One XPath per thread").
+(docs/PERFORMANCE.md, "One parse per service, one XPath per thread").
 """
 
 from __future__ import annotations
