@@ -34,7 +34,11 @@ class Verify(Protocol):
     def __call__(
         self, data: bytes, /, acceptance: Acceptance | None = None, *, root: etree._Element | None = None
     ) -> VerificationReport:
-        """The full verification report; ``root``: the tree ``parse_xml`` already made of ``data``."""
+        """The full verification report.
+
+        ``root``: the tree ``parse_xml`` already made of ``data`` in the calling thread (the parser's
+        name dictionary is that thread's: a tree is not handed to another thread to be verified).
+        """
         ...
 
 
