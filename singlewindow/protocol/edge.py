@@ -36,8 +36,9 @@ class Verify(Protocol):
     ) -> VerificationReport:
         """The full verification report.
 
-        ``root``: the tree ``parse_xml`` already made of ``data`` in the calling thread (the parser's
-        name dictionary is that thread's: a tree is not handed to another thread to be verified).
+        ``root``: the tree ``parse_xml`` already made of ``data``. The callers parse and verify in one
+        worker-thread call, so a tree is never read by two threads (a Cancellation, verified in a
+        later call, is parsed again there).
         """
         ...
 
