@@ -296,7 +296,7 @@ def _issue(node: Any, *, body: bytes) -> tuple[Outbound, bool]:
     stored: tuple[Outbound, bool] = node.store.create_outbound(
         certificate_id=report.certificate_id,
         input_sha256=input_sha256,
-        sha256=hashlib.sha256(document).hexdigest(),
+        sha256=report.sha256,  # the verified bytes' digest, already taken by the verification
         document=document,
         now=now,
         # sent at once by the request; the background outbox is for when that send gets no answer
