@@ -32,7 +32,7 @@ from singlewindow.offload import in_thread
 from singlewindow.protocol import UNDER_WAY, CertificateStatus
 from singlewindow.protocol.edge import absolute_url, json_body, problems_response, read_body
 from singlewindow.protocol.openapi import request_body
-from singlewindow.storage import CANCELLATION, NodeStore, Outbound
+from singlewindow.storage import CANCELLATION, Lifecycle, Outbound, SentCertificate
 from singlewindow.verification import complete_and_sign
 from singlewindow.xmlsec import parse_xml
 from singlewindow.xmlsec.names import CERT_ORIGIN, DS_SIGNATURE
@@ -50,10 +50,9 @@ def _status_url(request: Request, certificate_id: str) -> str:
     return public.rstrip("/") + path if public else absolute_url(request, path)
 
 
-def _outbound_body(request: Request, outbound: Outbound) -> dict[str, Any]:
-    store = request.app.state.node.store
-    trail = store.trail(outbound.certificate_id, direction="outbound")
-    lifecycle = _lifecycle_fields(store, outbound.certificate_id)
+def _outbound_body(request: Request, sent: SentCertificate) -> dict[str, Any]:
+    outbound = sent.outbound
+    lifecycle = _lifecycle_fields(sent.lifecycle, sent.cancellation)
     return {
         "certificate_id": outbound.certificate_id,
         "direction": "outbound",
@@ -64,9 +63,16 @@ def _outbound_body(request: Request, outbound: Outbound) -> dict[str, Any]:
         "sha256": outbound.sha256,
         "problems": json.loads(outbound.problems) if outbound.problems else [],
         "receipt": json.loads(outbound.receipt) if outbound.receipt else None,
-        "trail": [{"status": e.status, "at": e.at.isoformat(), "detail": e.detail} for e in trail],
+        "trail": [{"status": e.status, "at": e.at.isoformat(), "detail": e.detail} for e in sent.trail],
         **lifecycle,
     }
+
+
+def _sent_answer(request: Request, certificate_id: str) -> dict[str, Any]:
+    """The answer about a certificate this node has just stored as sent, read as it stands now."""
+    sent = request.app.state.node.store.sent(certificate_id)
+    assert sent is not None, "a stored submission is never deleted"
+    return _outbound_body(request, sent)
 
 
 def _read_outbound(
@@ -74,10 +80,12 @@ def _read_outbound(
 ) -> tuple[Outbound | None, dict[str, Any] | None]:
     """The sent certificate's row, and its answer unless the hub must be asked first (push overdue)."""
     node = request.app.state.node
-    outbound: Outbound | None = node.store.outbound(certificate_id)
-    if outbound is None or node.outbox.overdue(outbound, grace=grace):
-        return outbound, None
-    return outbound, _outbound_body(request, outbound)
+    sent: SentCertificate | None = node.store.sent(certificate_id)
+    if sent is None:
+        return None, None
+    if node.outbox.overdue(sent.outbound, grace=grace):
+        return sent.outbound, None
+    return sent.outbound, _outbound_body(request, sent)
 
 
 #: a cancellation the hub took (whatever became of its delivery) ends the certificate
@@ -96,10 +104,9 @@ def _outbound_status(outbound: Outbound, lifecycle: dict[str, Any]) -> Certifica
     return outbound.status
 
 
-def _lifecycle_fields(store: NodeStore, certificate_id: str) -> dict[str, Any]:
+def _lifecycle_fields(state: Lifecycle | None, cancellation: Outbound | None) -> dict[str, Any]:
     """``lifecycle`` (cancelled/rectified with date, reason, replaced_by) and this node's own cancellation."""
     fields: dict[str, Any] = {}
-    state = store.lifecycle(certificate_id)
     if state is not None:
         fields["lifecycle"] = {
             "status": state.lifecycle,
@@ -107,7 +114,6 @@ def _lifecycle_fields(store: NodeStore, certificate_id: str) -> dict[str, Any]:
             "reason": state.reason,
             "replaced_by": state.replaced_by,
         }
-    cancellation = store.outbound(certificate_id, kind=CANCELLATION)
     if cancellation is not None:
         fields["cancellation"] = {
             "status": cancellation.status.value,
@@ -194,7 +200,7 @@ async def cancel(certificate_id: str, request: Request, _caller: Customs) -> JSO
             )
     if created or existing.status is CertificateStatus.SUBMITTED:
         existing = await node.outbox.submit(existing)
-    answer = await in_thread(_outbound_body, request, outbound)
+    answer = await in_thread(_sent_answer, request, certificate_id)
     answer["duplicate"] = not created
     cancellation = answer.get("cancellation", {})
     if existing.status is CertificateStatus.REJECTED:
@@ -242,7 +248,7 @@ async def submit(request: Request, _caller: Customs) -> JSONResponse:
     outbound, created = await in_thread(lambda: _issue(node, body=body))
     if created or outbound.status is CertificateStatus.SUBMITTED:
         outbound = await node.outbox.submit(outbound)
-    answer = await in_thread(_outbound_body, request, outbound)
+    answer = await in_thread(_sent_answer, request, outbound.certificate_id)
     answer["duplicate"] = not created
     if outbound.status is CertificateStatus.REJECTED:
         return problems_response(
@@ -326,7 +332,7 @@ async def _outbound_answer(request: Request, certificate_id: str) -> dict[str, A
         # the hub pushes the outcome: ask it only once that push is overdue (it may have been lost)
         with anyio.move_on_after(5):
             outbound = await node.outbox.refresh_overdue(outbound, grace=grace)
-        body = await in_thread(_outbound_body, request, outbound)
+        body = await in_thread(_sent_answer, request, certificate_id)
     return body
 
 
@@ -390,7 +396,11 @@ async def status(
     if caller.role != "official":
         raise Forbidden(problem("auth.forbidden", "received certificates are for officials"))
     trail = await in_thread(lambda: node.store.trail(certificate_id, direction="inbound"))
-    lifecycle = await in_thread(_lifecycle_fields, node.store, certificate_id)
+    lifecycle = await in_thread(
+        lambda: _lifecycle_fields(
+            node.store.lifecycle(certificate_id), node.store.outbound(certificate_id, kind=CANCELLATION)
+        )
+    )
     state = lifecycle.get("lifecycle")
     return JSONResponse(
         content={

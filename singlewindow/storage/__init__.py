@@ -2,7 +2,14 @@
 
 from singlewindow.storage.engine import check_database, make_engine, migrate
 from singlewindow.storage.hub_store import Accepted, Event, HubStore, Message, new_delivery_number
-from singlewindow.storage.node_store import Inbound, Lifecycle, NodeEvent, NodeStore, Outbound
+from singlewindow.storage.node_store import (
+    Inbound,
+    Lifecycle,
+    NodeEvent,
+    NodeStore,
+    Outbound,
+    SentCertificate,
+)
 from singlewindow.storage.tables import CANCELLATION, COD, metadata
 from singlewindow.storage.types import UTCDateTime, utcnow
 
@@ -18,6 +25,7 @@ __all__ = [
     "NodeEvent",
     "NodeStore",
     "Outbound",
+    "SentCertificate",
     "UTCDateTime",
     "check_database",
     "make_engine",

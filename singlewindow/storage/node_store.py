@@ -15,6 +15,7 @@ from singlewindow.lifecycle.rectification import Lineage, lineage_ids
 from singlewindow.protocol.states import CertificateStatus
 from singlewindow.storage.engine import write_transaction
 from singlewindow.storage.tables import (
+    CANCELLATION,
     COD,
     KINDS,
     api_tokens,
@@ -165,6 +166,17 @@ class NodeEvent:
     detail: str
 
 
+@dataclass(frozen=True)
+class SentCertificate:
+    """A certificate this node sent, as one read saw it: the submission, its trail, its lifecycle and
+    this node's cancellation of it (``NodeStore.sent``)."""
+
+    outbound: Outbound
+    trail: list[NodeEvent]
+    lifecycle: Lifecycle | None
+    cancellation: Outbound | None
+
+
 class NodeStore:
     """All node reads and writes; every method is one short transaction."""
 
@@ -252,8 +264,32 @@ class NodeStore:
     def outbound(self, certificate_id: str, *, kind: str = COD) -> Outbound | None:
         """The submission of this kind (a COD by default) with this CertificateID."""
         with self.engine.connect() as conn:
-            row = conn.execute(_OUTBOUND, {"b_kind": kind, "b_certificate_id": certificate_id}).first()
+            return self._outbound(conn, certificate_id, kind=kind)
+
+    @staticmethod
+    def _outbound(conn: Any, certificate_id: str, *, kind: str) -> Outbound | None:
+        row = conn.execute(_OUTBOUND, {"b_kind": kind, "b_certificate_id": certificate_id}).first()
         return Outbound.from_row(row) if row else None
+
+    def sent(self, certificate_id: str) -> SentCertificate | None:
+        """The sent COD with this CertificateID, its trail, lifecycle and cancellation, in one transaction.
+
+        One connection and one transaction for what one answer shows: on SQLite (WAL) and, read at
+        REPEATABLE READ, on PostgreSQL one snapshot, so the status and the trail agree even while a push
+        settles the certificate. None when this node sent no such COD.
+        """
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            outbound = self._outbound(conn, certificate_id, kind=COD)
+            if outbound is None:
+                return None
+            return SentCertificate(
+                outbound=outbound,
+                trail=self._trail(conn, certificate_id, direction="outbound"),
+                lifecycle=self._lifecycle(conn, certificate_id),
+                cancellation=self._outbound(conn, certificate_id, kind=CANCELLATION),
+            )
 
     def submissions(self, certificate_ids: Collection[str]) -> list[Outbound]:
         """Every submission with one of these CertificateIDs: each COD and its cancellation, if any."""
@@ -427,7 +463,11 @@ class NodeStore:
     def lifecycle(self, certificate_id: str) -> Lifecycle | None:
         """The lifecycle of this CertificateID when it is cancelled or rectified; None while active."""
         with self.engine.connect() as conn:
-            row = conn.execute(_LIFECYCLE, {"b_certificate_id": certificate_id}).first()
+            return self._lifecycle(conn, certificate_id)
+
+    @staticmethod
+    def _lifecycle(conn: Any, certificate_id: str) -> Lifecycle | None:
+        row = conn.execute(_LIFECYCLE, {"b_certificate_id": certificate_id}).first()
         if row is None:
             return None
         return Lifecycle(
@@ -481,7 +521,11 @@ class NodeStore:
     def trail(self, certificate_id: str, *, direction: Direction) -> list[NodeEvent]:
         """The trail of one certificate in one direction, oldest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(_TRAIL, {"b_certificate_id": certificate_id, "b_direction": direction}).all()
+            return self._trail(conn, certificate_id, direction=direction)
+
+    @staticmethod
+    def _trail(conn: Any, certificate_id: str, *, direction: Direction) -> list[NodeEvent]:
+        rows = conn.execute(_TRAIL, {"b_certificate_id": certificate_id, "b_direction": direction}).all()
         return [NodeEvent(at=r.at, direction=r.direction, status=r.status, detail=r.detail) for r in rows]
 
     @staticmethod

@@ -1,0 +1,81 @@
+"""A sent certificate as one answer shows it: submission, trail, lifecycle and cancellation in one read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from singlewindow.protocol import CertificateStatus
+from singlewindow.storage import CANCELLATION, NodeStore, utcnow
+
+CID = "AR001A18260000000100"
+
+
+def _submitted(store: NodeStore, certificate_id: str = CID, *, kind: str = "COD") -> None:
+    store.create_outbound(
+        certificate_id=certificate_id,
+        input_sha256=f"{kind}-input".ljust(64, "0"),
+        sha256=f"{kind}-bytes".ljust(64, "0"),
+        document=b"<doc/>",
+        now=utcnow(),
+        kind=kind,
+        # as the cancel endpoint writes it: the certificate's trail shows the cancellation
+        event=("cancelled", "withdrawn") if kind == CANCELLATION else None,
+    )
+
+
+def _move(store: NodeStore, status: CertificateStatus, **extra: Any) -> None:
+    store.settle_outbound([{"certificate_id": CID, "status": status, "now": utcnow(), **extra}])
+
+
+def test_a_sent_certificate_comes_with_its_trail_and_cancellation(engine: Engine) -> None:
+    store = NodeStore(engine=engine)
+    assert store.sent(CID) is None
+    _submitted(store, "AR001A18260000000200", kind=CANCELLATION)
+    assert store.sent("AR001A18260000000200") is None, "a cancellation alone is not a sent certificate"
+    _submitted(store)
+    _move(store, CertificateStatus.ACCEPTED, delivery="d-1")
+    _submitted(store, kind=CANCELLATION)
+
+    sent = store.sent(CID)
+
+    assert sent is not None
+    assert (sent.outbound.certificate_id, sent.outbound.kind) == (CID, "COD")
+    assert sent.outbound.status is CertificateStatus.ACCEPTED and sent.outbound.delivery == "d-1"
+    assert [(e.status, e.detail) for e in sent.trail] == [
+        ("submitted", ""),
+        ("accepted", ""),
+        ("cancelled", "withdrawn"),
+    ]
+    assert sent.lifecycle is None
+    assert sent.cancellation is not None and sent.cancellation.kind == CANCELLATION
+    assert store.sent("AR001A18260000000300") is None
+
+
+def test_status_and_trail_agree_while_a_push_settles_the_certificate(engine: Engine) -> None:
+    """A delivery settled between the reads of one answer shows in neither its status nor its trail."""
+    store = NodeStore(engine=engine)
+    _submitted(store)
+    _move(store, CertificateStatus.ACCEPTED, delivery="d-1")
+    settled: list[bool] = []
+
+    def settle_after_first_read(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if settled or "node_outbound" not in statement or not statement.lstrip().upper().startswith("SELECT"):
+            return
+        settled.append(True)  # the push lands right after the answer's first read
+        _move(store, CertificateStatus.DELIVERED, receipt=b'{"r": 1}')
+
+    event.listen(engine, "after_cursor_execute", settle_after_first_read)
+    try:
+        sent = store.sent(CID)
+    finally:
+        event.remove(engine, "after_cursor_execute", settle_after_first_read)
+
+    assert settled, "the push was not made during the read"
+    assert sent is not None
+    assert sent.outbound.status is CertificateStatus.ACCEPTED
+    assert [e.status for e in sent.trail] == ["submitted", "accepted"]
+    after = store.sent(CID)
+    assert after is not None and after.outbound.status is CertificateStatus.DELIVERED
+    assert [e.status for e in after.trail] == ["submitted", "accepted", "delivered"]
