@@ -32,7 +32,7 @@ from singlewindow.offload import in_thread
 from singlewindow.protocol import UNDER_WAY, CertificateStatus
 from singlewindow.protocol.edge import absolute_url, json_body, problems_response, read_body
 from singlewindow.protocol.openapi import request_body
-from singlewindow.storage import CANCELLATION, Lifecycle, Outbound, SentCertificate
+from singlewindow.storage import CANCELLATION, Lifecycle, Outbound, ReceivedCertificate, SentCertificate
 from singlewindow.verification import complete_and_sign
 from singlewindow.xmlsec import parse_xml
 from singlewindow.xmlsec.names import CERT_ORIGIN, DS_SIGNATURE
@@ -390,17 +390,14 @@ async def status(
             body = await _outbound_answer(request, certificate_id)
     if body is not None:
         return JSONResponse(content=body)
-    inbound = await in_thread(node.store.inbound_for, certificate_id)
-    if inbound is None:
+    received: ReceivedCertificate | None = await in_thread(node.store.received, certificate_id)
+    if received is None:
         raise NotFound(problem("delivery.not_found", f"no certificate {certificate_id} on this node"))
     if caller.role != "official":
         raise Forbidden(problem("auth.forbidden", "received certificates are for officials"))
-    trail = await in_thread(lambda: node.store.trail(certificate_id, direction="inbound"))
-    lifecycle = await in_thread(
-        lambda: _lifecycle_fields(
-            node.store.lifecycle(certificate_id), node.store.outbound(certificate_id, kind=CANCELLATION)
-        )
-    )
+    inbound = received.inbound
+    # a node cancels only certificates it sent (none here: no submission of this one was found above)
+    lifecycle = _lifecycle_fields(received.lifecycle, None)
     state = lifecycle.get("lifecycle")
     return JSONResponse(
         content={
@@ -415,6 +412,8 @@ async def status(
             "hub_accepted_at": inbound.hub_accepted_at.isoformat() if inbound.hub_accepted_at else None,
             "report": json.loads(inbound.report),
             "receipt": json.loads(inbound.receipt),
-            "trail": [{"status": e.status, "at": e.at.isoformat(), "detail": e.detail} for e in trail],
+            "trail": [
+                {"status": e.status, "at": e.at.isoformat(), "detail": e.detail} for e in received.trail
+            ],
         }
     )

@@ -14,6 +14,7 @@ from singlewindow.node.web import CertificateRecord, LifecycleState, Official, T
 from singlewindow.node.web.model import TrailStep
 from singlewindow.node.web.session import SessionRecord
 from singlewindow.protocol import CertificateStatus
+from singlewindow.storage import Lifecycle as StoredLifecycle
 from singlewindow.storage import NodeEvent
 from singlewindow.storage.node_sessions import NodeSessions
 from singlewindow.verification import VerificationReport
@@ -31,13 +32,12 @@ def _trail(events: list[NodeEvent]) -> tuple[TrailEvent, ...]:
     )
 
 
-def _status(app: FastAPI, certificate_id: str) -> LifecycleState:
+def _status(known: StoredLifecycle | None) -> LifecycleState:
     """The certificate's lifecycle as this node knows it (active unless cancelled or rectified)."""
-    known = app.state.node.store.lifecycle(certificate_id)
     if known is None or known.lifecycle not in ("cancelled", "rectified"):
         return LifecycleState()
     return LifecycleState(
-        lifecycle=known.lifecycle,
+        lifecycle="cancelled" if known.lifecycle == "cancelled" else "rectified",
         changed_at=known.changed_at,
         replaced_by=known.replaced_by,
         reason=known.reason,
@@ -47,24 +47,24 @@ def _status(app: FastAPI, certificate_id: str) -> LifecycleState:
 def lookup_in(app: FastAPI, certificate_id: str) -> CertificateRecord | None:
     """A received certificate with the report made on receipt; else one this node sent, verified now."""
     node = app.state.node
-    inbound = node.store.inbound_for(certificate_id)
-    if inbound is not None:
+    received = node.store.received(certificate_id)
+    if received is not None:
         return CertificateRecord(
-            data=inbound.document,
-            report=VerificationReport.model_validate_json(inbound.report),
-            status=_status(app, certificate_id),
-            trail=_trail(node.store.trail(certificate_id, direction="inbound")),
-            hub_accepted_at=inbound.hub_accepted_at,
+            data=received.inbound.document,
+            report=VerificationReport.model_validate_json(received.inbound.report),
+            status=_status(received.lifecycle),
+            trail=_trail(received.trail),
+            hub_accepted_at=received.inbound.hub_accepted_at,
         )
-    outbound = node.store.outbound(certificate_id)
-    if outbound is None or outbound.status is CertificateStatus.REJECTED:
+    sent = node.store.sent(certificate_id)
+    if sent is None or sent.outbound.status is CertificateStatus.REJECTED:
         return None
-    report: VerificationReport = node.verify(outbound.document)
+    report: VerificationReport = node.verify(sent.outbound.document)
     return CertificateRecord(
-        data=outbound.document,
+        data=sent.outbound.document,
         report=report,
-        status=_status(app, certificate_id),
-        trail=_trail(node.store.trail(certificate_id, direction="outbound")),
+        status=_status(sent.lifecycle),
+        trail=_trail(sent.trail),
     )
 
 

@@ -8,6 +8,7 @@ from singlewindow.storage.node_store import (
     NodeEvent,
     NodeStore,
     Outbound,
+    ReceivedCertificate,
     SentCertificate,
 )
 from singlewindow.storage.tables import CANCELLATION, COD, metadata
@@ -25,6 +26,7 @@ __all__ = [
     "NodeEvent",
     "NodeStore",
     "Outbound",
+    "ReceivedCertificate",
     "SentCertificate",
     "UTCDateTime",
     "check_database",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import contextlib
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from singlewindow.errors import Conflict, problem
@@ -177,6 +178,16 @@ class SentCertificate:
     cancellation: Outbound | None
 
 
+@dataclass(frozen=True)
+class ReceivedCertificate:
+    """A certificate delivered to this node, as one read saw it: the latest delivery of it, its trail
+    and its lifecycle (``NodeStore.received``)."""
+
+    inbound: Inbound
+    trail: list[NodeEvent]
+    lifecycle: Lifecycle | None
+
+
 class NodeStore:
     """All node reads and writes; every method is one short transaction."""
 
@@ -271,16 +282,25 @@ class NodeStore:
         row = conn.execute(_OUTBOUND, {"b_kind": kind, "b_certificate_id": certificate_id}).first()
         return Outbound.from_row(row) if row else None
 
-    def sent(self, certificate_id: str) -> SentCertificate | None:
-        """The sent COD with this CertificateID, its trail, lifecycle and cancellation, in one transaction.
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """One connection and one transaction whose reads all see one state of the database.
 
-        One connection and one transaction for what one answer shows: on SQLite (WAL) and, read at
-        REPEATABLE READ, on PostgreSQL one snapshot, so the status and the trail agree even while a push
-        settles the certificate. None when this node sent no such COD.
+        SQLite (WAL): a read transaction sees the database as of its first read. PostgreSQL: the
+        same at REPEATABLE READ (its default READ COMMITTED lets each statement see later commits).
         """
         with self.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            yield conn
+
+    def sent(self, certificate_id: str) -> SentCertificate | None:
+        """The sent COD with this CertificateID, its trail, lifecycle and cancellation, in one snapshot.
+
+        What one answer shows comes from one read, so its status and its trail agree even while a
+        push settles the certificate. None when this node sent no such COD.
+        """
+        with self._snapshot() as conn:
             outbound = self._outbound(conn, certificate_id, kind=COD)
             if outbound is None:
                 return None
@@ -395,8 +415,27 @@ class NodeStore:
     def inbound_for(self, certificate_id: str, *, kind: str = COD) -> Inbound | None:
         """The latest delivery of this kind (a COD by default) and CertificateID."""
         with self.engine.connect() as conn:
-            row = conn.execute(_INBOUND_FOR, {"b_kind": kind, "b_certificate_id": certificate_id}).first()
+            return self._inbound_for(conn, certificate_id, kind=kind)
+
+    @staticmethod
+    def _inbound_for(conn: Any, certificate_id: str, *, kind: str) -> Inbound | None:
+        row = conn.execute(_INBOUND_FOR, {"b_kind": kind, "b_certificate_id": certificate_id}).first()
         return Inbound.from_row(row) if row else None
+
+    def received(self, certificate_id: str) -> ReceivedCertificate | None:
+        """The latest delivery of the COD with this CertificateID, its trail and lifecycle, in one snapshot.
+
+        None when no such COD was delivered to this node.
+        """
+        with self._snapshot() as conn:
+            inbound = self._inbound_for(conn, certificate_id, kind=COD)
+            if inbound is None:
+                return None
+            return ReceivedCertificate(
+                inbound=inbound,
+                trail=self._trail(conn, certificate_id, direction="inbound"),
+                lifecycle=self._lifecycle(conn, certificate_id),
+            )
 
     def store_inbound(
         self,

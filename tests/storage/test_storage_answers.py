@@ -1,4 +1,5 @@
-"""A sent certificate as one answer shows it: submission, trail, lifecycle and cancellation in one read."""
+"""A certificate as one answer shows it, read in one snapshot: sent (submission, trail, lifecycle,
+cancellation) or received (latest delivery, trail, lifecycle)."""
 
 from __future__ import annotations
 
@@ -79,3 +80,59 @@ def test_status_and_trail_agree_while_a_push_settles_the_certificate(engine: Eng
     after = store.sent(CID)
     assert after is not None and after.outbound.status is CertificateStatus.DELIVERED
     assert [e.status for e in after.trail] == ["submitted", "accepted", "delivered"]
+
+
+def _delivered(store: NodeStore, certificate_id: str) -> None:
+    store.store_inbound(
+        delivery=f"d-{certificate_id}",
+        certificate_id=certificate_id,
+        sha256="c" * 64,
+        document=b"<doc/>",
+        report="{}",
+        receipt=b"{}",
+        now=utcnow(),
+    )
+
+
+NEWER = CID[:18] + "01"  # the same certificate, rectified
+
+
+def test_a_received_certificate_comes_with_its_trail_and_lifecycle(engine: Engine) -> None:
+    store = NodeStore(engine=engine)
+    assert store.received(CID) is None
+    _delivered(store, CID)
+    _delivered(store, NEWER)
+
+    received = store.received(CID)
+
+    assert received is not None
+    assert (received.inbound.certificate_id, received.inbound.delivery) == (CID, f"d-{CID}")
+    assert [(e.status, e.detail) for e in received.trail] == [("received", f"d-{CID}"), ("rectified", NEWER)]
+    assert received.lifecycle is not None
+    assert (received.lifecycle.lifecycle, received.lifecycle.replaced_by) == ("rectified", NEWER)
+    assert store.sent(CID) is None, "received, not sent"
+
+
+def test_a_received_certificate_is_one_snapshot_while_its_rectification_arrives(engine: Engine) -> None:
+    store = NodeStore(engine=engine)
+    _delivered(store, CID)
+    arrived: list[bool] = []
+
+    def deliver_after_first_read(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if arrived or "node_inbound" not in statement or not statement.lstrip().upper().startswith("SELECT"):
+            return
+        arrived.append(True)  # the rectification is stored right after the answer's first read
+        _delivered(store, NEWER)
+
+    event.listen(engine, "after_cursor_execute", deliver_after_first_read)
+    try:
+        received = store.received(CID)
+    finally:
+        event.remove(engine, "after_cursor_execute", deliver_after_first_read)
+
+    assert arrived, "the rectification was not stored during the read"
+    assert received is not None
+    assert [e.status for e in received.trail] == ["received"] and received.lifecycle is None
+    after = store.received(CID)
+    assert after is not None and after.lifecycle is not None and after.lifecycle.lifecycle == "rectified"
+    assert [e.status for e in after.trail] == ["received", "rectified"]
