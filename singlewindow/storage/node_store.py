@@ -486,12 +486,24 @@ class NodeStore:
                     )
                 if kind == COD:
                     self._mark_rectified(conn, certificate_id, now)
-            created = True
         except IntegrityError:
-            created = False  # the same delivery arrived twice at once; the first one's receipt stands
-        stored = self.inbound(delivery=delivery)
-        assert stored is not None
-        return stored, created
+            # the same delivery arrived before (or twice at once): the first one's receipt stands
+            stored = self.inbound(delivery=delivery)
+            assert stored is not None
+            return stored, False
+        # what was just committed, without reading it back
+        created = Inbound(
+            kind=kind,
+            delivery=delivery,
+            certificate_id=certificate_id,
+            sha256=sha256,
+            document=bytes(document),
+            report=report,
+            receipt=bytes(receipt),
+            received_at=now.astimezone(UTC),
+            hub_accepted_at=hub_accepted_at.astimezone(UTC) if hub_accepted_at is not None else None,
+        )
+        return created, True
 
     def count_inbound(self) -> int:
         """How many deliveries this node holds."""

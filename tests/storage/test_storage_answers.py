@@ -3,6 +3,7 @@ cancellation) or received (latest delivery, trail, lifecycle)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -136,3 +137,33 @@ def test_a_received_certificate_is_one_snapshot_while_its_rectification_arrives(
     after = store.received(CID)
     assert after is not None and after.lifecycle is not None and after.lifecycle.lifecycle == "rectified"
     assert [e.status for e in after.trail] == ["received", "rectified"]
+
+
+def test_a_stored_delivery_is_returned_as_a_read_gives_it_and_a_repeat_keeps_the_first(
+    engine: Engine,
+) -> None:
+    store = NodeStore(engine=engine)
+    accepted_at = datetime(2026, 12, 6, 1, 2, 3, 456789, tzinfo=timezone(timedelta(hours=-3)))
+    first, created = store.store_inbound(
+        delivery="d-1",
+        certificate_id=CID,
+        sha256="c" * 64,
+        document=b"<doc/>",
+        report='{"valid": true}',
+        receipt=b'{"receipt": 1}',
+        now=utcnow(),
+        hub_accepted_at=accepted_at,
+    )
+    assert created and first == store.inbound(delivery="d-1")
+    assert first.hub_accepted_at == accepted_at and first.receipt == b'{"receipt": 1}'
+
+    again, created = store.store_inbound(
+        delivery="d-1",
+        certificate_id=CID,
+        sha256="c" * 64,
+        document=b"<doc/>",
+        report='{"valid": true}',
+        receipt=b'{"receipt": 2}',
+        now=utcnow(),
+    )
+    assert not created and again == first, "the first delivery's receipt stands"
