@@ -3,13 +3,15 @@ cancellation) or received (latest delivery, trail, lifecycle)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Engine, event
 
 from singlewindow.protocol import CertificateStatus
-from singlewindow.storage import CANCELLATION, NodeStore, utcnow
+from singlewindow.storage import CANCELLATION, Inbound, NodeStore, utcnow
 
 CID = "AR001A18260000000100"
 
@@ -29,6 +31,25 @@ def _submitted(store: NodeStore, certificate_id: str = CID, *, kind: str = "COD"
 
 def _move(store: NodeStore, status: CertificateStatus, **extra: Any) -> None:
     store.settle_outbound([{"certificate_id": CID, "status": status, "now": utcnow(), **extra}])
+
+
+@contextlib.contextmanager
+def _after_first_read_of(engine: Engine, table: str, *, write: Callable[[], object]) -> Iterator[list[bool]]:
+    """Inside the block, ``write`` runs once, right after the first SELECT from ``table``: between the
+    reads of one answer. The list yielded holds True once it ran."""
+    done: list[bool] = []
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if done or table not in statement or not statement.lstrip().upper().startswith("SELECT"):
+            return
+        done.append(True)
+        write()
+
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield done
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
 
 
 def test_a_sent_certificate_comes_with_its_trail_and_cancellation(engine: Engine) -> None:
@@ -60,19 +81,12 @@ def test_status_and_trail_agree_while_a_push_settles_the_certificate(engine: Eng
     store = NodeStore(engine=engine)
     _submitted(store)
     _move(store, CertificateStatus.ACCEPTED, delivery="d-1")
-    settled: list[bool] = []
 
-    def settle_after_first_read(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if settled or "node_outbound" not in statement or not statement.lstrip().upper().startswith("SELECT"):
-            return
-        settled.append(True)  # the push lands right after the answer's first read
+    def push_lands() -> None:
         _move(store, CertificateStatus.DELIVERED, receipt=b'{"r": 1}')
 
-    event.listen(engine, "after_cursor_execute", settle_after_first_read)
-    try:
+    with _after_first_read_of(engine, "node_outbound", write=push_lands) as settled:
         sent = store.sent(CID)
-    finally:
-        event.remove(engine, "after_cursor_execute", settle_after_first_read)
 
     assert settled, "the push was not made during the read"
     assert sent is not None
@@ -83,15 +97,18 @@ def test_status_and_trail_agree_while_a_push_settles_the_certificate(engine: Eng
     assert [e.status for e in after.trail] == ["submitted", "accepted", "delivered"]
 
 
-def _delivered(store: NodeStore, certificate_id: str) -> None:
-    store.store_inbound(
+def _delivered(
+    store: NodeStore, certificate_id: str, *, receipt: bytes = b"{}", hub_accepted_at: datetime | None = None
+) -> tuple[Inbound, bool]:
+    return store.store_inbound(
         delivery=f"d-{certificate_id}",
         certificate_id=certificate_id,
         sha256="c" * 64,
         document=b"<doc/>",
         report="{}",
-        receipt=b"{}",
+        receipt=receipt,
         now=utcnow(),
+        hub_accepted_at=hub_accepted_at,
     )
 
 
@@ -117,19 +134,8 @@ def test_a_received_certificate_comes_with_its_trail_and_lifecycle(engine: Engin
 def test_a_received_certificate_is_one_snapshot_while_its_rectification_arrives(engine: Engine) -> None:
     store = NodeStore(engine=engine)
     _delivered(store, CID)
-    arrived: list[bool] = []
-
-    def deliver_after_first_read(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if arrived or "node_inbound" not in statement or not statement.lstrip().upper().startswith("SELECT"):
-            return
-        arrived.append(True)  # the rectification is stored right after the answer's first read
-        _delivered(store, NEWER)
-
-    event.listen(engine, "after_cursor_execute", deliver_after_first_read)
-    try:
+    with _after_first_read_of(engine, "node_inbound", write=lambda: _delivered(store, NEWER)) as arrived:
         received = store.received(CID)
-    finally:
-        event.remove(engine, "after_cursor_execute", deliver_after_first_read)
 
     assert arrived, "the rectification was not stored during the read"
     assert received is not None
@@ -144,26 +150,9 @@ def test_a_stored_delivery_is_returned_as_a_read_gives_it_and_a_repeat_keeps_the
 ) -> None:
     store = NodeStore(engine=engine)
     accepted_at = datetime(2026, 12, 6, 1, 2, 3, 456789, tzinfo=timezone(timedelta(hours=-3)))
-    first, created = store.store_inbound(
-        delivery="d-1",
-        certificate_id=CID,
-        sha256="c" * 64,
-        document=b"<doc/>",
-        report='{"valid": true}',
-        receipt=b'{"receipt": 1}',
-        now=utcnow(),
-        hub_accepted_at=accepted_at,
-    )
-    assert created and first == store.inbound(delivery="d-1")
+    first, created = _delivered(store, CID, receipt=b'{"receipt": 1}', hub_accepted_at=accepted_at)
+    assert created and first == store.inbound(delivery=f"d-{CID}")
     assert first.hub_accepted_at == accepted_at and first.receipt == b'{"receipt": 1}'
 
-    again, created = store.store_inbound(
-        delivery="d-1",
-        certificate_id=CID,
-        sha256="c" * 64,
-        document=b"<doc/>",
-        report='{"valid": true}',
-        receipt=b'{"receipt": 2}',
-        now=utcnow(),
-    )
+    again, created = _delivered(store, CID, receipt=b'{"receipt": 2}')
     assert not created and again == first, "the first delivery's receipt stands"
