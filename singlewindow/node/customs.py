@@ -329,9 +329,10 @@ async def _outbound_answer(request: Request, certificate_id: str) -> dict[str, A
     # one hand-off to a worker thread for a sent certificate whose push is not overdue (most reads)
     outbound, body = await in_thread(_read_outbound, request, certificate_id, grace)
     if outbound is not None and body is None:
-        # the hub pushes the outcome: ask it only once that push is overdue (it may have been lost)
+        # the hub pushes the outcome: ask it only once that push is overdue (it may have been lost);
+        # what it answers is stored, and the answer is read as stored
         with anyio.move_on_after(5):
-            outbound = await node.outbox.refresh_overdue(outbound, grace=grace)
+            await node.outbox.refresh_overdue(outbound, grace=grace)
         body = await in_thread(_sent_answer, request, certificate_id)
     return body
 
